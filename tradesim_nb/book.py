@@ -1,0 +1,447 @@
+"""An L2 price-level order book for one instrument, and walk-the-book fills.
+
+Prices are keyed by integer ticks (``round(price * price_scale)``), never by floats; each
+level keeps the venue's exact price and size strings so venue checksums can be reproduced.
+Each side is a dict ``tick -> (price, size, price_str, size_str)`` plus a sorted list of
+ticks (bids stored negated so both lists run best-first); ``bisect`` keeps them sorted, which
+for books of a few thousand levels beats tree structures in CPython.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .events import BookDelta, BookSnapshot, Level
+from .instruments import Instrument, SizeUnit
+
+__all__ = ["BookSide", "Fill", "OrderBook"]
+
+BookSide = Literal["bid", "ask"]
+OrderSide = Literal["buy", "sell"]
+
+_LevelT = tuple[float, float, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """The result of walking the book with a market order.
+
+    All ``*_bps`` figures are signed costs (positive = worse than the reference) for the
+    order's side: ``slippage_bps = half_spread_bps + depth_cost_bps`` where
+
+    .. math::
+
+        \\text{slippage}_{mid} = s\\,\\frac{\\bar p - m}{m}10^4,\\quad
+        \\text{half-spread} = s\\,\\frac{p_{touch} - m}{m}10^4,\\quad
+        \\text{depth} = s\\,\\frac{\\bar p - p_{touch}}{m}10^4
+
+    with :math:`s = +1` for a buy and :math:`-1` for a sell, :math:`\\bar p` the VWAP and
+    :math:`m` the mid.
+    """
+
+    side: OrderSide
+    requested: float
+    unit: SizeUnit
+    filled_size: float  # venue size units (contracts or base)
+    filled_base: float
+    notional: float  # quote currency
+    vwap: float
+    levels_consumed: int
+    unfilled: float  # in ``unit``
+    mid: float
+    touch: float
+    worst_price: float
+    slippage_bps: float  # vs mid
+    slippage_vs_touch_bps: float
+    half_spread_bps: float
+    depth_cost_bps: float
+
+    @property
+    def complete(self) -> bool:
+        return self.unfilled <= 0.0
+
+    @property
+    def slippage_usd(self) -> float:
+        """Cost against the mid in quote currency: ``notional * slippage_bps / 1e4``."""
+        return self.notional * self.slippage_bps / 1e4 if self.notional else 0.0
+
+
+class OrderBook:
+    """L2 book for one instrument.
+
+    Parameters
+    ----------
+    instrument : Instrument, optional
+        Gives the venue, symbol, size conversions and the price grid. Without it the book
+        works in the venue's size units with a price grid of ``1 / price_scale``.
+    price_scale : float, optional
+        Ticks per unit price for the integer keys; default ``10**(price_decimals + 2)`` of the
+        instrument, else ``1e8``.
+
+    Notes
+    -----
+    ``stale`` is set by the feed handler on a sequence gap or checksum failure and cleared by
+    the next snapshot; ``valid`` is False while the book is stale, empty on a side, or crossed
+    (best bid >= best ask). A crossed book is never served as valid.
+    """
+
+    __slots__ = (
+        "_akeys",
+        "_asks",
+        "_bids",
+        "_bkeys",
+        "_scale",
+        "instrument",
+        "last_exch_ts_ns",
+        "last_recv_ts_ns",
+        "seq",
+        "stale",
+        "symbol",
+        "updates",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        instrument: Instrument | None = None,
+        *,
+        venue: str = "",
+        symbol: str = "",
+        price_scale: float | None = None,
+    ) -> None:
+        self.instrument = instrument
+        self.venue = instrument.venue if instrument else venue
+        self.symbol = instrument.symbol if instrument else symbol
+        if price_scale is None:
+            price_scale = 10.0 ** (instrument.price_decimals + 2) if instrument else 1e8
+        if not (math.isfinite(price_scale) and price_scale > 0):
+            raise ValueError(f"price_scale={price_scale!r} must be a finite number > 0")
+        self._scale = float(price_scale)
+        self._bids: dict[int, _LevelT] = {}
+        self._asks: dict[int, _LevelT] = {}
+        self._bkeys: list[int] = []  # negated ticks, ascending = best bid first
+        self._akeys: list[int] = []  # ticks, ascending = best ask first
+        self.seq: int | None = None
+        self.stale = True  # until the first snapshot
+        self.updates = 0
+        self.last_exch_ts_ns = 0
+        self.last_recv_ts_ns = 0
+
+    # -- mutation -----------------------------------------------------------------------
+    def clear(self) -> None:
+        self._bids.clear()
+        self._asks.clear()
+        self._bkeys.clear()
+        self._akeys.clear()
+        self.seq = None
+        self.stale = True
+
+    def apply(self, event: BookSnapshot | BookDelta) -> None:
+        """Apply a snapshot (replaces the book, clears ``stale``) or a delta."""
+        if type(event) is BookSnapshot:
+            self.apply_snapshot(event.bids, event.asks)
+        else:
+            self.apply_delta(event.bids, event.asks)
+        self.seq = event.seq
+        self.last_exch_ts_ns = event.exch_ts_ns
+        self.last_recv_ts_ns = event.recv_ts_ns
+
+    def apply_snapshot(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+        scale = self._scale
+        bd: dict[int, _LevelT] = {}
+        for lv in bids:
+            ps = lv[0]
+            ss = lv[1]
+            s = float(ss)
+            if s > 0.0:
+                p = float(ps)
+                bd[-round(p * scale)] = (p, s, ps, ss)
+        ad: dict[int, _LevelT] = {}
+        for lv in asks:
+            ps = lv[0]
+            ss = lv[1]
+            s = float(ss)
+            if s > 0.0:
+                p = float(ps)
+                ad[round(p * scale)] = (p, s, ps, ss)
+        self._bids = bd
+        self._asks = ad
+        self._bkeys = sorted(bd)
+        self._akeys = sorted(ad)
+        self.stale = False
+        self.updates += 1
+
+    def apply_delta(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+        scale = self._scale
+        d = self._bids
+        keys = self._bkeys
+        for lv in bids:
+            ps = lv[0]
+            ss = lv[1]
+            p = float(ps)
+            s = float(ss)
+            k = -round(p * scale)
+            if s == 0.0:
+                if d.pop(k, None) is not None:
+                    del keys[bisect_left(keys, k)]
+            else:
+                if k not in d:
+                    insort(keys, k)
+                d[k] = (p, s, ps, ss)
+        d = self._asks
+        keys = self._akeys
+        for lv in asks:
+            ps = lv[0]
+            ss = lv[1]
+            p = float(ps)
+            s = float(ss)
+            k = round(p * scale)
+            if s == 0.0:
+                if d.pop(k, None) is not None:
+                    del keys[bisect_left(keys, k)]
+            else:
+                if k not in d:
+                    insort(keys, k)
+                d[k] = (p, s, ps, ss)
+        self.updates += 1
+
+    def remove_crossed(self) -> tuple[int, int]:
+        """Uncross the book by removing the fewest levels; return ``(bids_removed, asks_removed)``.
+
+        Rule: among all cut prices, keep the one that removes the smallest number of levels
+        (bids at or above the cut, asks at or below it) so that best bid < best ask; ties are
+        broken by removing less size. For a full-snapshot feed with stale levels stuck on one
+        side (the GoQuant relay), this removes exactly the stuck levels.
+        """
+        if not self.crossed:
+            return (0, 0)
+        bids = [self._bids[k][0] for k in self._bkeys]  # descending prices
+        asks = [self._asks[k][0] for k in self._akeys]  # ascending prices
+        bsz = [self._bids[k][1] for k in self._bkeys]
+        asz = [self._asks[k][1] for k in self._akeys]
+        # remove the top i bids and the top j asks; need bids[i] < asks[j] (or a side empty)
+        best: tuple[int, float, int, int] | None = None
+        for i in range(len(bids) + 1):
+            j = bisect_right(asks, bids[i]) if i < len(bids) else 0
+            cost = (i + j, sum(bsz[:i]) + sum(asz[:j]))
+            if best is None or cost < best[:2]:
+                best = (cost[0], cost[1], i, j)
+        assert best is not None
+        _, _, nb, na = best
+        for k in self._bkeys[:nb]:
+            del self._bids[k]
+        for k in self._akeys[:na]:
+            del self._asks[k]
+        del self._bkeys[:nb]
+        del self._akeys[:na]
+        return (nb, na)
+
+    # -- top of book --------------------------------------------------------------------
+    @property
+    def best_bid(self) -> float:
+        """Best bid price, NaN when the side is empty."""
+        return self._bids[self._bkeys[0]][0] if self._bkeys else math.nan
+
+    @property
+    def best_ask(self) -> float:
+        return self._asks[self._akeys[0]][0] if self._akeys else math.nan
+
+    @property
+    def best_bid_size(self) -> float:
+        return self._bids[self._bkeys[0]][1] if self._bkeys else math.nan
+
+    @property
+    def best_ask_size(self) -> float:
+        return self._asks[self._akeys[0]][1] if self._akeys else math.nan
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.best_bid + self.best_ask)
+
+    @property
+    def spread(self) -> float:
+        return self.best_ask - self.best_bid
+
+    @property
+    def spread_bps(self) -> float:
+        return 1e4 * self.spread / self.mid
+
+    @property
+    def microprice(self) -> float:
+        """Size-weighted mid: ``(P_b Q_a + P_a Q_b) / (Q_a + Q_b)``."""
+        if not (self._bkeys and self._akeys):
+            return math.nan
+        pb, qb = self._bids[self._bkeys[0]][:2]
+        pa, qa = self._asks[self._akeys[0]][:2]
+        return (pb * qa + pa * qb) / (qa + qb)
+
+    @property
+    def crossed(self) -> bool:
+        """Best bid >= best ask (locked books count as crossed: no valid spread)."""
+        return bool(self._bkeys and self._akeys and -self._bkeys[0] >= self._akeys[0])
+
+    @property
+    def locked(self) -> bool:
+        return bool(self._bkeys and self._akeys and -self._bkeys[0] == self._akeys[0])
+
+    @property
+    def valid(self) -> bool:
+        """Fresh (not stale), both sides present, and not crossed or locked."""
+        return (not self.stale and bool(self._bkeys) and bool(self._akeys)
+                and -self._bkeys[0] < self._akeys[0])
+
+    def __len__(self) -> int:
+        return len(self._bkeys) + len(self._akeys)
+
+    @property
+    def n_bids(self) -> int:
+        return len(self._bkeys)
+
+    @property
+    def n_asks(self) -> int:
+        return len(self._akeys)
+
+    # -- views --------------------------------------------------------------------------
+    def _side(self, side: BookSide) -> tuple[dict[int, _LevelT], list[int]]:
+        if side == "bid":
+            return self._bids, self._bkeys
+        if side == "ask":
+            return self._asks, self._akeys
+        raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
+
+    def levels(self, side: BookSide, n: int | None = None) -> list[tuple[float, float]]:
+        """Best-first ``(price, size)`` of up to ``n`` levels (all when None)."""
+        d, keys = self._side(side)
+        ks = keys if n is None else keys[:n]
+        return [d[k][:2] for k in ks]  # type: ignore[misc]
+
+    def level_strings(self, side: BookSide, n: int) -> list[tuple[str, str]]:
+        """Best-first venue strings ``(price_str, size_str)`` of up to ``n`` levels."""
+        d, keys = self._side(side)
+        return [d[k][2:] for k in keys[:n]]  # type: ignore[misc]
+
+    def top(self, n: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(bid_px, bid_sz, ask_px, ask_sz)`` of the best ``n`` levels as float64 arrays."""
+        b = self.levels("bid", n)
+        a = self.levels("ask", n)
+        bp = np.array([x[0] for x in b], dtype=np.float64)
+        bs = np.array([x[1] for x in b], dtype=np.float64)
+        ap = np.array([x[0] for x in a], dtype=np.float64)
+        as_ = np.array([x[1] for x in a], dtype=np.float64)
+        return bp, bs, ap, as_
+
+    def depth(self, side: BookSide, levels: int = 10) -> float:
+        """Total size (venue units) of the best ``levels`` levels of a side."""
+        d, keys = self._side(side)
+        return math.fsum(d[k][1] for k in keys[:levels])
+
+    def depth_within_bps(self, side: BookSide, bps: float) -> float:
+        """Total size (venue units) within ``bps`` of the mid on a side."""
+        if not (math.isfinite(bps) and bps >= 0):
+            raise ValueError(f"bps={bps!r} must be a finite number >= 0")
+        mid = self.mid
+        if math.isnan(mid):
+            return 0.0
+        d, keys = self._side(side)
+        if side == "bid":
+            lim = -math.floor(mid * (1 - bps / 1e4) * self._scale)
+            end = bisect_left(keys, lim + 1)
+        else:
+            lim = math.floor(mid * (1 + bps / 1e4) * self._scale)
+            end = bisect_left(keys, lim + 1)
+        return math.fsum(d[k][1] for k in keys[:end])
+
+    def imbalance(self, levels: int = 5) -> float:
+        """``(Q_bid - Q_ask) / (Q_bid + Q_ask)`` over the best ``levels`` levels, in [-1, 1]."""
+        qb = self.depth("bid", levels)
+        qa = self.depth("ask", levels)
+        tot = qb + qa
+        return (qb - qa) / tot if tot > 0 else 0.0
+
+    def snapshot_levels(self, n: int | None = None) -> tuple[list[tuple[float, float]],
+                                                             list[tuple[float, float]]]:
+        """``(bids, asks)`` best-first ``(price, size)`` lists, for comparisons and plots."""
+        return self.levels("bid", n), self.levels("ask", n)
+
+    # -- walk the book ------------------------------------------------------------------
+    def walk(self, side: OrderSide, amount: float, unit: SizeUnit = "base") -> Fill:
+        """Fill a market order of ``amount`` (in ``unit``) against the book.
+
+        ``side="buy"`` consumes asks, ``"sell"`` consumes bids. ``unit`` is ``"base"``
+        (base currency), ``"contracts"`` (venue size units) or ``"usd"`` (quote notional).
+        Without an instrument, venue size units are taken as base units.
+        """
+        if side not in ("buy", "sell"):
+            raise ValueError(f"side={side!r} is not one of 'buy', 'sell'")
+        if unit not in ("base", "contracts", "usd"):
+            raise ValueError(f"unit={unit!r} is not one of 'base', 'contracts', 'usd'")
+        if not (isinstance(amount, int | float) and math.isfinite(amount) and amount >= 0):
+            raise ValueError(f"amount={amount!r} must be a finite number >= 0")
+        d, keys = (self._asks, self._akeys) if side == "buy" else (self._bids, self._bkeys)
+        mid = self.mid
+        if not keys:
+            return Fill(side, amount, unit, 0.0, 0.0, 0.0, math.nan, 0, amount, mid, math.nan,
+                        math.nan, math.nan, math.nan, math.nan, math.nan)
+        inst = self.instrument
+        linear = inst is None or not inst.sized_in_contracts or inst.contract_type == "linear"
+        cbase = (1.0 if inst is None or not inst.sized_in_contracts else inst.contract_size)
+        remaining = float(amount)
+        size_v = 0.0
+        base = 0.0
+        notional = 0.0
+        n = 0
+        last = math.nan
+        for k in keys:
+            p, s = d[k][0], d[k][1]
+            # base units per venue size unit at this price
+            bpu = cbase if linear else cbase / p
+            if unit == "base":
+                avail = s * bpu
+            elif unit == "contracts":
+                avail = s
+            else:
+                avail = s * bpu * p
+            take = avail if avail <= remaining else remaining
+            frac = take / avail
+            sv = s * frac
+            size_v += sv
+            base += sv * bpu
+            notional += sv * bpu * p
+            remaining -= take
+            n += 1
+            last = p
+            if remaining <= 1e-12 * max(1.0, amount):
+                remaining = 0.0
+                break
+        touch = d[keys[0]][0]
+        vwap = notional / base if base > 0 else math.nan
+        sgn = 1.0 if side == "buy" else -1.0
+        if math.isnan(mid):
+            slip = half = depth_c = math.nan
+        else:
+            slip = sgn * (vwap - mid) / mid * 1e4
+            half = sgn * (touch - mid) / mid * 1e4
+            depth_c = sgn * (vwap - touch) / mid * 1e4
+        slip_t = sgn * (vwap - touch) / touch * 1e4
+        return Fill(side, float(amount), unit, size_v, base, notional, vwap, n, remaining, mid,
+                    touch, last, slip, slip_t, half, depth_c)
+
+    def __repr__(self) -> str:
+        state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
+        return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
+                f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def book_from_levels(bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]],
+                     instrument: Instrument | None = None) -> OrderBook:
+    """Build a valid book from float ``(price, size)`` pairs (tests, synthetic markets)."""
+    ob = OrderBook(instrument)
+    ob.apply_snapshot([(repr(float(p)), repr(float(s))) for p, s in bids],
+                      [(repr(float(p)), repr(float(s))) for p, s in asks])
+    return ob

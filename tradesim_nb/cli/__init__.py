@@ -1,0 +1,69 @@
+"""The ``tradesim`` command. Each subcommand lives in its own module of this package and
+exposes ``register(subparsers)``; heavy imports happen inside the command's handler."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["emit_json", "main"]
+
+#: subcommand modules, in the order ``tradesim --help`` lists them
+COMMANDS = ("replay", "venue", "watch", "record", "ac", "cost", "calibrate", "bench")
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON object (NaN/inf become null) to stdout."""
+    print(json.dumps(_clean(obj), indent=None, separators=(",", ":")))
+
+
+def _clean(o: Any) -> Any:
+    import math
+
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if hasattr(o, "tolist"):
+        return _clean(o.tolist())
+    return o
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tradesim", description=__doc__)
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        modname = f"{__name__}.{name}"
+        if importlib.util.find_spec(modname) is None:
+            continue
+        importlib.import_module(modname).register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        rc = args.func(args)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        print(f"tradesim {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Cost models: Almgren-Chriss, impact laws, fees, slippage, maker/taker."""

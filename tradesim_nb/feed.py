@@ -1,0 +1,298 @@
+"""The venue-independent part of turning raw frames into a correct book.
+
+A :class:`VenueFeed` subclass (one per venue, in :mod:`tradesim_nb.venues`) supplies
+
+* ``parse(frame, recv_ns) -> list[Event]``: pure, raises :class:`MalformedFrame` with a reason;
+* ``sequence(event, book, state) -> bool``: the venue's sequencing rule; it appends
+  :class:`FeedStatus` events to ``state.pending`` (gap, heartbeat, resync, ...) and returns
+  whether the event should be applied;
+* optionally ``verify(event, book)``: the venue checksum after an update (``None`` when the
+  event carries none).
+
+This base class keeps one :class:`OrderBook` and one :class:`FeedStats` per instrument, counts
+malformed frames by reason (the stream goes on), flags crossed books, cross-checks the book's
+top against the venue's own BBO stream, and marks a book stale on a gap or checksum failure
+until a snapshot arrives. ``needs_resync`` lists the instruments the live client must resync.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from .book import OrderBook
+from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
+from .instruments import INSTRUMENTS, Instrument
+
+__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "VenueFeed"]
+
+
+class MalformedFrame(ValueError):
+    """A frame that cannot be parsed; ``reason`` is a short stable key for counting."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class FeedStats:
+    """Counters for one instrument of one feed."""
+
+    frames: int = 0
+    snapshots: int = 0
+    deltas: int = 0
+    trades: int = 0
+    bbos: int = 0
+    checksum_ok: int = 0
+    checksum_failed: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    heartbeats: int = 0
+    sequence_resets: int = 0
+    stale_dropped: int = 0
+    crossed: int = 0
+    crossed_removed_levels: int = 0
+    top_match: int = 0
+    top_mismatch: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class SymbolState:
+    """Per-instrument sequencing state a venue's rule may use freely."""
+
+    last_seq: int | None = None
+    synced: bool = False
+    was_crossed: bool = False
+    buffer: deque[Any] = field(default_factory=lambda: deque(maxlen=10_000))
+    bbo: deque[BBO] = field(default_factory=lambda: deque(maxlen=4096))
+    pending: list[FeedStatus] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class VenueFeed:
+    """Raw frames in, events and statuses out, books kept correct. Subclass per venue.
+
+    Parameters
+    ----------
+    sanitize_crossed : bool
+        When True, a crossed book has its crossing levels removed by
+        :meth:`OrderBook.remove_crossed` (and the event is still flagged ``crossed``).
+        Default False: the book stays as the venue sent it and ``valid`` is False.
+    verify_checksums : bool
+        Verify venue checksums where the venue sends them (default True).
+    """
+
+    venue: ClassVar[str] = ""
+    #: whether the venue's book feed is one full snapshot per message (GoQuant relay)
+    snapshot_only: ClassVar[bool] = False
+
+    def __init__(self, *, sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
+        self.sanitize_crossed = sanitize_crossed
+        self.verify_checksums = verify_checksums
+        self.books: dict[str, OrderBook] = {}
+        self.stats: dict[str, FeedStats] = {}
+        self.states: dict[str, SymbolState] = {}
+        self.frames = 0
+        self.malformed: Counter[str] = Counter()
+        self.acks = 0
+        self.errors: list[str] = []
+        self.needs_resync: set[str] = set()
+
+    # -- venue hooks ----------------------------------------------------------------------
+    def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
+        raise NotImplementedError
+
+    def sequence(self, event: BookSnapshot | BookDelta, book: OrderBook,
+                 state: SymbolState) -> bool:
+        """Default rule: snapshots always apply; deltas apply once a snapshot has arrived."""
+        if type(event) is BookSnapshot:
+            return True
+        return state.synced
+
+    def verify(self, event: BookSnapshot | BookDelta, book: OrderBook) -> bool | None:
+        """The venue checksum of ``book`` after ``event``: True/False, or None if none sent."""
+        return None
+
+    def instrument(self, symbol: str) -> Instrument | None:
+        return INSTRUMENTS.get((self.venue, symbol))
+
+    # -- machinery ------------------------------------------------------------------------
+    def book(self, symbol: str) -> OrderBook:
+        b = self.books.get(symbol)
+        if b is None:
+            inst = self.instrument(symbol)
+            b = OrderBook(inst, venue=self.venue, symbol=symbol)
+            self.books[symbol] = b
+            self.stats[symbol] = FeedStats()
+            self.states[symbol] = SymbolState()
+        return b
+
+    def status(self, kind: StatusKind, symbol: str, detail: str, recv_ns: int) -> FeedStatus:
+        return FeedStatus(kind, self.venue, symbol, detail, recv_ns)
+
+    def mark_stale(self, symbol: str, kind: StatusKind, detail: str, recv_ns: int) -> FeedStatus:
+        """Mark a book stale (gap or checksum failure) and ask for a resync."""
+        book = self.book(symbol)
+        book.stale = True
+        self.states[symbol].synced = False
+        self.needs_resync.add(symbol)
+        st = self.stats[symbol]
+        if kind == "gap":
+            st.gaps += 1
+        elif kind == "checksum_failed":
+            st.checksum_failed += 1
+        return self.status(kind, symbol, detail, recv_ns)
+
+    def on_frame(self, frame: str | bytes, recv_ns: int) -> list[Event]:
+        """Parse one raw frame, apply it, and return its events followed by any statuses."""
+        self.frames += 1
+        try:
+            events = self.parse(frame, recv_ns)
+        except MalformedFrame as e:
+            self.malformed[e.reason] += 1
+            return [FeedStatus("malformed", self.venue, "", str(e), recv_ns)]
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+            reason = f"unparseable:{type(e).__name__}"
+            self.malformed[reason] += 1
+            return [FeedStatus("malformed", self.venue, "", f"{reason}: {e}", recv_ns)]
+        if len(events) == 1:
+            return self.on_event(events[0])
+        out: list[Event] = []
+        for ev in events:
+            out.extend(self.on_event(ev))
+        return out
+
+    def on_event(self, ev: Event) -> list[Event]:
+        t = type(ev)
+        if t is BookDelta or t is BookSnapshot:
+            return self._on_book(ev)  # type: ignore[arg-type]
+        if t is Trade:
+            self.book(ev.symbol)  # type: ignore[union-attr]
+            self.stats[ev.symbol].trades += 1  # type: ignore[union-attr]
+            return [ev]
+        if t is BBO:
+            return self._on_bbo(ev)  # type: ignore[arg-type]
+        if t is FeedStatus:
+            if ev.kind == "ack":  # type: ignore[union-attr]
+                self.acks += 1
+            elif ev.kind == "error":  # type: ignore[union-attr]
+                self.errors.append(ev.detail)  # type: ignore[union-attr]
+        return [ev]
+
+    def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
+        sym = ev.symbol
+        book = self.books.get(sym) or self.book(sym)
+        st = self.stats[sym]
+        state = self.states[sym]
+        st.frames += 1
+        is_snap = type(ev) is BookSnapshot
+        if not self.sequence(ev, book, state):
+            out: list[Event] = [ev, *state.pending]
+            state.pending.clear()
+            return out
+        was_stale = book.stale
+        book.apply(ev)
+        if is_snap:
+            st.snapshots += 1
+            state.synced = True
+            if was_stale and st.snapshots > 1:
+                st.resyncs += 1
+                state.pending.append(self.status("resync", sym, f"snapshot seq={ev.seq}",
+                                                 ev.recv_ts_ns))
+            self.needs_resync.discard(sym)
+        else:
+            st.deltas += 1
+        out = [ev]
+        if self.verify_checksums and ev.checksum:
+            ok = self.verify(ev, book)
+            if ok is True:
+                st.checksum_ok += 1
+            elif ok is False:
+                out.append(self.mark_stale(sym, "checksum_failed",
+                                           f"checksum {ev.checksum} != book at seq={ev.seq}",
+                                           ev.recv_ts_ns))
+        if book.crossed:
+            st.crossed += 1
+            if not state.was_crossed:
+                out.append(self.status("crossed", sym,
+                                       f"best bid {book.best_bid} >= best ask {book.best_ask}",
+                                       ev.recv_ts_ns))
+            state.was_crossed = True
+            if self.sanitize_crossed:
+                nb, na = book.remove_crossed()
+                st.crossed_removed_levels += nb + na
+                state.was_crossed = False
+        elif state.was_crossed:
+            state.was_crossed = False
+            out.append(self.status("uncrossed", sym, "", ev.recv_ts_ns))
+        if state.bbo:
+            out.extend(self._cross_check(sym, book, state, ev.seq))
+        if state.pending:
+            out.extend(state.pending)
+            state.pending.clear()
+        return out
+
+    # -- BBO cross-check --------------------------------------------------------------------
+    def _on_bbo(self, ev: BBO) -> list[Event]:
+        self.book(ev.symbol)
+        self.stats[ev.symbol].bbos += 1
+        self.states[ev.symbol].bbo.append(ev)
+        return [ev]
+
+    def _cross_check(self, sym: str, book: OrderBook, state: SymbolState,
+                     seq: int | None) -> list[Event]:
+        """After a book update with final id ``seq``, compare the top with the latest BBO whose
+        update id is <= ``seq`` (Binance bookTicker rule); BBOs without ids are matched by
+        arrival order."""
+        if seq is None or book.stale:
+            return []
+        latest: BBO | None = None
+        q = state.bbo
+        while q and (q[0].update_id is None or q[0].update_id <= seq):
+            latest = q.popleft()
+        if latest is None:
+            latest = state.extra.get("last_bbo")
+            if latest is None:
+                return []
+        state.extra["last_bbo"] = latest
+        st = self.stats[sym]
+        if (latest.bid_px == book.best_bid and latest.ask_px == book.best_ask
+                and _close(latest.bid_sz, book.best_bid_size)
+                and _close(latest.ask_sz, book.best_ask_size)):
+            st.top_match += 1
+            return []
+        st.top_mismatch += 1
+        return [self.status("top_mismatch", sym,
+                            f"book {book.best_bid}/{book.best_ask} vs bbo "
+                            f"{latest.bid_px}/{latest.ask_px} (id {latest.update_id} <= {seq})",
+                            book.last_recv_ts_ns)]
+
+    # -- reporting ------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Per-instrument counters and final top of book, plus feed-level counts."""
+        inst: dict[str, Any] = {}
+        for sym, book in self.books.items():
+            d: dict[str, Any] = self.stats[sym].to_dict()
+            d.update(
+                best_bid=_num(book.best_bid), best_bid_size=_num(book.best_bid_size),
+                best_ask=_num(book.best_ask), best_ask_size=_num(book.best_ask_size),
+                book_valid=book.valid, stale=book.stale, levels=[book.n_bids, book.n_asks],
+            )
+            inst[sym] = d
+        return {"venue": self.venue, "frames": self.frames, "malformed": dict(self.malformed),
+                "acks": self.acks, "errors": list(self.errors), "instruments": inst}
+
+
+def _close(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else x

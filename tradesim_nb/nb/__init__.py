@@ -1,0 +1,1 @@
+"""Notebook dashboards (ipywidgets + Bokeh through jupyter_bokeh)."""

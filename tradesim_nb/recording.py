@@ -1,0 +1,131 @@
+"""Recordings: raw frames with their receive times, written and read back.
+
+Format written here (``.jsonl.gz``): a first line ``{"header": {...}}`` (venue, url, symbols,
+start time), then one JSON object a frame, ``{"recv_ns": <int>, "frame": "<raw text>"}``.
+The reader also accepts the two layouts of the shared recordings:
+
+* ``<recv_ns> <raw json>`` (Binance, hftbacktest style), gzip or plain;
+* ``<epoch_s>: <raw json>`` (cryptofeed's OKX log); lines that start with a URL are the
+  client's own requests and are skipped.
+
+This module does file I/O only; it never touches an event loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+__all__ = ["RecordingWriter", "read_frames", "read_header"]
+
+PathLike = str | os.PathLike[str]
+
+
+def _open_text(path: PathLike) -> IO[str]:
+    p = Path(path)
+    with open(p, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return io.TextIOWrapper(gzip.open(p, "rb"), encoding="utf-8", newline="\n")
+    return open(p, encoding="utf-8", newline="\n")
+
+
+def _parse_line(line: str) -> tuple[int, str] | None:
+    """One line → ``(recv_ns, frame)``; None for lines that carry no received frame."""
+    line = line.rstrip("\r\n")
+    if not line:
+        return None
+    c = line[0]
+    if c == "{":
+        obj = orjson.loads(line)
+        if "header" in obj:
+            return None
+        return int(obj["recv_ns"]), obj["frame"]
+    if c.isdigit():
+        sp = line.find(" ")
+        if sp < 0:
+            return None
+        head = line[:sp]
+        if head.endswith(":"):  # "<epoch_s>: <json>"
+            return int(round(float(head[:-1]) * 1e9)), line[sp + 1:]
+        return int(head), line[sp + 1:]
+    return None  # e.g. "wss://... <- time: request" (the client's own sends)
+
+
+def read_frames(*paths: PathLike) -> Iterator[tuple[int, str]]:
+    """Yield ``(recv_ns, raw_frame)`` from one or more recordings in order.
+
+    Files are read one after the other (pass continuing files in time order). A line that is
+    neither layout is skipped; a line in our own format that is not valid JSON raises
+    ``ValueError`` naming the file and line number.
+    """
+    for path in paths:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, 1):
+                try:
+                    rec = _parse_line(line)
+                except (ValueError, KeyError, TypeError) as e:
+                    raise ValueError(f"{path}:{lineno}: not a recording line ({e})") from None
+                if rec is not None:
+                    yield rec
+
+
+def read_header(path: PathLike) -> dict[str, Any]:
+    """The header of a recording written by :class:`RecordingWriter` ({} for other layouts)."""
+    with _open_text(path) as fh:
+        first = fh.readline()
+    if first.startswith("{"):
+        try:
+            obj = json.loads(first)
+        except ValueError:
+            return {}
+        if isinstance(obj, dict) and "header" in obj:
+            return dict(obj["header"])
+    return {}
+
+
+class RecordingWriter:
+    """Append raw frames to a ``.jsonl.gz`` recording; memory stays bounded (streamed gzip).
+
+    Use as a context manager or call :meth:`close`. ``flush_every`` frames are buffered in
+    gzip's own buffer at most before a flush, so a crash loses little.
+    """
+
+    def __init__(self, path: PathLike, *, venue: str = "", url: str = "",
+                 symbols: Iterable[str] = (), flush_every: int = 1000,
+                 compresslevel: int = 5) -> None:
+        if flush_every < 1:
+            raise ValueError(f"flush_every={flush_every!r} must be >= 1")
+        self.path = Path(path)
+        self._fh = gzip.open(self.path, "wb", compresslevel=compresslevel)
+        self.frames = 0
+        self.flush_every = flush_every
+        header = {"venue": venue, "url": url, "symbols": list(symbols),
+                  "start_ns": time.time_ns(), "format": "tradesim-jsonl-1"}
+        self._fh.write(orjson.dumps({"header": header}) + b"\n")
+
+    def write(self, recv_ns: int, frame: str | bytes) -> None:
+        if isinstance(frame, bytes):
+            frame = frame.decode("utf-8", errors="replace")
+        self._fh.write(orjson.dumps({"recv_ns": recv_ns, "frame": frame}) + b"\n")
+        self.frames += 1
+        if self.frames % self.flush_every == 0:
+            self._fh.flush()
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
