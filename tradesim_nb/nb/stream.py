@@ -188,7 +188,7 @@ class StreamView:
         if n == 0:
             return 0
         k = min(n, self.rollover)
-        batch = {c: v[-k:] for c, v in self._pending.items()}
+        batch: dict[str, Any] = {c: v[-k:] for c, v in self._pending.items()}
         self._pending = {c: [] for c in self.buffer.columns}
         self.source.stream(batch, rollover=self.rollover)
         self.flushes += 1
