@@ -159,17 +159,21 @@ class OrderBook:
             ps = lv[0]
             ss = lv[1]
             s = float(ss)
+            p = float(ps)
             if s > 0.0:
-                p = float(ps)
                 bd[-round(p * scale)] = (p, s, ps, ss)
+            else:  # a zero size in a snapshot: the level is absent (last mention wins)
+                bd.pop(-round(p * scale), None)
         ad: dict[int, _LevelT] = {}
         for lv in asks:
             ps = lv[0]
             ss = lv[1]
             s = float(ss)
+            p = float(ps)
             if s > 0.0:
-                p = float(ps)
                 ad[round(p * scale)] = (p, s, ps, ss)
+            else:  # a zero size in a snapshot: the level is absent (last mention wins)
+                ad.pop(round(p * scale), None)
         self._bids = bd
         self._asks = ad
         self._bkeys = sorted(bd)
