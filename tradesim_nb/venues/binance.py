@@ -1,0 +1,502 @@
+"""Binance spot and USD-M futures: declarations, a pure parser and the venue's book-sync rules.
+
+Streams handled (combined-stream wrapper ``{"stream": ..., "data": ...}`` or raw payloads):
+
+* ``<symbol>@depth`` / ``<symbol>@depth@100ms`` ``depthUpdate`` → :class:`BookDelta` with
+  ``first_seq=U``, ``seq=u`` (and ``prev_seq=pu`` on futures);
+* the REST depth snapshot ``{"lastUpdateId", "bids", "asks"}`` → :class:`BookSnapshot` with
+  ``seq=lastUpdateId``. It names no symbol: the feed's ``symbol`` is used (constructor argument,
+  default ``"BTCUSDT"``), or the live client calls :meth:`BinanceSpotFeed.rest_snapshot`;
+* ``<symbol>@trade`` and ``<symbol>@aggTrade`` → :class:`Trade`; ``m`` is "the buyer is the
+  maker", so ``m=true`` means the aggressor sold (``side="sell"``);
+* ``<symbol>@bookTicker`` → :class:`BBO` with ``update_id=u``;
+* ``{"result": null, "id": n}`` (subscribe reply) → ``ack``; ``{"error": {...}}`` or
+  ``{"code", "msg"}`` → ``error``. Other events (klines, partial-depth ``@depth5``...) are
+  counted in ``ignored`` and produce no event.
+
+Spot sync rule (Binance Spot API docs, "How to manage a local order book correctly"), per
+symbol, with :math:`L` the snapshot's ``lastUpdateId`` and :math:`u_{prev}` the last applied
+``u``:
+
+.. math::
+
+    \\text{drop if } u \\le L;\\qquad
+    \\text{first applied: } U \\le L + 1 \\le u;\\qquad
+    \\text{then } U = u_{prev} + 1 .
+
+Diffs that arrive before the snapshot are buffered (``buffering`` status); when the snapshot
+arrives the buffer is replayed through the rule above: diffs with ``u <= L`` are dropped
+(``stale``), and if the first remaining diff starts after ``L + 1`` the buffer cannot bridge to
+the snapshot — a ``gap``. Any later ``U != u_prev + 1`` is a gap too (an overlapping diff,
+``U <= u_prev < u``, is treated as a gap: the spot stream never sends one). On a gap the book
+is stale, the symbol is in ``needs_resync`` and later diffs are buffered again until a new REST
+snapshot arrives, which is then bridged exactly like the first. A diff with ``u <= u_prev``
+(a re-delivery) is dropped as ``stale`` and the book is unchanged.
+
+USD-M futures (Binance Derivatives docs, same title): drop ``u < L``; the first applied diff has
+:math:`U \\le L \\le u`; afterwards each diff's ``pu`` equals the previous ``u``.
+
+Top-of-book cross-check: after a diff with final id :math:`u` the book's best bid/ask prices and
+sizes must equal the latest ``bookTicker`` whose id is :math:`\\le u` (a bookTicker is pushed on
+every change of the best price or quantity, so no top change happens between that ticker and
+``u``). bookTickers are real time while diffs are batched every 100 ms, so the ticker for an
+id inside a diff can arrive before *or after* the diff in the recording. The check is therefore
+deferred: the book's top is captured when the diff is applied and compared once a bookTicker
+with id :math:`\\ge u` has been seen (then every ticker with id :math:`\\le u` has arrived, the
+ticker stream being in id order). Results go to ``FeedStats.top_match``/``top_mismatch``;
+checks whose ticker fell out of the short history are counted in ``top_unchecked``.
+
+References
+----------
+Binance Spot API, WebSocket Streams, "Diff. Depth Stream" and "How to manage a local order book
+correctly", https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
+Binance USDⓈ-M Futures, WebSocket Market Streams, "How to manage a local order book correctly",
+https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Final
+
+import orjson
+
+from ..book import OrderBook
+from ..events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ..feed import MalformedFrame, SymbolState, VenueFeed
+
+__all__ = [
+    "FUTURES_DEPTH_LIMITS",
+    "FUTURES_REST_URL",
+    "FUTURES_WS_URL",
+    "SPOT_DEPTH_LIMIT_MAX",
+    "SPOT_REST_URL",
+    "SPOT_WS_URL",
+    "BinanceFuturesFeed",
+    "BinanceSpotFeed",
+]
+
+SPOT_WS_URL: Final = "wss://stream.binance.com:9443"
+SPOT_REST_URL: Final = "https://api.binance.com"
+#: GET /api/v3/depth accepts limit 1..5000
+SPOT_DEPTH_LIMIT_MAX: Final = 5000
+FUTURES_WS_URL: Final = "wss://fstream.binance.com"
+FUTURES_REST_URL: Final = "https://fapi.binance.com"
+#: GET /fapi/v1/depth accepts these limits
+FUTURES_DEPTH_LIMITS: Final = (5, 10, 20, 50, 100, 500, 1000)
+
+_MS = 1_000_000
+_TOP_HISTORY = 512  # bookTickers kept for deferred top checks
+_MAX_PENDING_CHECKS = 4096
+
+
+class _TopCheck:
+    __slots__ = ("ask_px", "ask_sz", "bid_px", "bid_sz", "recv_ns", "seq")
+
+    def __init__(self, seq: int, book: OrderBook, recv_ns: int) -> None:
+        self.seq = seq
+        self.bid_px = book.best_bid
+        self.bid_sz = book.best_bid_size
+        self.ask_px = book.best_ask
+        self.ask_sz = book.best_ask_size
+        self.recv_ns = recv_ns
+
+
+class BinanceSpotFeed(VenueFeed):
+    """Binance spot: diff-depth + REST snapshot sync, trades, bookTicker cross-check.
+
+    Parameters
+    ----------
+    symbol : str
+        The symbol a REST snapshot line without a symbol belongs to (default ``"BTCUSDT"``).
+    sanitize_crossed, verify_checksums : bool
+        See :class:`tradesim_nb.feed.VenueFeed` (Binance sends no checksum).
+
+    Attributes
+    ----------
+    ignored : collections.Counter
+        Frames understood but not used, by kind (``"kline"``, ``"partial_depth"``, ...).
+    """
+
+    venue: ClassVar[str] = "binance"
+    ws_url: ClassVar[str] = SPOT_WS_URL
+    rest_url: ClassVar[str] = SPOT_REST_URL
+    rest_path: ClassVar[str] = "/api/v3/depth"
+
+    def __init__(self, *, symbol: str = "BTCUSDT", sanitize_crossed: bool = False,
+                 verify_checksums: bool = True) -> None:
+        if not (isinstance(symbol, str) and symbol):
+            raise ValueError(f"symbol={symbol!r} must be a non-empty string such as 'BTCUSDT'")
+        super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
+        self.symbol = symbol.upper()
+        self.ignored: Counter[str] = Counter()
+        self.top_unchecked: Counter[str] = Counter()
+
+    # -- declarations for the live client ---------------------------------------------------
+    @classmethod
+    def stream_names(cls, symbol: str, *, depth_interval_ms: int = 100, trades: str = "trade",
+                     book_ticker: bool = True) -> list[str]:
+        """Stream names for one symbol: diff depth, trades and (optionally) bookTicker."""
+        if depth_interval_ms not in cls._depth_intervals():
+            raise ValueError(f"depth_interval_ms={depth_interval_ms!r} is not one of "
+                             f"{cls._depth_intervals()}")
+        if trades not in ("trade", "aggTrade", ""):
+            raise ValueError(f"trades={trades!r} is not one of 'trade', 'aggTrade', ''")
+        s = symbol.lower()
+        depth = f"{s}@depth" if depth_interval_ms == cls._default_interval() else (
+            f"{s}@depth@{depth_interval_ms}ms")
+        out = [depth]
+        if trades:
+            out.append(f"{s}@{trades}")
+        if book_ticker:
+            out.append(f"{s}@bookTicker")
+        return out
+
+    @classmethod
+    def _depth_intervals(cls) -> tuple[int, ...]:
+        return (100, 1000)
+
+    @classmethod
+    def _default_interval(cls) -> int:
+        return 1000
+
+    @classmethod
+    def combined_stream_url(cls, streams: Iterable[str]) -> str:
+        """``<ws>/stream?streams=a/b/c``: frames arrive wrapped as ``{"stream", "data"}``."""
+        names = list(streams)
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"streams={names!r} must be a non-empty list of stream names")
+        return f"{cls.ws_url}/stream?streams=" + "/".join(names)
+
+    @classmethod
+    def subscribe_message(cls, streams: Iterable[str], req_id: int = 1) -> str:
+        """``{"method": "SUBSCRIBE", "params": [...], "id": n}`` for an open connection."""
+        names = list(streams)
+        if not names:
+            raise ValueError("streams=[] must name at least one stream")
+        return orjson.dumps({"method": "SUBSCRIBE", "params": names, "id": req_id}).decode()
+
+    @classmethod
+    def rest_snapshot_url(cls, symbol: str, limit: int = 1000) -> str:
+        """The REST depth snapshot URL (spot limit 1..5000)."""
+        if not (isinstance(limit, int) and 1 <= limit <= SPOT_DEPTH_LIMIT_MAX):
+            raise ValueError(f"limit={limit!r} must be an integer in [1, {SPOT_DEPTH_LIMIT_MAX}]")
+        return f"{cls.rest_url}{cls.rest_path}?symbol={symbol.upper()}&limit={limit}"
+
+    # -- parsing ------------------------------------------------------------------------------
+    def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
+        try:
+            obj = orjson.loads(frame)
+        except orjson.JSONDecodeError as e:
+            raise MalformedFrame("json", str(e)) from None
+        if not isinstance(obj, dict):
+            raise MalformedFrame("not_object", type(obj).__name__)
+        stream = obj.get("stream")
+        data = obj.get("data") if stream is not None else obj
+        if not isinstance(data, dict):
+            raise MalformedFrame("not_object", f"data is {type(data).__name__}")
+        try:
+            return self._parse_payload(data, stream, recv_ns)
+        except KeyError as e:
+            raise MalformedFrame("missing_field", f"{e} in {stream or data.get('e')!s}") from None
+
+    def _parse_payload(self, d: dict[str, Any], stream: str | None, recv_ns: int) -> list[Event]:
+        e = d.get("e")
+        if e == "depthUpdate":
+            return [self._delta(d, recv_ns)]
+        if e == "trade" or e == "aggTrade":
+            return [Trade(self.venue, d["s"], float(d["p"]), float(d["q"]),
+                          "sell" if d["m"] else "buy", str(d["t"] if e == "trade" else d["a"]),
+                          int(d["T"]) * _MS, recv_ns)]
+        if e == "bookTicker" or (e is None and "u" in d and "B" in d and "A" in d):
+            return [BBO(self.venue, d["s"], float(d["b"]), float(d["B"]), float(d["a"]),
+                        float(d["A"]), int(d.get("E", 0)) * _MS, recv_ns, int(d["u"]))]
+        if "lastUpdateId" in d:
+            if stream is not None and _is_partial_depth(stream):
+                self.ignored["partial_depth"] += 1  # top-N snapshots, not a sync point
+                return []
+            sym = stream.split("@", 1)[0].upper() if stream else self.symbol
+            return [self._snapshot(sym, d, recv_ns)]
+        if "result" in d and "id" in d:
+            return [FeedStatus("ack", self.venue, "", f"id={d['id']}", recv_ns)]
+        if "error" in d or ("code" in d and "msg" in d):
+            err = d.get("error", d)
+            return [FeedStatus("error", self.venue, "",
+                               f"{err.get('code')}: {err.get('msg')}" if isinstance(err, dict)
+                               else str(err), recv_ns)]
+        self.ignored[str(e) if e else "unknown"] += 1
+        return []
+
+    def _delta(self, d: dict[str, Any], recv_ns: int) -> BookDelta:
+        b = d["b"]
+        a = d["a"]
+        if not (isinstance(b, list) and isinstance(a, list)):
+            raise MalformedFrame("bad_levels", "b/a must be lists")
+        pu = d.get("pu")
+        return BookDelta(self.venue, d["s"], b, a, int(d["E"]) * _MS, recv_ns,
+                         seq=int(d["u"]), prev_seq=None if pu is None else int(pu),
+                         first_seq=int(d["U"]))
+
+    def _snapshot(self, symbol: str, d: dict[str, Any], recv_ns: int) -> BookSnapshot:
+        b = d["bids"]
+        a = d["asks"]
+        if not (isinstance(b, list) and isinstance(a, list)):
+            raise MalformedFrame("bad_levels", "bids/asks must be lists")
+        ts = d.get("E") or d.get("T") or 0
+        return BookSnapshot(self.venue, symbol, b, a, int(ts) * _MS, recv_ns,
+                            seq=int(d["lastUpdateId"]))
+
+    def rest_snapshot(self, symbol: str, payload: str | bytes | dict[str, Any],
+                      recv_ns: int) -> list[Event]:
+        """Feed a REST depth snapshot for ``symbol`` (the live client's resync path).
+
+        Returns the snapshot event followed by any statuses and by the events of the buffered
+        diffs replayed on top of it.
+        """
+        if isinstance(payload, str | bytes):
+            try:
+                payload = orjson.loads(payload)
+            except orjson.JSONDecodeError as e:
+                raise ValueError(f"payload is not JSON: {e}") from None
+        if not (isinstance(payload, dict) and "lastUpdateId" in payload):
+            raise ValueError("payload must be a depth snapshot with 'lastUpdateId', 'bids', "
+                             "'asks'")
+        try:
+            ev = self._snapshot(symbol.upper(), payload, recv_ns)
+        except (KeyError, MalformedFrame) as e:
+            raise ValueError(f"payload is not a depth snapshot: {e}") from None
+        return self.on_event(ev)
+
+    # -- sequencing ---------------------------------------------------------------------------
+    def _stale_limit(self, last_update_id: int) -> int:
+        """Diffs with ``u`` at or below this id are older than the snapshot (spot: ``u <= L``)."""
+        return last_update_id
+
+    def _bridges(self, ev: BookDelta, last_update_id: int) -> bool:
+        """Whether the first diff after a snapshot joins it (spot: ``U <= L+1 <= u``)."""
+        assert ev.first_seq is not None and ev.seq is not None
+        return ev.first_seq <= last_update_id + 1 <= ev.seq
+
+    def _continues(self, ev: BookDelta, last: int) -> bool:
+        """Whether a diff continues the chain (spot: ``U == u_prev + 1``)."""
+        return ev.first_seq == last + 1
+
+    def sequence(self, event: BookSnapshot | BookDelta, book: OrderBook,
+                 state: SymbolState) -> bool:
+        sym = event.symbol
+        if isinstance(event, BookSnapshot):
+            assert event.seq is not None
+            if state.synced and state.last_seq is not None and event.seq <= state.last_seq:
+                # an older snapshot while the book is live would rewind it: ignore it
+                self.stats[sym].stale_dropped += 1
+                state.pending.append(self.status(
+                    "stale", sym, f"snapshot lastUpdateId={event.seq} <= book u={state.last_seq}",
+                    event.recv_ts_ns))
+                return False
+            state.last_seq = event.seq
+            state.extra["snapshot_id"] = event.seq
+            state.extra["bridged"] = False
+            return True
+        assert event.seq is not None and event.first_seq is not None
+        if not state.synced:
+            if not state.buffer:
+                state.pending.append(self.status(
+                    "buffering", sym, f"waiting for a REST snapshot (first U={event.first_seq})",
+                    event.recv_ts_ns))
+            state.buffer.append(event)
+            state.extra["buffered"] = state.extra.get("buffered", 0) + 1
+            return False
+        last = state.last_seq
+        assert last is not None
+        if not state.extra.get("bridged"):
+            snap = state.extra["snapshot_id"]
+            if event.seq <= self._stale_limit(snap):
+                self.stats[sym].stale_dropped += 1
+                state.pending.append(self.status(
+                    "stale", sym, f"diff u={event.seq} <= lastUpdateId={snap}", event.recv_ts_ns))
+                return False
+            if not self._bridges(event, snap):
+                self._gap(event, state, f"first diff U={event.first_seq} u={event.seq} does not "
+                                        f"cover lastUpdateId={snap}")
+                return False
+            state.extra["bridged"] = True
+            state.last_seq = event.seq
+            return True
+        if event.seq <= last:
+            self.stats[sym].stale_dropped += 1
+            state.pending.append(self.status(
+                "stale", sym, f"diff u={event.seq} <= book u={last}", event.recv_ts_ns))
+            return False
+        if not self._continues(event, last):
+            self._gap(event, state, self._gap_detail(event, last))
+            return False
+        state.last_seq = event.seq
+        return True
+
+    def _gap_detail(self, ev: BookDelta, last: int) -> str:
+        return f"U={ev.first_seq} != previous u+1={last + 1}"
+
+    def _gap(self, ev: BookDelta, state: SymbolState, detail: str) -> None:
+        state.pending.append(self.mark_stale(ev.symbol, "gap", detail, ev.recv_ts_ns))
+        # keep the diff: a new snapshot may bridge to it
+        state.buffer.append(ev)
+        state.extra["buffered"] = state.extra.get("buffered", 0) + 1
+
+    # -- machinery: buffer replay and deferred top check ----------------------------------------
+    def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
+        book = self.books.get(ev.symbol) or self.book(ev.symbol)
+        state = self.states[ev.symbol]
+        n0 = book.updates
+        out = super()._on_book(ev)
+        if book.updates == n0:
+            return out
+        if type(ev) is BookSnapshot:
+            if state.buffer:
+                items = list(state.buffer)
+                state.buffer.clear()
+                st = self.stats[ev.symbol]
+                for d in items:
+                    st.frames -= 1  # counted when it first arrived
+                    out.extend(self._on_book(d))
+        elif not book.stale and ev.seq is not None:
+            checks: deque[_TopCheck] = state.extra.setdefault(
+                "checks", deque(maxlen=_MAX_PENDING_CHECKS))
+            checks.append(_TopCheck(ev.seq, book, ev.recv_ts_ns))
+            out.extend(self._resolve_checks(ev.symbol, state))
+        return out
+
+    def _cross_check(self, sym: str, book: OrderBook, state: SymbolState,
+                     seq: int | None) -> list[Event]:
+        return []  # replaced by the deferred check in _on_book/_on_bbo
+
+    def _on_bbo(self, ev: BBO) -> list[Event]:
+        self.book(ev.symbol)
+        self.stats[ev.symbol].bbos += 1
+        state = self.states[ev.symbol]
+        hist: deque[BBO] = state.extra.setdefault("bbo_hist", deque(maxlen=_TOP_HISTORY))
+        if ev.update_id is not None and (not hist or hist[-1].update_id is None
+                                         or ev.update_id >= hist[-1].update_id):
+            hist.append(ev)
+        out: list[Event] = [ev]
+        out.extend(self._resolve_checks(ev.symbol, state))
+        return out
+
+    def _resolve_checks(self, sym: str, state: SymbolState) -> list[Event]:
+        checks: deque[_TopCheck] | None = state.extra.get("checks")
+        hist: deque[BBO] | None = state.extra.get("bbo_hist")
+        if not checks or not hist:
+            return []
+        newest = hist[-1].update_id
+        assert newest is not None
+        out: list[Event] = []
+        st = self.stats[sym]
+        while checks and checks[0].seq <= newest:
+            c = checks.popleft()
+            ref: BBO | None = None
+            for b in reversed(hist):
+                assert b.update_id is not None
+                if b.update_id <= c.seq:
+                    ref = b
+                    break
+            if ref is None:
+                self.top_unchecked[sym] += 1
+                continue
+            if (ref.bid_px == c.bid_px and ref.ask_px == c.ask_px
+                    and _close(ref.bid_sz, c.bid_sz) and _close(ref.ask_sz, c.ask_sz)):
+                st.top_match += 1
+            else:
+                st.top_mismatch += 1
+                out.append(self.status(
+                    "top_mismatch", sym,
+                    f"book {c.bid_px}x{c.bid_sz}/{c.ask_px}x{c.ask_sz} after u={c.seq} vs "
+                    f"bookTicker {ref.bid_px}x{ref.bid_sz}/{ref.ask_px}x{ref.ask_sz} "
+                    f"(id {ref.update_id})", c.recv_ns))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        s = super().summary()
+        for sym, d in s["instruments"].items():
+            state = self.states[sym]
+            d["buffered"] = len(state.buffer)
+            d["top_unchecked"] = self.top_unchecked[sym]
+            d["top_pending"] = len(state.extra.get("checks", ()))
+        s["ignored"] = dict(self.ignored)
+        return s
+
+
+class BinanceFuturesFeed(BinanceSpotFeed):
+    """Binance USD-M futures: like spot, but diffs chain by ``pu`` (previous ``u``).
+
+    First diff after the snapshot: :math:`U \\le L \\le u`; diffs with :math:`u < L` are dropped;
+    afterwards ``pu`` must equal the previous ``u``.
+    """
+
+    venue: ClassVar[str] = "binance-futures"
+    ws_url: ClassVar[str] = FUTURES_WS_URL
+    rest_url: ClassVar[str] = FUTURES_REST_URL
+    rest_path: ClassVar[str] = "/fapi/v1/depth"
+
+    @classmethod
+    def _depth_intervals(cls) -> tuple[int, ...]:
+        return (100, 250, 500)
+
+    @classmethod
+    def _default_interval(cls) -> int:
+        return 250
+
+    @classmethod
+    def rest_snapshot_url(cls, symbol: str, limit: int = 1000) -> str:
+        """The REST depth snapshot URL (futures limit one of 5, 10, 20, 50, 100, 500, 1000)."""
+        if limit not in FUTURES_DEPTH_LIMITS:
+            raise ValueError(f"limit={limit!r} is not one of {FUTURES_DEPTH_LIMITS}")
+        return f"{cls.rest_url}{cls.rest_path}?symbol={symbol.upper()}&limit={limit}"
+
+    def _delta(self, d: dict[str, Any], recv_ns: int) -> BookDelta:
+        if "pu" not in d:
+            raise MalformedFrame("missing_field", "'pu' in futures depthUpdate")
+        return super()._delta(d, recv_ns)
+
+    def _stale_limit(self, last_update_id: int) -> int:
+        return last_update_id - 1  # drop u < L
+
+    def _bridges(self, ev: BookDelta, last_update_id: int) -> bool:
+        assert ev.first_seq is not None and ev.seq is not None
+        return ev.first_seq <= last_update_id <= ev.seq
+
+    def _continues(self, ev: BookDelta, last: int) -> bool:
+        return ev.prev_seq == last
+
+    def _gap_detail(self, ev: BookDelta, last: int) -> str:
+        return f"pu={ev.prev_seq} != previous u={last}"
+
+
+def _is_partial_depth(stream: str) -> bool:
+    """``btcusdt@depth20@100ms`` (partial book depth) as opposed to ``btcusdt@depth@100ms``."""
+    i = stream.find("@depth")
+    return i >= 0 and stream[i + 6:i + 7].isdigit()
+
+
+def _close(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+
+
+def _levels(levels: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Levels as plain lists (for building snapshots from a book in tests and tools)."""
+    return [[str(p), str(s)] for p, s, *_ in levels]
+
+
+def snapshot_payload(book: OrderBook, last_update_id: int, depth: int | None = None
+                     ) -> dict[str, Any]:
+    """A REST-style depth snapshot ``{"lastUpdateId", "bids", "asks"}`` of ``book``.
+
+    Used to re-deliver a snapshot consistent with a known book (fault-injection tests, the
+    local venue). ``depth`` limits the levels a side (all when None).
+    """
+    if depth is not None and not (isinstance(depth, int) and depth >= 1):
+        raise ValueError(f"depth={depth!r} must be an integer >= 1 or None")
+    n = depth if depth is not None else max(book.n_bids, book.n_asks)
+    return {"lastUpdateId": int(last_update_id),
+            "bids": _levels(book.level_strings("bid", n)),
+            "asks": _levels(book.level_strings("ask", n))}
+
