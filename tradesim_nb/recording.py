@@ -55,7 +55,7 @@ def _parse_line(line: str) -> tuple[int, str] | None:
             return None
         head = line[:sp]
         if head.endswith(":"):  # "<epoch_s>: <json>"
-            return int(round(float(head[:-1]) * 1e9)), line[sp + 1:]
+            return round(float(head[:-1]) * 1e9), line[sp + 1:]
         return int(head), line[sp + 1:]
     return None  # e.g. "wss://... <- time: request" (the client's own sends)
 
@@ -105,7 +105,7 @@ class RecordingWriter:
         if flush_every < 1:
             raise ValueError(f"flush_every={flush_every!r} must be >= 1")
         self.path = Path(path)
-        self._fh = gzip.open(self.path, "wb", compresslevel=compresslevel)
+        self._fh = gzip.open(self.path, "wb", compresslevel=compresslevel)  # noqa: SIM115
         self.frames = 0
         self.flush_every = flush_every
         header = {"venue": venue, "url": url, "symbols": list(symbols),
