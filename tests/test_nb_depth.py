@@ -1,0 +1,52 @@
+"""Depth arrays and the book replay dashboard on the real OKX recording (no browser)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from tradesim_nb.book import book_from_levels
+from tradesim_nb.datasets import okx_books_file
+from tradesim_nb.nb import BookReplay, DepthView, cumulative_depth
+
+
+def test_cumulative_depth_is_best_first_and_monotone():
+    book = book_from_levels([(99.0, 1.0), (98.0, 2.0), (97.0, 3.0)],
+                            [(101.0, 0.5), (102.0, 1.5)])
+    d = cumulative_depth(book, levels=2)
+    np.testing.assert_array_equal(d["bid_px"], [99.0, 98.0])
+    np.testing.assert_array_equal(d["bid_cum"], [1.0, 3.0])
+    np.testing.assert_array_equal(d["ask_cum"], [0.5, 2.0])
+    with pytest.raises(ValueError, match="levels"):
+        cumulative_depth(book, 0)
+
+
+def test_depth_view_sends_ascending_prices():
+    book = book_from_levels([(99.0, 1.0), (98.0, 2.0)], [(101.0, 0.5), (102.0, 1.5)])
+    v = DepthView(levels=5)
+    v.update(book)
+    v.flush()
+    assert list(v.bids.source.data["px"]) == [98.0, 99.0]
+    assert list(v.bids.source.data["cum"]) == [3.0, 1.0]
+    assert list(v.asks.source.data["px"]) == [101.0, 102.0]
+
+
+def test_book_replay_reproduces_every_okx_checksum_and_throttles_the_ui():
+    r = BookReplay("okx", okx_books_file(), "BTC-USDT", speed=None, chunk=50)
+    s = asyncio.run(r.run())
+    st = s["instruments"]["BTC-USDT"]
+    assert st["checksum_ok"] > 50 and st["checksum_failed"] == 0
+    assert r.book_updates == st["snapshots"] + st["deltas"]
+    # the timeline buffer holds one point per valid book update, the plot got them batched
+    assert r.top.buffer.total == r.book_updates
+    assert r.throttle.flushes < r.book_updates
+    assert r.top.rows_sent == r.book_updates
+    assert s["replay"]["frames"] == r.frames > r.book_updates
+    assert "done" in r.status.value
+
+
+def test_book_replay_validates_speed():
+    with pytest.raises(ValueError, match="speed"):
+        BookReplay("okx", okx_books_file(), "BTC-USDT", speed=0)
