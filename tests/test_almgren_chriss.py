@@ -353,3 +353,51 @@ def test_lambda_to_zero_converges_to_twap(p):
         # |sinh(s u)/sinh(u) - s| <= s (1 - s^2) u^2 / 6 < u^2 / 10 with u = kappa T
         assert dev <= 0.1 * (s.kappa * p.horizon) ** 2 * p.size + 1e-12 * p.size
         prev = dev
+
+
+# ----------------------------------------------------------------------------- CLI
+
+CLI_ARGS = ["ac", "--size", "1e6", "--horizon", "5", "--periods", "5", "--sigma", "0.95",
+            "--epsilon", "0.0625", "--eta", "2.5e-6", "--gamma", "2.5e-7"]
+
+
+def test_cli_ac_json(capsys):
+    import json
+
+    from tradesim_nb.cli import main
+
+    assert main([*CLI_ARGS, "--risk-aversion", "2e-6", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    s = optimal_execution(ACParams(**PAPER, risk_aversion=2e-6))
+    assert len(out["holdings"]) == 6 and len(out["trade_list"]) == 5
+    assert_allclose(out["holdings"], s.holdings, rtol=1e-15)
+    assert_allclose(out["trade_list"], s.trade_list, rtol=1e-15)
+    for key in ("kappa", "expected_cost", "variance", "std", "half_life", "tau", "eta_tilde"):
+        assert_allclose(out[key], getattr(s, key), rtol=1e-15)
+    assert_allclose(out["cost_at_confidence"], s.cost_at_confidence(0.95), rtol=1e-15)
+
+
+def test_cli_ac_table_and_linear_half_life(capsys):
+    from tradesim_nb.cli import main
+
+    assert main(CLI_ARGS) == 0
+    text = capsys.readouterr().out
+    assert "662,500.00" in text            # TWAP E of the paper's example
+    assert "half-life inf" in text and "linear" in text
+    assert text.count("200,000.00") == 6   # five equal trades + the holding x_4
+
+
+def test_cli_ac_long_schedule_is_abbreviated(capsys):
+    from tradesim_nb.cli import main
+
+    assert main([*CLI_ARGS[:6], "500", *CLI_ARGS[7:], "--risk-aversion", "1e-6"]) == 0
+    text = capsys.readouterr().out
+    assert "..." in text and "\n    500 " in text
+
+
+def test_cli_ac_bad_parameter(capsys):
+    from tradesim_nb.cli import main
+
+    assert main([*CLI_ARGS[:-1], "1.0"]) == 2   # gamma = 1 makes eta_tilde < 0
+    err = capsys.readouterr().err
+    assert "eta_tilde" in err and "gamma=1.0" in err
