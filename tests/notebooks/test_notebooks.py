@@ -24,6 +24,11 @@ EXPECT: dict[str, list[str]] = {
         r"depth diffs applied: [\d,]+",
         r"final top of book: bid [\d.]+ / ask [\d.]+, valid=True",
     ],
+    "02_almgren_chriss_explorer.ipynb": [
+        r"optimal \(lambda=1\.0e-06\): E = \$[\d,]+, sqrt V = \$[\d,]+, half-life = [\d.]+ days",
+        r"immediate: E = \$[\d,]+, sqrt V = \$0",
+        r"along the frontier: E rises",
+    ],
 }
 
 

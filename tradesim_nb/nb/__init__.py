@@ -3,23 +3,27 @@
 Importing this package loads bokeh and ipywidgets; ``import tradesim_nb`` never does.
 
 * :func:`setup_notebook` — load BokehJS inline (offline-safe); call once per notebook.
+* :func:`ac_explorer` — Almgren-Chriss sliders, trajectory, trade list, frontier.
 * :class:`BookReplay` — a recording replayed through the real parser into a depth chart.
 * :mod:`~tradesim_nb.nb.stream` — the plumbing: UI-rate throttle, own-buffer stream views.
 """
 
 from __future__ import annotations
 
+from .ac import ACExplorer, ac_explorer
 from .book_replay import BookReplay
 from .depth import DepthView, cumulative_depth
 from .stream import ColumnBuffer, SnapshotView, StreamView, UiThrottle, bokeh_widget, setup_notebook
 
 __all__ = [
+    "ACExplorer",
     "BookReplay",
     "ColumnBuffer",
     "DepthView",
     "SnapshotView",
     "StreamView",
     "UiThrottle",
+    "ac_explorer",
     "bokeh_widget",
     "cumulative_depth",
     "setup_notebook",
