@@ -401,6 +401,39 @@ def test_rest_snapshot_method_and_declarations() -> None:
         BinanceSpotFeed(symbol="")
 
 
+def test_book_ticker_after_the_diff_is_waited_for() -> None:
+    """The top after diff u is compared with the latest bookTicker with id <= u, even when that
+    ticker arrives after the diff (the check waits for a ticker with id >= u)."""
+    f = BinanceSpotFeed()
+
+    def tick(u: int, bid: str, bid_sz: str) -> list:
+        return f.on_frame(json.dumps({"stream": "btcusdt@bookTicker", "data": {
+            "u": u, "s": SYM, "b": bid, "B": bid_sz, "a": "101.0", "A": "1"}}), u)
+
+    def diff(U: int, u: int, bids: list[list[str]]) -> list:
+        return f.on_frame(json.dumps({"stream": "btcusdt@depth@100ms", "data": {
+            "e": "depthUpdate", "E": 1, "s": SYM, "U": U, "u": u, "b": bids, "a": []}}), u)
+
+    tick(9, "100.0", "1")
+    f.rest_snapshot(SYM, {"lastUpdateId": 10, "bids": [["100.0", "1"]],
+                          "asks": [["101.0", "1"]]}, 10)
+    tick(12, "100.0", "2")  # before the diff, an intermediate state
+    diff(11, 15, [["100.0", "3"]])
+    st = f.stats[SYM]
+    assert st.top_match + st.top_mismatch == 0  # waiting: a ticker <= 15 may still come
+    tick(14, "100.0", "3")  # after the diff: the ticker the rule asks for
+    assert st.top_match + st.top_mismatch == 0
+    tick(16, "100.5", "1")  # id > 15: ticker 14 is the latest <= 15
+    assert (st.top_match, st.top_mismatch) == (1, 0)
+    # a book that disagrees with its ticker is reported
+    diff(16, 16, [["100.5", "1"]])
+    tick(18, "100.7", "1")  # a new best bid the diff stream never shows
+    diff(17, 20, [])
+    out = tick(21, "100.7", "1")
+    assert (st.top_match, st.top_mismatch) == (2, 1)
+    assert [e.kind for e in out if type(e) is FeedStatus] == ["top_mismatch"]
+
+
 # -- USD-M futures ----------------------------------------------------------------------------------
 def _fut(U: int, u: int, pu: int, bids: list[list[str]], asks: list[list[str]]) -> str:
     # field layout of the USD-M "Diff. Book Depth Streams" response example

@@ -359,7 +359,8 @@ class BinanceSpotFeed(VenueFeed):
                 for d in items:
                     st.frames -= 1  # counted when it first arrived
                     out.extend(self._on_book(d))
-        elif not book.stale and ev.seq is not None:
+        elif not book.stale and ev.seq is not None and "bbo_hist" in state.extra:
+            # only once the bookTicker stream is seen (a feed without it never checks)
             checks: deque[_TopCheck] = state.extra.setdefault(
                 "checks", deque(maxlen=_MAX_PENDING_CHECKS))
             checks.append(_TopCheck(ev.seq, book, ev.recv_ts_ns))
