@@ -1,0 +1,897 @@
+"""The live order-book client: asyncio tasks on the loop that is already running.
+
+:class:`BookClient` keeps one :class:`~tradesim_nb.book.OrderBook` per instrument current from a
+venue's websocket. It borrows the running event loop (a notebook kernel's, or the one of
+``asyncio.run`` in a script) and never owns it; every task it creates is kept in
+``client.tasks`` and cancelled and awaited by :meth:`BookClient.stop` (or ``async with``).
+
+In a notebook::
+
+    import tradesim_nb.live as live
+    client = await live.connect("okx", "BTC-USDT-SWAP", source="auto")   # returns at once
+    client.book, client.status, client.metrics                           # in later cells
+    await client.stop()
+
+or, from a cell that does not await, ``client = live.start("okx", "BTC-USDT-SWAP")`` (its
+tasks are scheduled on the running loop and run between cells).
+
+Robustness
+----------
+* keepalive: OKX's text ``ping`` when the socket has been quiet for ``keepalive_s`` (OKX closes
+  a connection silent for 30 s); other venues get a websocket ping frame;
+* watchdog: no frame for ``silence_timeout_s`` closes the socket and reconnects;
+* reconnect with capped exponential backoff and jitter, attempt :math:`k = 0, 1, \\dots`:
+
+  .. math::
+
+      d_k = \\min(d_{max},\\, d_0 2^k)\\,(1 + j\\,u_k),\\qquad u_k \\sim U(-1, 1),
+
+  reset to :math:`k = 0` once a session has delivered a valid book; every subscription is
+  sent again on the new socket;
+* a sequence gap or checksum failure marks the book stale (``book.valid`` is False, and
+  :meth:`BookClient.snapshot` refuses it); the client resyncs (OKX: unsubscribe + subscribe,
+  which makes the venue send a fresh snapshot; a resync not answered within
+  ``resync_timeout_s`` reconnects). A reconnect also marks every book stale until its snapshot.
+
+Consumers: :meth:`BookClient.on_update` callbacks ``fn(book, events, recv_ns)`` run on the loop
+thread after each frame that carried market data (their time is the *estimate* stage of the
+latency ring), and :meth:`BookClient.events` async iterators with a bounded queue that drops
+the oldest events (counted) so a slow consumer never stalls parsing.
+
+Venues: ``okx`` (v5 public ``books``; also ``books5``/``trades`` channels), ``goquant`` (relay,
+a full snapshot a message, one socket an instrument). Binance and Bybit are not supported by
+this client yet: Binance needs a REST depth snapshot to (re)sync.
+
+References
+----------
+OKX API v5, WebSocket "Connect" (30 s idle limit, ``ping``/``pong``) and "Order book channel".
+AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..book import OrderBook
+from ..events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ..feed import VenueFeed
+from ..metrics import LatencyRing
+from ..recording import RecordingWriter
+from ..venues import get_feed
+
+__all__ = [
+    "BookClient",
+    "ClientConfig",
+    "EventStream",
+    "StaleBookError",
+    "ThreadedClient",
+    "connect",
+    "start",
+    "start_in_thread",
+]
+
+log = logging.getLogger(__name__)
+
+ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconnecting",
+                       "stopped"]
+UpdateCallback = Callable[[OrderBook, list[Event], int], Any]
+SUPPORTED_VENUES = ("okx", "goquant")
+
+
+class StaleBookError(RuntimeError):
+    """The book asked for is stale, crossed or empty: it must not be used as fresh."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Timeouts and backoff of :class:`BookClient` (seconds).
+
+    Parameters
+    ----------
+    connect_timeout_s : float
+        Opening handshake limit.
+    silence_timeout_s : float
+        Watchdog: no frame for this long closes the socket and reconnects.
+    keepalive_s : float
+        Send the venue's keepalive after this long without a frame (OKX needs < 30 s).
+    backoff_initial_s, backoff_max_s : float
+        :math:`d_0` and :math:`d_{max}` of the reconnect delay.
+    backoff_jitter : float
+        :math:`j` in [0, 1): relative jitter of each delay.
+    resync_timeout_s : float
+        A resync not answered by a snapshot within this long reconnects.
+    auto_timeout_s : float
+        ``source="auto"``: how long to try the live venue before starting the local one.
+    latency_capacity : int
+        Frames kept in the latency ring.
+    """
+
+    connect_timeout_s: float = 5.0
+    silence_timeout_s: float = 15.0
+    keepalive_s: float = 20.0
+    backoff_initial_s: float = 0.25
+    backoff_max_s: float = 15.0
+    backoff_jitter: float = 0.2
+    resync_timeout_s: float = 5.0
+    auto_timeout_s: float = 3.0
+    latency_capacity: int = 8192
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout_s", "silence_timeout_s", "keepalive_s",
+                     "backoff_initial_s", "backoff_max_s", "resync_timeout_s",
+                     "auto_timeout_s"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and 0 < v <= 3600):
+                raise ValueError(f"{name}={v!r} must be a number in (0, 3600]")
+        if self.backoff_max_s < self.backoff_initial_s:
+            raise ValueError(f"backoff_max_s={self.backoff_max_s!r} must be >= "
+                             f"backoff_initial_s={self.backoff_initial_s!r}")
+        if not (0.0 <= self.backoff_jitter < 1.0):
+            raise ValueError(f"backoff_jitter={self.backoff_jitter!r} must be in [0, 1)")
+        if not (isinstance(self.latency_capacity, int) and self.latency_capacity >= 2):
+            raise ValueError(f"latency_capacity={self.latency_capacity!r} must be an int >= 2")
+
+    def backoff_s(self, attempt: int, rng: random.Random) -> float:
+        """Delay before reconnect attempt ``attempt`` (0-based)."""
+        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** min(attempt, 60))
+        return base * (1.0 + self.backoff_jitter * rng.uniform(-1.0, 1.0))
+
+
+# -- venue declarations used by the client --------------------------------------------------
+class _Protocol:
+    venue = ""
+    keepalive_text: str | None = None
+    per_symbol_socket = False
+
+    def __init__(self, channels: Sequence[str]) -> None:
+        self.channels = tuple(channels)
+
+    def live_url(self, symbols: Sequence[str]) -> str:
+        raise NotImplementedError
+
+    def subscribe(self, symbols: Sequence[str]) -> list[str]:
+        return []
+
+    def resync(self, symbol: str) -> list[str] | None:
+        """Messages that make the venue send a fresh snapshot; None = reconnect instead."""
+        return None
+
+
+class _OkxProtocol(_Protocol):
+    venue = "okx"
+    keepalive_text = "ping"
+
+    def live_url(self, symbols: Sequence[str]) -> str:
+        from ..venues.okx import PUBLIC_URL
+
+        return PUBLIC_URL
+
+    def subscribe(self, symbols: Sequence[str]) -> list[str]:
+        from ..venues.okx import subscribe_message
+
+        return [subscribe_message(ch, list(symbols)) for ch in self.channels]
+
+    def resync(self, symbol: str) -> list[str] | None:
+        from ..venues.okx import subscribe_message, unsubscribe_message
+
+        return [unsubscribe_message("books", [symbol]), subscribe_message("books", [symbol])]
+
+
+class _GoQuantProtocol(_Protocol):
+    venue = "goquant"
+    per_symbol_socket = True
+
+    def live_url(self, symbols: Sequence[str]) -> str:
+        from ..venues.goquant import url
+
+        return url(symbols[0])
+
+    def resync(self, symbol: str) -> list[str] | None:
+        return []  # every message is a snapshot: the next one resyncs
+
+
+def _protocol(venue: str, channels: Sequence[str]) -> _Protocol:
+    if venue == "okx":
+        return _OkxProtocol(channels)
+    if venue == "goquant":
+        return _GoQuantProtocol(channels)
+    raise ValueError(f"venue={venue!r} is not supported by the live client; use one of "
+                     f"{', '.join(SUPPORTED_VENUES)}")
+
+
+# -- consumers --------------------------------------------------------------------------------
+class EventStream:
+    """Async iterator over the client's events with a bounded queue.
+
+    When the queue holds ``maxsize`` events, a new event drops the oldest (``drop="oldest"``)
+    or itself (``drop="newest"``); ``dropped`` counts them. Parsing never waits for a consumer.
+    Iteration ends when the client stops or :meth:`close` is called.
+    """
+
+    def __init__(self, client: BookClient, maxsize: int, drop: str) -> None:
+        if not (isinstance(maxsize, int) and maxsize >= 1):
+            raise ValueError(f"maxsize={maxsize!r} must be an int >= 1")
+        if drop not in ("oldest", "newest"):
+            raise ValueError(f"drop={drop!r} is not one of 'oldest', 'newest'")
+        self._client = client
+        self.maxsize = maxsize
+        self.drop = drop
+        self.dropped = 0
+        self.delivered = 0
+        self._q: deque[Event] = deque()
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    def push(self, events: list[Event]) -> None:
+        q = self._q
+        for ev in events:
+            if len(q) >= self.maxsize:
+                self.dropped += 1
+                if self.drop == "newest":
+                    continue
+                q.popleft()
+            q.append(ev)
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self._q)
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self
+
+    async def __anext__(self) -> Event:
+        while not self._q:
+            if self._closed:
+                raise StopAsyncIteration
+            self._wake.clear()
+            await self._wake.wait()
+        self.delivered += 1
+        return self._q.popleft()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        with contextlib.suppress(ValueError):
+            self._client._streams.remove(self)
+
+
+# -- the client --------------------------------------------------------------------------------
+class BookClient:
+    """Live L2 books of one venue, kept current by tasks on the running event loop.
+
+    Parameters
+    ----------
+    venue : {"okx", "goquant"}
+        Protocol and parser (:func:`tradesim_nb.venues.get_feed`).
+    symbols : str or sequence of str
+        Instrument ids (``"BTC-USDT-SWAP"``). GoQuant takes one.
+    source : str
+        ``"live"`` (the venue's public URL), ``"auto"`` (live if it answers within
+        ``config.auto_timeout_s``, else a :class:`~tradesim_nb.live.server.LocalVenue` started on
+        127.0.0.1, said in the log and in :attr:`source`), ``"local"`` (a local venue), or a
+        ``ws://``/``wss://`` URL.
+    live_url : str, optional
+        Override of the venue's public URL (tests point it at a closed local port).
+    channels : sequence of str
+        OKX channels (default ``("books",)``; ``"trades"`` adds trades).
+    record : path, optional
+        Write every raw frame with its receive time to this ``.jsonl.gz`` while live.
+    config : ClientConfig
+    local_venue : dict, optional
+        Keyword arguments of the local venue started by ``"auto"``/``"local"``.
+    seed : int, optional
+        Seeds the backoff jitter.
+    """
+
+    def __init__(self, venue: str, symbols: str | Sequence[str], *, source: str = "live",
+                 live_url: str | None = None, channels: Sequence[str] = ("books",),
+                 record: str | Path | None = None, config: ClientConfig | None = None,
+                 local_venue: dict[str, Any] | None = None, feed: VenueFeed | None = None,
+                 seed: int | None = None) -> None:
+        syms = [symbols] if isinstance(symbols, str) else list(symbols)
+        if not syms or not all(isinstance(s, str) and s for s in syms):
+            raise ValueError(f"symbols={symbols!r} must be a non-empty instrument id or list")
+        self.protocol = _protocol(venue, channels)
+        if self.protocol.per_symbol_socket and len(syms) != 1:
+            raise ValueError(f"symbols={syms!r}: venue {venue!r} takes one instrument a client")
+        if not isinstance(source, str) or not (
+                source in ("live", "auto", "local") or source.startswith(("ws://", "wss://"))):
+            raise ValueError(f"source={source!r} must be 'live', 'auto', 'local' or a ws:// or "
+                             "wss:// URL")
+        self.venue = venue
+        self.symbols = syms
+        self.requested_source = source
+        self.source = source
+        self.live_url = live_url or self.protocol.live_url(syms)
+        self.url: str | None = source if source.startswith(("ws://", "wss://")) else None
+        self.config = config or ClientConfig()
+        self.feed: VenueFeed = feed or get_feed(venue)
+        for s in syms:
+            self.feed.book(s)
+        self.record_path = Path(record) if record is not None else None
+        self.recorder: RecordingWriter | None = None
+        self._local_kwargs = dict(local_venue or {})
+        self.local_venue: Any = None
+        self._rng = random.Random(seed)
+        self.latency = LatencyRing(self.config.latency_capacity)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._callbacks: list[UpdateCallback] = []
+        self._streams: list[EventStream] = []
+        self._ws: Any = None
+        self._state: ClientStatus = "idle"
+        self._stopping = False
+        self._main: asyncio.Task[Any] | None = None
+        self._synced = asyncio.Event()
+        self._resync_pending: dict[str, float] = {}
+        self._synced_once: set[str] = set()
+        self._last_recv = time.monotonic()
+        self._last_send = time.monotonic()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # counters
+        self.frames = 0
+        self.market_frames = 0
+        self.malformed = 0
+        self.apply_errors = 0
+        self.callback_errors = 0
+        self.gaps_detected = 0
+        self.checksum_failures = 0
+        self.stale_episodes = 0
+        self.resync_requests = 0
+        self.reconnects = 0
+        self.sessions = 0
+        self.watchdog_closes = 0
+        self.last_close_reason = ""
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start_nowait(self) -> BookClient:
+        """Schedule the client's tasks on the running loop and return at once."""
+        loop = asyncio.get_running_loop()
+        if self._main is not None:
+            return self
+        self.loop = loop
+        self._stopping = False
+        self._synced = asyncio.Event()
+        if self.record_path is not None and self.recorder is None:
+            self.recorder = RecordingWriter(self.record_path, venue=self.venue,
+                                            url=self.url or "", symbols=self.symbols)
+        self._main = self._spawn(self._run(), "book-client")
+        return self
+
+    async def start(self, wait_snapshot_s: float | None = 2.0) -> BookClient:
+        """Start and, if ``wait_snapshot_s``, wait that long at most for every book to be valid.
+
+        Returns the client either way (check :attr:`status`).
+        """
+        self.start_nowait()
+        if wait_snapshot_s:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._synced.wait(), wait_snapshot_s
+                                       + (self.config.auto_timeout_s
+                                          if self.requested_source == "auto" else 0.0))
+        return self
+
+    async def wait_synced(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every book is valid (True) or ``timeout_s`` passes (False)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.all_valid:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._synced.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._synced.wait(), min(left, 0.05))
+        return True
+
+    async def stop(self) -> None:
+        """Cancel and await every task this client created; close the socket, recorder and any
+        local venue it started."""
+        self._stopping = True
+        for st in list(self._streams):
+            st.close()
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 1.0)
+        tasks = [t for t in self.tasks if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self.tasks.clear()
+        self._main = None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                ws.transport.abort()
+        self._ws = None
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.local_venue is not None:
+            await self.local_venue.stop()
+            self.local_venue = None
+        self._state = "stopped"
+        log.info("client %s %s stopped after %d frames", self.venue, ",".join(self.symbols),
+                 self.frames)
+
+    async def __aenter__(self) -> BookClient:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        t = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(t)
+        t.add_done_callback(self._task_done)
+        return t
+
+    def _task_done(self, t: asyncio.Task[Any]) -> None:
+        self.tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            log.error("client task %s failed: %r", t.get_name(), t.exception())
+
+    # -- consumers ------------------------------------------------------------------------
+    def on_update(self, fn: UpdateCallback) -> UpdateCallback:
+        """Call ``fn(book, events, recv_ns)`` on the loop thread after each market-data frame.
+
+        ``book`` is the live book of the frame's instrument (check ``book.valid``), ``events``
+        the frame's events and statuses, ``recv_ns`` its receive time (ns since the epoch).
+        Exceptions are logged and counted, never raised into the feed. Usable as a decorator.
+        """
+        self._callbacks.append(fn)
+        return fn
+
+    def remove_callback(self, fn: UpdateCallback) -> None:
+        with contextlib.suppress(ValueError):
+            self._callbacks.remove(fn)
+
+    def events(self, maxsize: int = 10_000, drop: str = "oldest") -> EventStream:
+        """A new async iterator over every event (see :class:`EventStream`)."""
+        st = EventStream(self, maxsize, drop)
+        self._streams.append(st)
+        return st
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def book(self) -> OrderBook:
+        """The live book of the first instrument. It may be stale: check ``book.valid`` or use
+        :meth:`snapshot`, which refuses a stale book."""
+        return self.feed.book(self.symbols[0])
+
+    @property
+    def books(self) -> dict[str, OrderBook]:
+        return {s: self.feed.book(s) for s in self.symbols}
+
+    @property
+    def book_valid(self) -> bool:
+        return self.book.valid
+
+    @property
+    def all_valid(self) -> bool:
+        return all(self.feed.book(s).valid for s in self.symbols)
+
+    def snapshot(self, n: int | None = None, symbol: str | None = None,
+                 allow_stale: bool = False) -> tuple[list[tuple[float, float]],
+                                                     list[tuple[float, float]]]:
+        """A copy ``(bids, asks)`` of the best ``n`` levels; raises :class:`StaleBookError`
+        unless the book is valid (or ``allow_stale``)."""
+        b = self.feed.book(symbol or self.symbols[0])
+        if not b.valid and not allow_stale:
+            raise StaleBookError(f"book {b.venue}:{b.symbol} is not valid ({self.status}); "
+                                 "wait for the resync or pass allow_stale=True")
+        return b.snapshot_levels(n)
+
+    @property
+    def status(self) -> ClientStatus:
+        st = self._state
+        if st in ("idle", "connecting", "reconnecting", "stopped"):
+            return st
+        if self.all_valid:
+            return "live"
+        if self._synced_once:
+            return "stale"
+        return "syncing"
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Counters, book state and latency quantiles (µs) of the ring, as one flat dict."""
+        b = self.book
+        m: dict[str, Any] = {
+            "venue": self.venue, "symbols": list(self.symbols), "source": self.source,
+            "url": self.url, "status": self.status, "frames": self.frames,
+            "market_frames": self.market_frames, "malformed": self.malformed,
+            "apply_errors": self.apply_errors, "gaps_detected": self.gaps_detected,
+            "checksum_failures": self.checksum_failures, "stale_episodes": self.stale_episodes,
+            "resync_requests": self.resync_requests,
+            "resyncs": sum(self.feed.stats[s].resyncs for s in self.symbols),
+            "reconnects": self.reconnects, "watchdog_closes": self.watchdog_closes,
+            "callback_errors": self.callback_errors,
+            "events_dropped": sum(s.dropped for s in self._streams),
+            "book_valid": b.valid, "best_bid": b.best_bid if b.n_bids else None,
+            "best_ask": b.best_ask if b.n_asks else None, "levels": [b.n_bids, b.n_asks],
+            "recorded_frames": self.recorder.frames if self.recorder else 0,
+        }
+        lat = self.latency.summary()
+        m.update(lat)
+        m["p50_us"] = lat["applied_p50_us"]
+        m["p99_us"] = lat["applied_p99_us"]
+        return m
+
+    # -- the frame handler (also usable without a socket) -----------------------------------
+    def handle_frame(self, frame: str | bytes, t0_ns: int | None = None) -> list[Event]:
+        """Parse and apply one raw frame; record, count, call consumers; return its events.
+
+        ``t0_ns`` is the perf-counter receive stamp (taken here when None). Never raises for a
+        bad frame: malformed frames and apply errors are counted.
+        """
+        if t0_ns is None:
+            t0_ns = time.perf_counter_ns()
+        recv_ns = time.time_ns()
+        self.frames += 1
+        if self.recorder is not None:
+            self.recorder.write(recv_ns, frame)
+        feed = self.feed
+        try:
+            evs = feed.parse(frame, recv_ns)
+        except Exception:
+            self.malformed += 1
+            try:
+                feed.on_frame(frame, recv_ns)  # let the feed count it by reason
+            except Exception as e:  # pragma: no cover - the feed catches its own
+                feed.malformed[f"client:{type(e).__name__}"] += 1
+            return []
+        t1 = time.perf_counter_ns()
+        feed.frames += 1
+        out: list[Event] = []
+        book_sym: str | None = None
+        for ev in evs:
+            t = type(ev)
+            if t is BookDelta or t is BookSnapshot or t is Trade:
+                book_sym = ev.symbol  # type: ignore[union-attr]
+            try:
+                out.extend(feed.on_event(ev))
+            except Exception as e:
+                self.apply_errors += 1
+                feed.malformed[f"apply:{type(e).__name__}"] += 1
+                sym = getattr(ev, "symbol", "")
+                if sym:
+                    out.append(feed.mark_stale(sym, "malformed", f"apply failed: {e!r}",
+                                               recv_ns))
+        t2 = time.perf_counter_ns()
+        self._on_statuses(out)
+        t3 = 0
+        if book_sym is not None:
+            self.market_frames += 1
+            if self._callbacks:
+                book = feed.book(book_sym)
+                for fn in list(self._callbacks):
+                    try:
+                        fn(book, out, recv_ns)
+                    except Exception as e:
+                        self.callback_errors += 1
+                        log.exception("on_update callback %r failed: %r", fn, e)
+                t3 = time.perf_counter_ns()
+            self.latency.record(t0_ns, t1, t2, t3)
+        if self._streams and out:
+            for st in self._streams:
+                st.push(out)
+        return out
+
+    def _on_statuses(self, out: list[Event]) -> None:
+        need = False
+        for ev in out:
+            if type(ev) is not FeedStatus:
+                if type(ev) is BookSnapshot:
+                    sym = ev.symbol
+                    if self.feed.book(sym).valid or not self.feed.book(sym).stale:
+                        self._resync_pending.pop(sym, None)
+                        self._synced_once.add(sym)
+                        if self.all_valid:
+                            self._synced.set()
+                continue
+            k = ev.kind
+            if k == "gap" or k == "checksum_failed" or (k == "malformed" and ev.symbol):
+                if k == "gap":
+                    self.gaps_detected += 1
+                elif k == "checksum_failed":
+                    self.checksum_failures += 1
+                self.stale_episodes += 1
+                need = True
+                log.warning("%s %s: %s; book stale, resync", ev.venue, ev.symbol or "", ev.detail)
+            elif k == "resync":
+                log.info("%s %s resynced (%s)", ev.venue, ev.symbol, ev.detail)
+            elif k == "error":
+                log.warning("%s venue error: %s", ev.venue, ev.detail)
+            elif k == "crossed":
+                log.warning("%s %s crossed book: %s", ev.venue, ev.symbol, ev.detail)
+        if need or self.feed.needs_resync:
+            self._request_resync()
+
+    def _request_resync(self) -> None:
+        now = time.monotonic()
+        for sym in sorted(self.feed.needs_resync):
+            if sym in self._resync_pending or sym not in self.symbols:
+                continue
+            msgs = self.protocol.resync(sym)
+            self._resync_pending[sym] = now
+            self.resync_requests += 1
+            if msgs is None:
+                self._close_ws("resync by reconnect")
+            elif msgs and self._ws is not None and self.loop is not None:
+                self._spawn(self._send(self._ws, msgs), f"resync-{sym}")
+
+    async def _send(self, ws: Any, msgs: list[str]) -> None:
+        with contextlib.suppress(Exception):
+            for m in msgs:
+                await ws.send(m)
+            self._last_send = time.monotonic()
+
+    def _close_ws(self, reason: str) -> None:
+        ws = self._ws
+        if ws is not None:
+            self.last_close_reason = reason
+            self._spawn(self._close(ws), "close-ws")
+
+    @staticmethod
+    async def _close(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 1.0)
+        with contextlib.suppress(Exception):
+            ws.transport.abort()
+
+    # -- the connection loop ------------------------------------------------------------------
+    async def _resolve(self) -> str:
+        src = self.requested_source
+        if self.url is not None and src.startswith(("ws://", "wss://")):
+            return self.url
+        if src == "live":
+            return self.live_url
+        if src == "auto":
+            from websockets.asyncio.client import connect as ws_connect
+
+            try:
+                ws = await asyncio.wait_for(ws_connect(self.live_url, open_timeout=None),
+                                            self.config.auto_timeout_s)
+                await ws.close()
+                self.source = "live"
+                log.info("source=auto: live venue %s reachable", self.live_url)
+                return self.live_url
+            except Exception as e:  # refused, timed out, bad handshake
+                log.warning("source=auto: live venue %s unreachable (%r); starting a local venue "
+                            "on 127.0.0.1", self.live_url, e)
+        return await self._start_local()
+
+    async def _start_local(self) -> str:
+        from ..instruments import INSTRUMENTS
+        from .server import LocalVenue
+        from .synthetic import RandomWalkBook
+
+        kw = dict(self._local_kwargs)
+        if "source" not in kw:
+            sources = []
+            for i, s in enumerate(self.symbols):
+                inst = INSTRUMENTS.get(("okx", s)) or INSTRUMENTS.get((self.venue, s))
+                if inst is None:
+                    raise ValueError(f"symbols: {s!r} has no instrument for the local venue")
+                if inst.venue != "okx":
+                    from dataclasses import replace
+
+                    inst = replace(inst, venue="okx")
+                sources.append(RandomWalkBook(inst, seed=kw.get("seed", 0) + i))
+            kw["source"] = sources
+        venue = LocalVenue(**kw)
+        await venue.start()
+        self.local_venue = venue
+        url = venue.goquant_url(self.symbols[0]) if self.venue == "goquant" else venue.url
+        self.source = f"local:{url}"
+        log.warning("using the LOCAL venue %s (synthetic data, not a live market)", url)
+        return url
+
+    async def _run(self) -> None:
+        from websockets.asyncio.client import connect as ws_connect
+
+        self._state = "connecting"
+        try:
+            self.url = await self._resolve()
+        except Exception as e:
+            log.error("client could not resolve source %r: %r", self.requested_source, e)
+            self._state = "stopped"
+            raise
+        attempt = 0
+        while not self._stopping:
+            self._state = "connecting"
+            got_data = False
+            try:
+                ws = await ws_connect(self.url, open_timeout=self.config.connect_timeout_s,
+                                      ping_interval=None, close_timeout=1.0, max_size=2**24,
+                                      max_queue=None)
+            except Exception as e:  # refused, timed out, bad handshake
+                reason = f"connect failed: {e!r}"
+            else:
+                self.sessions += 1
+                log.info("connected to %s (%s %s)", self.url, self.venue, ",".join(self.symbols))
+                got_data, reason = await self._session(ws)
+            if self._stopping:
+                break
+            if got_data:
+                attempt = 0
+            delay = self.config.backoff_s(attempt, self._rng)
+            attempt += 1
+            self._state = "reconnecting"
+            self.reconnects += 1
+            self.last_close_reason = reason
+            log.warning("disconnected from %s (%s); reconnect %d in %.2f s", self.url, reason,
+                        self.reconnects, delay)
+            await asyncio.sleep(delay)
+
+    async def _session(self, ws: Any) -> tuple[bool, str]:
+        self._ws = ws
+        self._state = "syncing"
+        now = time.monotonic()
+        self._last_recv = now
+        self._last_send = now
+        self._resync_pending.clear()
+        for s in self.symbols:  # a new socket: every book waits for its snapshot
+            self.feed.book(s).stale = True
+            self.feed.states[s].synced = False
+            self.feed.needs_resync.discard(s)
+            self._resync_pending[s] = now
+        got = False
+        reason = "closed by venue"
+        watchdog = self._spawn(self._watchdog(ws), "client-watchdog")
+        try:
+            for m in self.protocol.subscribe(self.symbols):
+                await ws.send(m)
+            perf = time.perf_counter_ns
+            mono = time.monotonic
+            handle = self.handle_frame
+            async for frame in ws:
+                t0 = perf()
+                self._last_recv = mono()
+                handle(frame, t0)
+                if not got and self.all_valid:
+                    got = True
+                    self._state = "syncing"
+            if ws.close_code is not None:
+                reason = f"closed code={ws.close_code} reason={ws.close_reason!r}"
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            reason = f"{type(e).__name__}: {e}"
+        finally:
+            watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watchdog
+            self._ws = None
+            with contextlib.suppress(Exception):
+                ws.transport.abort()
+        if self.last_close_reason and self.last_close_reason.startswith(("watchdog", "resync")):
+            reason = self.last_close_reason
+            self.last_close_reason = ""
+        return got, reason
+
+    async def _watchdog(self, ws: Any) -> None:
+        cfg = self.config
+        tick = max(0.01, min(0.5, cfg.silence_timeout_s / 5, cfg.resync_timeout_s / 5))
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            quiet = now - self._last_recv
+            if quiet > cfg.silence_timeout_s:
+                self.watchdog_closes += 1
+                self.last_close_reason = f"watchdog: silent for {quiet:.2f} s"
+                log.warning("watchdog: no frame for %.2f s from %s; reconnecting", quiet, self.url)
+                await self._close(ws)
+                return
+            for sym, t in list(self._resync_pending.items()):
+                if now - t > cfg.resync_timeout_s:
+                    self.last_close_reason = f"resync timeout for {sym}"
+                    log.warning("resync of %s not answered in %.1f s; reconnecting", sym,
+                                cfg.resync_timeout_s)
+                    await self._close(ws)
+                    return
+            if quiet > cfg.keepalive_s and now - self._last_send > cfg.keepalive_s:
+                self._last_send = now
+                try:
+                    if self.protocol.keepalive_text:
+                        await ws.send(self.protocol.keepalive_text)
+                    else:
+                        await ws.ping()
+                except Exception:
+                    return
+
+    def __repr__(self) -> str:
+        return (f"BookClient({self.venue} {','.join(self.symbols)} {self.status} "
+                f"frames={self.frames} source={self.source})")
+
+
+# -- entry points ----------------------------------------------------------------------------
+async def connect(venue: str, symbols: str | Sequence[str], *, source: str = "live",
+                  wait_snapshot_s: float | None = 2.0, **kwargs: Any) -> BookClient:
+    """Start a :class:`BookClient` on the running loop; return once every book is valid or
+    after ``wait_snapshot_s`` (None: at once). ``kwargs`` go to :class:`BookClient`."""
+    client = BookClient(venue, symbols, source=source, **kwargs)
+    return await client.start(wait_snapshot_s)
+
+
+def start(venue: str, symbols: str | Sequence[str], *, source: str = "live",
+          **kwargs: Any) -> BookClient:
+    """Plain-cell form: schedule a :class:`BookClient` on the running loop, return it at once.
+
+    Raises ``RuntimeError`` when no loop is running (in a script, use ``asyncio.run`` with
+    :func:`connect`, or :func:`start_in_thread`).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError("tradesim_nb.live.start needs a running event loop (a notebook "
+                           "cell has one); in plain code use start_in_thread(...)") from None
+    return BookClient(venue, symbols, source=source, **kwargs).start_nowait()
+
+
+class ThreadedClient:
+    """A :class:`BookClient` on a worker thread with its own event loop, for plain code.
+
+    Read ``client.metrics`` or ``snapshot()`` from any thread (they are computed on the loop
+    thread); callbacks registered on ``.client`` run on the worker thread. Call :meth:`stop`.
+    """
+
+    def __init__(self, venue: str, symbols: str | Sequence[str], **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tradesim-live",
+                                        daemon=True)
+        self._thread.start()
+        self.client: BookClient = self._call(self._make(venue, symbols, kwargs), 30.0)
+
+    async def _make(self, venue: str, symbols: Any, kwargs: dict[str, Any]) -> BookClient:
+        wait = kwargs.pop("wait_snapshot_s", 2.0)
+        return await connect(venue, symbols, wait_snapshot_s=wait, **kwargs)
+
+    def _call(self, coro: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _get(self, fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self._call(self._get(lambda: self.client.metrics), 10.0)  # type: ignore[no-any-return]
+
+    def snapshot(self, n: int | None = None, allow_stale: bool = False) -> Any:
+        return self._call(self._get(lambda: self.client.snapshot(n, allow_stale=allow_stale)),
+                          10.0)
+
+    def wait_synced(self, timeout_s: float = 10.0) -> bool:
+        return self._call(self.client.wait_synced(timeout_s), timeout_s + 5.0)  # type: ignore[no-any-return]
+
+    def stop(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._call(self.client.stop(), 30.0)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10.0)
+        self._loop.close()
+
+    def __enter__(self) -> ThreadedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_in_thread(venue: str, symbols: str | Sequence[str], **kwargs: Any) -> ThreadedClient:
+    """Synchronous convenience: a client on its own loop in a worker thread (no nest_asyncio)."""
+    return ThreadedClient(venue, symbols, **kwargs)
+
