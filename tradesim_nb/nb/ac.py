@@ -166,7 +166,7 @@ class ACExplorer:
         self.src_opt = ColumnDataSource({"t": [], "x": []})
         self.src_twap = ColumnDataSource({"t": [], "x": []})
         self.src_imm = ColumnDataSource({"t": [], "x": []})
-        self.src_trades = ColumnDataSource({"t": [], "n": [], "twap": []})
+        self.src_trades = ColumnDataSource({"t": [], "n": [], "twap": [], "w": []})
         self.src_front = ColumnDataSource({"std": [], "E": []})
         self.src_point = ColumnDataSource({"std": [], "E": [], "label": []})
 
@@ -181,7 +181,7 @@ class ACExplorer:
         f2 = figure(height=260, sizing_mode="stretch_width", title="Trade list n_k",
                     x_axis_label="t (days)", y_axis_label="shares sold in period",
                     tools="pan,wheel_zoom,reset")
-        self._bars = f2.vbar(x="t", top="n", width=0.8, source=self.src_trades,
+        self._bars = f2.vbar(x="t", top="n", width="w", source=self.src_trades,
                              color="#1f77b4", alpha=0.7, legend_label="optimal")
         f2.line("t", "twap", source=self.src_trades, color="#7f7f7f", line_dash="dashed",
                 legend_label="TWAP")
@@ -255,8 +255,8 @@ class ACExplorer:
         mids = (t[:-1] + t[1:]) / 2
         self.src_trades.data = {"t": mids.tolist(),
                                 "n": np.asarray(sol.trade_list).tolist(),
-                                "twap": [p.size / p.periods] * p.periods}
-        self._bars.glyph.width = 0.8 * p.tau
+                                "twap": [p.size / p.periods] * p.periods,
+                                "w": [0.8 * p.tau] * p.periods}
         self.src_front.data = {"std": st.frontier_std.tolist(), "E": st.frontier_cost.tolist()}
         self.src_point.data = {"std": [sol.std, st.twap_std, st.immediate_std],
                                "E": [sol.expected_cost, st.twap_cost, st.immediate_cost],
