@@ -1,0 +1,348 @@
+r"""Exchange fee schedules (maker/taker, per tier) and the fee of an order.
+
+.. math::
+
+    \text{fee}_{\text{USD}} = \text{notional}_{\text{USD}}\,
+        \frac{s\,m + (1 - s)\,t}{10^4}
+
+with maker rate :math:`m` and taker rate :math:`t` in basis points and maker share
+:math:`s \in [0, 1]` (the fraction of the notional filled passively). A negative maker rate is a
+rebate.
+
+The built-in tables are copies of the venues' published base rates (no token discounts, no
+regional variants, no promotional zero-fee pairs). Each carries the page it was read from and
+the date it was read (``as_of``); venues change these tables, so check the source before
+relying on a figure, or build your own :class:`FeeSchedule` / use :meth:`FeeSchedule.with_tier`.
+Where a figure could not be verified against the venue's own page, ``notes`` says so.
+
+Examples
+--------
+>>> s = get_fee_schedule("okx", "spot")
+>>> s.tier("Lv1").taker_bps
+10.0
+>>> fee_usd(100_000.0, "VIP 5", maker_share=1.0, schedule=s)
+0.0
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "SCHEDULES",
+    "FeeSchedule",
+    "FeeTier",
+    "Product",
+    "Venue",
+    "available_schedules",
+    "fee_usd",
+    "get_fee_schedule",
+]
+
+Venue = Literal["okx", "binance", "bybit"]
+Product = Literal["spot", "perpetual"]
+
+#: |rate| above this many bps is rejected as a probable unit mistake (percent vs bps)
+_MAX_ABS_BPS = 1000.0
+
+
+def _norm(name: str) -> str:
+    """Tier-name key: case, spaces, dashes and underscores ignored ('VIP 1' == 'vip1')."""
+    return re.sub(r"[\s_\-]+", "", name).lower()
+
+
+@dataclass(frozen=True)
+class FeeTier:
+    """One fee tier.
+
+    Parameters
+    ----------
+    name : str
+        As the venue writes it (``"Lv1"``, ``"VIP 3"``, ``"Supreme VIP"``).
+    maker_bps, taker_bps : float
+        Rates in basis points (0.02% = 2 bps); negative means a rebate. ``|rate| < 1000``.
+    """
+
+    name: str
+    maker_bps: float
+    taker_bps: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"name={self.name!r} is invalid: allowed range is a non-empty string")
+        for attr in ("maker_bps", "taker_bps"):
+            v = getattr(self, attr)
+            ok = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            if not ok or not math.isfinite(float(v)) or abs(float(v)) >= _MAX_ABS_BPS:
+                raise ValueError(f"{attr}={v!r} is invalid: allowed range is a finite number of "
+                                 f"basis points with |{attr}| < {_MAX_ABS_BPS:g}")
+            object.__setattr__(self, attr, float(v))
+
+    def rate_bps(self, maker_share: ArrayLike = 0.0) -> Any:
+        r"""Blended rate :math:`s\,m + (1-s)\,t` in bps for maker share :math:`s`."""
+        s = _maker_share(maker_share)
+        out = s * self.maker_bps + (1.0 - s) * self.taker_bps
+        return float(out) if np.ndim(out) == 0 else out
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """The fee tiers of one venue and product, with provenance.
+
+    Parameters
+    ----------
+    venue, product : str
+    tiers : tuple of FeeTier
+        Non-empty, unique names (compared ignoring case and spaces).
+    source_url : str
+        Where the figures were read.
+    as_of : str
+        ISO date (YYYY-MM-DD) the figures were read.
+    notes : str
+        Caveats, including which figures could not be verified.
+    """
+
+    venue: str
+    product: str
+    tiers: tuple[FeeTier, ...]
+    source_url: str
+    as_of: str
+    notes: str = ""
+    _index: dict[str, FeeTier] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tiers = tuple(self.tiers)
+        if not tiers or not all(isinstance(t, FeeTier) for t in tiers):
+            raise ValueError(f"tiers={self.tiers!r} is invalid: allowed range is a non-empty "
+                             "sequence of FeeTier")
+        index: dict[str, FeeTier] = {}
+        for t in tiers:
+            k = _norm(t.name)
+            if k in index:
+                raise ValueError(f"tiers: duplicate tier name {t.name!r}; names must be unique")
+            index[k] = t
+        try:
+            _dt.date.fromisoformat(self.as_of)
+        except (TypeError, ValueError):
+            raise ValueError(f"as_of={self.as_of!r} is invalid: allowed range is an ISO date "
+                             "YYYY-MM-DD") from None
+        object.__setattr__(self, "tiers", tiers)
+        object.__setattr__(self, "_index", index)
+
+    @property
+    def tier_names(self) -> list[str]:
+        """The tier names, in table order."""
+        return [t.name for t in self.tiers]
+
+    def tier(self, name: str) -> FeeTier:
+        """The tier called ``name`` (case and spaces ignored); ValueError lists the tiers."""
+        t = self._index.get(_norm(name)) if isinstance(name, str) else None
+        if t is None:
+            raise ValueError(f"tier={name!r} is not in the {self.venue} {self.product} schedule; "
+                             f"allowed: {', '.join(self.tier_names)}")
+        return t
+
+    def with_tier(self, tier: FeeTier | str, maker_bps: float | None = None,
+                  taker_bps: float | None = None) -> FeeSchedule:
+        """A copy with one tier replaced (same name) or appended (new name).
+
+        ``with_tier(FeeTier("My deal", -0.5, 3.0))`` adds or replaces a whole tier;
+        ``with_tier("VIP 1", taker_bps=3.5)`` overrides one rate of an existing tier.
+        """
+        if isinstance(tier, str):
+            base = self.tier(tier)
+            new = FeeTier(base.name,
+                          base.maker_bps if maker_bps is None else maker_bps,
+                          base.taker_bps if taker_bps is None else taker_bps)
+        elif isinstance(tier, FeeTier):
+            if maker_bps is not None or taker_bps is not None:
+                raise ValueError("maker_bps/taker_bps overrides apply only to a tier name; "
+                                 "pass a complete FeeTier instead")
+            new = tier
+        else:
+            raise ValueError(f"tier={tier!r} is invalid: allowed range is a FeeTier or a tier name")
+        key = _norm(new.name)
+        tiers = [new if _norm(t.name) == key else t for t in self.tiers]
+        if key not in self._index:
+            tiers.append(new)
+        return replace(self, tiers=tuple(tiers),
+                       notes=(self.notes + " " if self.notes else "") + f"[user override: {new.name}]")
+
+    def fee_usd(self, notional_usd: ArrayLike, tier: str, maker_share: ArrayLike = 0.0) -> Any:
+        """Fee in USD of ``notional_usd`` at ``tier``; see :func:`fee_usd`."""
+        return fee_usd(notional_usd, self.tier(tier), maker_share)
+
+
+def _maker_share(maker_share: ArrayLike) -> Any:
+    s = np.asarray(maker_share, dtype=np.float64)
+    bad = ~np.isfinite(s) | (s < 0.0) | (s > 1.0)
+    if bad.any():
+        first = float(s.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])])
+        raise ValueError(f"maker_share={first!r} is invalid: allowed range is 0 <= maker_share <= 1")
+    return s
+
+
+def fee_usd(notional_usd: ArrayLike, tier: FeeTier | str, maker_share: ArrayLike = 0.0,
+            schedule: FeeSchedule | None = None) -> Any:
+    r"""Fee of an order: :math:`\text{notional}\,(s\,m + (1-s)\,t)/10^4` (negative = rebate).
+
+    Parameters
+    ----------
+    notional_usd : array_like
+        Traded notional in USD, >= 0.
+    tier : FeeTier or str
+        A tier, or a tier name looked up in ``schedule``.
+    maker_share : array_like
+        Fraction filled as maker, in [0, 1] (0 = all taker).
+    schedule : FeeSchedule, optional
+        Required when ``tier`` is a name.
+
+    Returns
+    -------
+    float or ndarray
+    """
+    if isinstance(tier, str):
+        if schedule is None:
+            raise ValueError(f"tier={tier!r} is a name: pass schedule=get_fee_schedule(venue, "
+                             "product) or a FeeTier")
+        tier = schedule.tier(tier)
+    if not isinstance(tier, FeeTier):
+        raise ValueError(f"tier={tier!r} is invalid: allowed range is a FeeTier or a tier name")
+    n = np.asarray(notional_usd, dtype=np.float64)
+    bad = ~np.isfinite(n) | (n < 0)
+    if bad.any():
+        first = float(n.reshape(-1)[int(np.flatnonzero(bad.reshape(-1))[0])])
+        raise ValueError(f"notional_usd={first!r} is invalid: allowed range is notional_usd >= 0")
+    out = n * np.asarray(tier.rate_bps(maker_share)) * 1e-4
+    return float(out) if np.ndim(out) == 0 else out
+
+
+# ------------------------------------------------------------------------- built-in tables
+# Rates are copied in percent as published and converted to bps (x 100) below.
+
+def _tiers(rows: list[tuple[str, float, float]]) -> tuple[FeeTier, ...]:
+    """(name, maker %, taker %) -> FeeTier in bps."""
+    return tuple(FeeTier(n, round(m * 100, 6), round(t * 100, 6)) for n, m, t in rows)
+
+
+_READ_ON = "2026-11-25"
+
+SCHEDULES: dict[tuple[str, str], FeeSchedule] = {
+    ("okx", "spot"): FeeSchedule(
+        "okx", "spot",
+        _tiers([
+            ("Lv1", 0.080, 0.100), ("Lv2", 0.075, 0.095), ("Lv3", 0.070, 0.090),
+            ("Lv4", 0.065, 0.085), ("Lv5", 0.060, 0.080),
+            ("VIP 1", 0.060, 0.080), ("VIP 2", 0.050, 0.070), ("VIP 3", 0.030, 0.060),
+            ("VIP 4", 0.020, 0.050), ("VIP 5", 0.000, 0.040), ("VIP 6", -0.002, 0.030),
+            ("VIP 7", -0.005, 0.025), ("VIP 8", -0.005, 0.020),
+        ]),
+        source_url="https://www.okx.com/fees",
+        as_of=_READ_ON,
+        notes=("Spot, USDT/USDS/crypto pairs, base rates (Lv1-Lv5 by OKB holding, VIP 1-8 by "
+               "30-day volume or assets) as shown on the OKX fees page in a stored copy; the "
+               "copy carries no publication date. Another stored copy of an OKX fees page "
+               "shows a different layout (Lvl 1 only; VIP 1 maker 0.045%/taker 0.050%), so "
+               "which table is current could not be verified.")),
+    ("okx", "perpetual"): FeeSchedule(
+        "okx", "perpetual",
+        _tiers([("Lv1", 0.020, 0.050)]),
+        source_url="https://www.okx.com/fees",
+        as_of=_READ_ON,
+        notes=("Regular-user (Lv1) USDT-margined perpetual base rate 0.020%/0.050%, "
+               "corroborated only by secondary sources; the current VIP perpetual tiers could "
+               "not be verified and are not included (add them with with_tier).")),
+    ("binance", "spot"): FeeSchedule(
+        "binance", "spot",
+        _tiers([
+            ("VIP 0", 0.1000, 0.1000), ("VIP 1", 0.0900, 0.1000), ("VIP 2", 0.0800, 0.1000),
+            ("VIP 3", 0.0420, 0.0600), ("VIP 4", 0.0420, 0.0540), ("VIP 5", 0.0360, 0.0480),
+            ("VIP 6", 0.0300, 0.0420), ("VIP 7", 0.0240, 0.0360), ("VIP 8", 0.0180, 0.0300),
+            ("VIP 9", 0.0120, 0.0240),
+        ]),
+        source_url="https://www.binance.com/en/fee/schedule",
+        as_of=_READ_ON,
+        notes=("Standard rates without the BNB discount (25% off when paying in BNB). VIP 0 "
+               "(regular) 0.1%/0.1% is stated by Binance; the VIP 1-9 figures come from a "
+               "third-party copy of the table (zb-binance.com) because the official page "
+               "could not be read here.")),
+    ("binance", "perpetual"): FeeSchedule(
+        "binance", "perpetual",
+        _tiers([
+            ("VIP 0", 0.0200, 0.0500), ("VIP 1", 0.0160, 0.0400), ("VIP 2", 0.0140, 0.0350),
+            ("VIP 3", 0.0120, 0.0320), ("VIP 4", 0.0100, 0.0300), ("VIP 5", 0.0080, 0.0270),
+            ("VIP 6", 0.0060, 0.0250), ("VIP 7", 0.0040, 0.0220), ("VIP 8", 0.0020, 0.0200),
+            ("VIP 9", 0.0000, 0.0170),
+        ]),
+        source_url="https://www.binance.com/en/fee/futureFee",
+        as_of=_READ_ON,
+        notes=("USDS-M perpetual futures, standard rates without the BNB discount (10%). "
+               "VIP 0-6 agree between two third-party copies (zb-binance.com, babianfox.com); "
+               "VIP 7-9 from one of them only; the official page could not be read here.")),
+    ("bybit", "spot"): FeeSchedule(
+        "bybit", "spot",
+        _tiers([
+            ("VIP 0", 0.1000, 0.1000), ("VIP 1", 0.0675, 0.0800), ("VIP 2", 0.0650, 0.0775),
+            ("VIP 3", 0.0625, 0.0750), ("VIP 4", 0.0500, 0.0600), ("VIP 5", 0.0400, 0.0500),
+            ("Supreme VIP", 0.0300, 0.0450),
+        ]),
+        source_url="https://www.bybit.com/en/help-center/article/Trading-Fee-Structure",
+        as_of=_READ_ON,
+        notes=("Base rates for crypto pairs (Bybit: actual rates vary by region; fiat pairs "
+               "differ). Read from a mirror of the Bybit help-centre article 000001634; "
+               "Pro tiers are not included.")),
+    ("bybit", "perpetual"): FeeSchedule(
+        "bybit", "perpetual",
+        _tiers([
+            ("VIP 0", 0.0200, 0.0550), ("VIP 1", 0.0180, 0.0400), ("VIP 2", 0.0160, 0.0375),
+            ("VIP 3", 0.0140, 0.0350), ("VIP 4", 0.0120, 0.0320), ("VIP 5", 0.0100, 0.0320),
+            ("Supreme VIP", 0.0000, 0.0300),
+        ]),
+        source_url="https://www.bybit.com/en/help-center/article/Trading-Fee-Structure",
+        as_of=_READ_ON,
+        notes=("Perpetual & futures base rates, same source and caveats as Bybit spot; "
+               "Pro tiers are not included.")),
+}
+
+
+#: venue ids of :mod:`tradesim_nb.instruments` that share another venue's fee tables
+_VENUE_ALIASES = {"binance-futures": "binance", "binance_futures": "binance",
+                  "binance-spot": "binance"}
+
+
+def available_schedules() -> list[tuple[str, str]]:
+    """The (venue, product) pairs with a built-in table."""
+    return sorted(SCHEDULES)
+
+
+def get_fee_schedule(venue: str, product: str = "spot") -> FeeSchedule:
+    """The built-in schedule of ``venue`` ("okx", "binance", "bybit") and ``product``
+    ("spot", "perpetual"; "swap" is accepted for "perpetual", and "binance-futures" for
+    "binance").
+
+    Raises
+    ------
+    ValueError
+        Listing the venues, or the products of the venue, that exist.
+    """
+    v = venue.strip().lower() if isinstance(venue, str) else venue
+    p = product.strip().lower() if isinstance(product, str) else product
+    if p in ("swap", "perp", "perpetuals"):
+        p = "perpetual"
+    if v in _VENUE_ALIASES:
+        v = _VENUE_ALIASES[v]
+    venues = sorted({k[0] for k in SCHEDULES})
+    if v not in venues:
+        raise ValueError(f"venue={venue!r} has no fee schedule; allowed: {', '.join(venues)}")
+    products = sorted(k[1] for k in SCHEDULES if k[0] == v)
+    if (v, p) not in SCHEDULES:
+        raise ValueError(f"product={product!r} has no {v} fee schedule; allowed: "
+                         f"{', '.join(products)}")
+    return SCHEDULES[(v, p)]
