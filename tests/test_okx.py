@@ -348,3 +348,16 @@ def test_declarations() -> None:
     with pytest.raises(ValueError, match="channel"):
         subscribe_message("", ["BTC-USDT"])
     assert isinstance(get_feed("okx"), OkxFeed)
+
+
+def test_seq_redelivered_update_is_dropped_not_a_gap(frames: Frames) -> None:
+    ch = _chained(frames)
+    sym = "BTC-USDT"
+    i = _update_index(ch, sym, 8)
+    j = _update_index(ch, sym, 9)
+    # update 8 delivered again after update 9
+    feed, events = _run([*ch[: j + 1], ch[i], *ch[j + 1:]])
+    st = feed.stats[sym]
+    assert st.stale_dropped == 1 and st.gaps == 0 and st.checksum_failed == 0
+    assert feed.books[sym].valid and sym not in feed.needs_resync
+    assert any(isinstance(e, FeedStatus) and e.kind == "stale" for e in events)

@@ -106,3 +106,15 @@ def test_cli_counts_malformed_in_a_damaged_copy(capsys: pytest.CaptureFixture[st
     assert rep["malformed"] == {"invalid_json": 1}
     assert sum(d["checksum_failed"] for d in rep["instruments"].values()) == 1
     assert len(rep["needs_resync"]) == 1
+
+
+def test_cli_json_binance_uses_the_venue_feed(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(p) for p in datasets.binance_spot_files()]
+    diffs = sum('"depthUpdate"' in f for _, f in read_frames(*files))
+    assert main(["replay", *files, "--venue", "binance", "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    d = rep["instruments"]["BTCUSDT"]
+    assert set(d) >= KEYS
+    assert rep["frames"] == sum(1 for _ in read_frames(*files))
+    assert 0 < d["frames"] <= diffs + 1 and d["gaps"] == 0 and d["book_valid"]
+    assert d["best_bid"] < d["best_ask"]

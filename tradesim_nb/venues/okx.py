@@ -16,8 +16,10 @@ Sequencing rule of the incremental book channels (OKX v5 docs, "Order book chann
 seqId/prevSeqId), per instrument, with ``last`` the seqId of the last applied message:
 
 * a snapshot always applies and sets ``last = seqId`` (its prevSeqId is -1);
-* an update with ``prevSeqId != last`` is a **gap**: the book is marked stale, the instrument is
-  put in ``needs_resync`` and later updates are dropped until the next snapshot;
+* an update with ``seqId <= last`` and ``prevSeqId < last`` is a re-delivery of a message
+  already applied: dropped with a ``stale`` status (``FeedStats.stale_dropped``);
+* any other update with ``prevSeqId != last`` is a **gap**: the book is marked stale, the
+  instrument is put in ``needs_resync`` and later updates are dropped until the next snapshot;
 * ``seqId == prevSeqId`` is a **heartbeat** (no change to the book, ``heartbeat`` status);
 * ``seqId < prevSeqId`` is a **sequence reset** after maintenance: applied, ``sequence_reset``
   status, the chain continues from the new seqId;
@@ -292,6 +294,13 @@ class OkxFeed(VenueFeed):
         if seq is not None and prev is not None and state.last_seq is not None:
             sym = event.symbol
             if prev != state.last_seq:
+                if seq <= state.last_seq and prev < state.last_seq:
+                    # a re-delivery of a message already applied: the book is unchanged
+                    self.stats[sym].stale_dropped += 1
+                    state.pending.append(self.status(
+                        "stale", sym, f"seqId {seq} <= last seqId {state.last_seq}",
+                        event.recv_ts_ns))
+                    return False
                 state.pending.append(self.mark_stale(
                     sym, "gap", f"prevSeqId {prev} != last seqId {state.last_seq}",
                     event.recv_ts_ns))
