@@ -48,7 +48,7 @@ def test_metrics_by_hand() -> None:
     assert_allclose(pinball_loss(y, np.full(4, 2.0), 0.9), (0.1 * 3 + 0.9 * 1) / 4)
     lo, hi = coverage(y, np.full(4, 2.0))
     assert (lo, hi) == (0.5, 0.75)
-    with pytest.raises(ValueError, match="q=1.5"):
+    with pytest.raises(ValueError, match=r"q=1\.5"):
         pinball_loss(y, y, 1.5)
     Q = np.array([[3.0, 1.0, 2.0]])
     assert_allclose(rearrange_quantiles(Q), [[1.0, 2.0, 3.0]])
