@@ -401,3 +401,15 @@ def test_cli_ac_bad_parameter(capsys):
     assert main([*CLI_ARGS[:-1], "1.0"]) == 2   # gamma = 1 makes eta_tilde < 0
     err = capsys.readouterr().err
     assert "eta_tilde" in err and "gamma=1.0" in err
+
+
+def test_cli_ac_negative_risk_aversion(capsys):
+    import json
+
+    from tradesim_nb.cli import main
+
+    assert main([*CLI_ARGS, "--risk-aversion", "-2e-7", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["regime"] == "trigonometric"
+    s = optimal_execution(ACParams(**PAPER, risk_aversion=-2e-7))
+    assert_allclose(out["holdings"], s.holdings, rtol=1e-15)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from typing import Any
 
 from . import emit_json
@@ -38,6 +39,10 @@ def register(sub: Any) -> None:
                    help="level p for the L-VaR figure E + Phi^-1(p) sqrt(V) (default 0.95)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
+    # let "--risk-aversion -2e-7" through: argparse's own pattern misses exponents
+    # ("--risk-aversion=-2e-7" works in any case)
+    if hasattr(p, "_negative_number_matcher"):
+        p._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$", re.I)
 
 
 def run(args: argparse.Namespace) -> int:

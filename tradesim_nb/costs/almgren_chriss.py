@@ -5,7 +5,7 @@ A trader liquidates :math:`X` units over :math:`[0, T]` in :math:`N` periods of 
 and selling :math:`n_k = x_{k-1} - x_k` in period :math:`k`. The price is an arithmetic random
 walk with linear permanent impact :math:`g(v) = \gamma v` and the fill price carries a linear
 temporary impact :math:`h(v) = \epsilon\,\mathrm{sgn}(v) + \eta v` (:math:`v = n_k/\tau`).
-For a static schedule the implementation shortfall has (paper eqs. 7-8 with the linear
+For a static schedule the implementation shortfall has (paper section 1.4 and eq. 8 with the linear
 impact of section 1.5)
 
 .. math::
@@ -16,7 +16,7 @@ impact of section 1.5)
     V(x) = \sigma^2 \sum_{k=1}^N \tau x_k^2,
     \qquad \tilde\eta = \eta - \tfrac12\gamma\tau .
 
-Minimising :math:`E + \lambda V` (section 2.2) gives the trajectory (eq. 18)
+Minimising :math:`E + \lambda V` (section 2.2) gives the trajectory
 
 .. math::
 
@@ -25,7 +25,7 @@ Minimising :math:`E + \lambda V` (section 2.2) gives the trajectory (eq. 18)
           \cosh\big(\kappa(T - t_{j-1/2})\big)\,X,
 
 with :math:`\kappa` from :math:`\cosh(\kappa\tau) = 1 + \tfrac12\tilde\kappa^2\tau^2`,
-:math:`\tilde\kappa^2 = \lambda\sigma^2/\tilde\eta` (eq. 17; *not* the continuous-time
+:math:`\tilde\kappa^2 = \lambda\sigma^2/\tilde\eta` (section 2.2; *not* the continuous-time
 :math:`\sqrt{\lambda\sigma^2/\eta}`), and the closed forms (eq. 20)
 
 .. math::
@@ -47,13 +47,17 @@ gives the linear (TWAP) schedule with :math:`E = \tfrac12\gamma X^2 + \epsilon X
 sinh/cosh/tanh; the objective stays convex only while :math:`\kappa T < \pi`.
 
 Numerics. :math:`\kappa\tau` is computed as :math:`2\,\mathrm{asinh}(\tilde\kappa\tau/2)`
-(:math:`2\arcsin` for :math:`\lambda<0`), an exact rewrite of eq. 17 that keeps full precision
+(:math:`2\arcsin` for :math:`\lambda<0`), an exact rewrite of the cosh relation that keeps full precision
 as :math:`\lambda\to0`. Ratios of hyperbolic functions are evaluated through
 :math:`e^{-\kappa t}` and ``expm1`` so that :math:`\kappa T = 10^4` neither overflows nor
 loses precision, and the variance uses the cancellation-free identity
 :math:`\sum_{m=0}^{N-1}\sinh^2(m a) = \big(g(Ma) - M g(a)\big)/(4\sinh a)`,
 :math:`g(y) = \sinh y - y`, :math:`M = 2N-1`. Below :math:`\kappa T = 10^{-8}` the linear
 limit is used (its error is :math:`O((\kappa T)^2)`, below double precision).
+
+Equation numbers are those of the December 2000 version (eq. 8: E and V of a schedule
+under linear impact; eq. 20: their closed forms on the optimal trajectory); other results are
+located by section.
 
 References
 ----------
@@ -196,7 +200,7 @@ class ACParams:
 
     @property
     def kappa_tilde_sq(self) -> float:
-        r""":math:`\tilde\kappa^2 = \lambda\sigma^2/\tilde\eta` (paper eq. 17)."""
+        r""":math:`\tilde\kappa^2 = \lambda\sigma^2/\tilde\eta` (section 2.2)."""
         return self.risk_aversion * self.sigma**2 / self.eta_tilde
 
     @property
@@ -220,13 +224,13 @@ class ACSolution:
     ----------
     params : ACParams
     kappa : float
-        :math:`\kappa` (per time unit) from eq. 17; 0 in the linear case.
+        :math:`\kappa` (per time unit) from the cosh relation; 0 in the linear case.
     kappa_tilde_sq, tau, eta_tilde : float
     regime : {"linear", "hyperbolic", "trigonometric"}
     times : ndarray, shape (N+1,)
         :math:`t_j = j\tau`.
     holdings : ndarray, shape (N+1,)
-        :math:`x_0 = X, \dots, x_N = 0` (eq. 18).
+        :math:`x_0 = X, \dots, x_N = 0` (section 2.2).
     trade_list : ndarray, shape (N,)
         :math:`n_j = x_{j-1} - x_j`.
     expected_cost, variance : float
@@ -261,7 +265,7 @@ class ACSolution:
 
     @property
     def objective(self) -> float:
-        r""":math:`U = E + \lambda V` (eq. 13)."""
+        r""":math:`U = E + \lambda V` (section 3.1)."""
         return self.expected_cost + self.params.risk_aversion * self.variance
 
     def cost_at(self, z: float) -> float:
@@ -269,7 +273,7 @@ class ACSolution:
         return self.expected_cost + _finite("z", z) * self.std
 
     def cost_at_confidence(self, level: float) -> float:
-        r"""L-VaR of section 3.2: :math:`E + \Phi^{-1}(p)\sqrt V` at confidence ``level`` = p."""
+        r"""L-VaR (section 3): :math:`E + \Phi^{-1}(p)\sqrt V` at confidence ``level`` = p."""
         p = _finite("level", level)
         if not 0.0 < p < 1.0:
             raise _bad("level", level, "0 < level < 1")
@@ -314,7 +318,7 @@ def _g(y: FloatArray, trig: NDArray[np.bool_]) -> FloatArray:
 
 
 def _kappa_tau(kts: FloatArray, tau: float) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """kappa*tau from eq. 17 as 2 asinh(sqrt(y)/2) (y >= 0) or 2 arcsin(sqrt(-y)/2), y = kts tau^2."""
+    """kappa*tau from cosh(kappa tau) = 1 + y/2 as 2 asinh(sqrt(y)/2) (y >= 0) or 2 arcsin(sqrt(-y)/2), y = kts tau^2."""
     y = kts * tau * tau
     trig = y < 0
     r = 0.5 * np.sqrt(np.abs(y))
@@ -324,7 +328,7 @@ def _kappa_tau(kts: FloatArray, tau: float) -> tuple[FloatArray, NDArray[np.bool
 
 def _holdings_and_trades(a: FloatArray, trig: NDArray[np.bool_], n: int, x: float,
                          with_trades: bool = True) -> tuple[FloatArray, FloatArray]:
-    """Holdings (L, N+1) and trade lists (L, N) for kappa*tau = a (L,), eq. 18.
+    """Holdings (L, N+1) and trade lists (L, N) for kappa*tau = a (L,) (section 2.2).
 
     Rows are filled by regime (linear / hyperbolic via exp(-.) and expm1 / trigonometric),
     so each row costs one pass of transcendental functions.
@@ -441,7 +445,7 @@ def _readonly(arr: NDArray[np.floating] | FloatArray) -> FloatArray:
 
 
 def optimal_execution(p: ACParams) -> ACSolution:
-    r"""The mean-variance optimal schedule of [AC2000]_ (eqs. 17, 18, 20).
+    r"""The mean-variance optimal schedule of [AC2000]_ (section 2.2, eq. 20).
 
     Parameters
     ----------
