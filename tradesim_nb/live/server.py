@@ -262,8 +262,6 @@ class LocalVenue:
         if self._server is not None:
             return self
         self.finished = asyncio.Event()
-        self._running = asyncio.Event()
-        self._running.set()
         self._server = await serve(self._handler, self.host, self.port, max_size=2**24,
                                    ping_interval=None, compression=None)
         sock = next(iter(self._server.sockets))
@@ -321,7 +319,8 @@ class LocalVenue:
         return len(self._conns)
 
     def pause(self) -> None:
-        """Stop publishing updates (connections stay open) until :meth:`resume`."""
+        """Stop publishing updates (connections stay open) until :meth:`resume`; may be
+        called before :meth:`start` to let clients subscribe before a replay begins."""
         self._running.clear()
 
     def resume(self) -> None:
@@ -601,6 +600,7 @@ class LocalVenue:
 
     def _on_request(self, conn: _Conn, msg: str | bytes) -> None:
         if msg == "ping" or msg == b"ping":
+            self.stats["pings"] += 1
             conn.put("pong")
             return
         if conn.kind != "okx":

@@ -1,0 +1,75 @@
+"""``tradesim venue``: the local venue on loopback (OKX v5 public + GoQuant relay paths).
+
+Prints its URL on the first line of stdout, logs to stderr, runs until interrupted (SIGINT or
+SIGTERM) or ``--duration`` seconds; with ``--json`` prints the venue's counters at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any
+
+from . import emit_json
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "venue", help="run the local venue (loopback) from a synthetic book or a recording",
+        description="Serve OKX v5 public (books, books5, trades, ping/pong) and the GoQuant "
+                    "relay path /ws/l2-orderbook/okx/<SYMBOL> from the seeded random-walk book "
+                    "or a recording, optionally with injected faults.")
+    p.add_argument("--source", default="synthetic",
+                   help="'synthetic' (seeded random walk) or a recording file (default synthetic)")
+    p.add_argument("--venue", default=None, help="venue of the recording (default: its header's, "
+                   "else okx)")
+    p.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (loopback by default)")
+    p.add_argument("--i-know-this-is-not-loopback", dest="allow_remote", action="store_true",
+                   help="required with a --host that is not a loopback address")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="replay speed of a recording (1 = real time, 0 = as fast as possible)")
+    p.add_argument("--rate", type=float, default=1000.0,
+                   help="synthetic book updates per second (default 1000)")
+    p.add_argument("--loop", action="store_true", help="replay the recording again at its end")
+    p.add_argument("--faults", default=None,
+                   help="fault spec, e.g. 'drop:0.01,dup:every=500,corrupt:0.001,"
+                        "close:every=2000,stall:0.0005:2s'")
+    p.add_argument("--seed", type=int, default=0, help="seed of the source and the faults")
+    p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
+    p.add_argument("--json", action="store_true", help="print the counters as JSON at the end")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    return asyncio.run(_main(args))
+
+
+async def _main(args: argparse.Namespace) -> int:
+    from ..live.server import LocalVenue
+
+    if args.duration is not None and not args.duration > 0:
+        raise ValueError(f"--duration={args.duration!r} must be > 0")
+    venue = LocalVenue(args.source, host=args.host, port=args.port, rate_hz=args.rate,
+                       speed=args.speed, loop=args.loop, faults=args.faults, seed=args.seed,
+                       venue=args.venue, allow_remote=args.allow_remote)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with venue:
+        print(venue.url, flush=True)
+        print(f"local venue: {venue.url}  (GoQuant path: {venue.goquant_url('<SYMBOL>')}); "
+              f"symbols: {', '.join(venue.symbols) or '(from the recording)'}; "
+              f"faults: {venue.fault_spec or 'none'}", file=sys.stderr, flush=True)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), args.duration)
+        stats = {"url": venue.url, "symbols": venue.symbols, "faults": str(venue.fault_spec),
+                 "gaps_injected": venue.gaps_injected, **dict(venue.stats)}
+    if args.json:
+        emit_json(stats)
+    return 0
