@@ -1,0 +1,483 @@
+"""The per-tick cost estimate of one order: slippage, fees, impact and maker/taker share.
+
+On every book update :class:`TradeSimulator` turns the book and the recent trades into
+features (:class:`tradesim_nb.features.FeatureState`), evaluates the fitted linear models with
+plain Python dot products (no scikit-learn call on the hot path) and returns a frozen
+:class:`CostEstimate`:
+
+.. math::
+
+    C_{net} = C_{slip} + C_{fee} + C_{impact}\\quad\\text{(USD)},\\qquad
+    C^{bps} = 10^4\\,C/N
+
+with :math:`N` the order's notional at the current mid.
+
+* **Slippage** — ``order_type="market"``: the realised-slippage model of
+  :mod:`tradesim_nb.costs.slippage` (mean and p50/p90/p95, bps) for an order that reaches the
+  venue after the model's latency. ``"passive_then_aggressive"``: the order rests at the touch
+  for the maker model's horizon, a share :math:`m` fills passively at the touch (cost
+  :math:`-\\tfrac12` spread against the mid), the rest crosses:
+  :math:`\\text{slip} = m(-\\tfrac12 s_{bps}) + (1-m)\\,\\text{slip}_{taker}`. The remainder's
+  slippage is taken at the full order's size (an upper bound: bps slippage grows with size)
+  and the quantile band is mixed the same way (an approximation: a mixture's quantiles are
+  not the mixture of quantiles). Adverse selection of the passive fills is not modelled.
+* **Fees** — the venue's schedule (:mod:`tradesim_nb.costs.fees`) at the order's tier with
+  the maker share applied: :math:`N\\,(m f_{maker} + (1-m) f_{taker})`.
+* **Impact** — the Almgren-Chriss expected cost [AC2000]_ of executing the order's base
+  quantity over ``impact.horizon_s`` in ``impact.periods`` slices with temporary and permanent
+  coefficients :math:`\\eta, \\gamma` and :math:`\\epsilon = 0` (spread and fees are counted
+  above). Without given :math:`\\eta, \\gamma` the paper's rule of thumb is used with the
+  live spread :math:`s` and daily volume :math:`V` (estimated from the trade stream): trading
+  1 % of daily volume per day costs one spread, :math:`\\eta = s / (0.01 V)` per (unit/day),
+  and 10 % of daily volume moves the price permanently by one spread,
+  :math:`\\gamma = s / (0.1 V)`. On a one-tick market such as Binance BTCUSDT this gives a
+  very small impact; pass calibrated values (``tradesim calibrate``) for a real estimate.
+  For a single market order the temporary part overlaps with the walk-the-book slippage;
+  the three terms are added as specified, so choose the impact horizon accordingly.
+
+References
+----------
+.. [AC2000] Almgren, R. and Chriss, N. (2000), "Optimal execution of portfolio
+   transactions", J. Risk 3(2), 5-39.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .costs.almgren_chriss import ACParams, optimal_execution
+from .costs.maker_taker import MakerTakerModel
+from .costs.slippage import SlippageModel
+from .features import FeatureState, maker_features, slippage_features
+from .instruments import Instrument, SizeUnit
+
+if TYPE_CHECKING:
+    from .book import OrderBook
+    from .features import DatasetConfig
+
+__all__ = ["CostEstimate", "ImpactParams", "SimulatorModels", "TradeSimulator",
+           "model_cache_dir"]
+
+log = logging.getLogger(__name__)
+
+OrderType = Literal["market", "passive_then_aggressive"]
+_SECONDS_PER_DAY = 86400.0
+#: bump when features or labels change: cached default models are retrained
+MODELS_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactParams:
+    """Almgren-Chriss impact settings of a :class:`TradeSimulator`.
+
+    Parameters
+    ----------
+    eta : float or None
+        Temporary impact, USD per (base unit / second) (> 0); None = rule of thumb.
+    gamma : float or None
+        Permanent impact, USD per base unit (>= 0); None = rule of thumb.
+    horizon_s : float
+        Execution horizon :math:`T`, seconds (> 0).
+    periods : int
+        Number of slices :math:`N` (>= 1).
+    risk_aversion : float
+        :math:`\\lambda` per USD (>= 0 here).
+    daily_volume_base : float or None
+        Daily volume for the rule of thumb (> 0); None = estimated from the trade stream.
+    """
+
+    eta: float | None = None
+    gamma: float | None = None
+    horizon_s: float = 60.0
+    periods: int = 1
+    risk_aversion: float = 0.0
+    daily_volume_base: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.eta is not None and not (math.isfinite(self.eta) and self.eta > 0):
+            raise ValueError(f"eta={self.eta!r} must be a finite number > 0 (or None)")
+        if self.gamma is not None and not (math.isfinite(self.gamma) and self.gamma >= 0):
+            raise ValueError(f"gamma={self.gamma!r} must be a finite number >= 0 (or None)")
+        if not (math.isfinite(self.horizon_s) and self.horizon_s > 0):
+            raise ValueError(f"horizon_s={self.horizon_s!r} must be a finite number > 0")
+        if isinstance(self.periods, bool) or not isinstance(self.periods, int) or self.periods < 1:
+            raise ValueError(f"periods={self.periods!r} must be an integer >= 1")
+        if not (math.isfinite(self.risk_aversion) and self.risk_aversion >= 0):
+            raise ValueError(f"risk_aversion={self.risk_aversion!r} must be a finite number >= 0")
+        if self.daily_volume_base is not None and not (
+                math.isfinite(self.daily_volume_base) and self.daily_volume_base > 0):
+            raise ValueError(f"daily_volume_base={self.daily_volume_base!r} must be a finite "
+                             "number > 0 (or None)")
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """One tick's cost estimate of an order (USD and bps of the notional at the mid).
+
+    ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly. ``valid`` is False (and the
+    figures NaN) when the book was not valid. ``complete`` is False when the visible book
+    could not fill the whole order (the slippage then covers the filled part only).
+    """
+
+    recv_ts_ns: int
+    side: str
+    order_type: str
+    mid: float
+    notional_usd: float
+    qty_base: float
+    walk_bps: float
+    slippage_bps: float
+    slippage_usd: float
+    slippage_p50_bps: float
+    slippage_p90_bps: float
+    slippage_p95_bps: float
+    fee_usd: float
+    fee_bps: float
+    impact_usd: float
+    impact_bps: float
+    net_usd: float
+    net_bps: float
+    maker_share: float
+    taker_share: float
+    volatility_bps: float
+    latency_ns: int
+    valid: bool = True
+    complete: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+@dataclass(frozen=True)
+class SimulatorModels:
+    """The fitted models a :class:`TradeSimulator` evaluates per tick."""
+
+    slippage: SlippageModel
+    maker: MakerTakerModel
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "tradesim_nb.SimulatorModels", "version": MODELS_VERSION,
+                "slippage": self.slippage.to_dict(), "maker": self.maker.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SimulatorModels:
+        if d.get("kind") != "tradesim_nb.SimulatorModels":
+            raise ValueError(f"kind={d.get('kind')!r} is not 'tradesim_nb.SimulatorModels'")
+        return cls(SlippageModel.from_dict(d["slippage"]),
+                   MakerTakerModel.from_dict(d["maker"]))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Plain JSON, no pickle."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1, allow_nan=True))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SimulatorModels:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    @classmethod
+    def train(cls, config: DatasetConfig | None = None, *, gbm: bool = False) -> SimulatorModels:
+        """Train both models on the real Binance BTCUSDT recording (about 5 s, no network)."""
+        from .costs.maker_taker import fit_maker_taker_model
+        from .costs.slippage import fit_slippage_model
+        from .features import load_binance_dataset
+
+        ds = load_binance_dataset(config)
+        return cls(fit_slippage_model(ds, gbm=gbm), fit_maker_taker_model(ds))
+
+
+def model_cache_dir() -> Path:
+    """``$TRADESIM_CACHE``, else ``$XDG_CACHE_HOME/tradesim_nb``, else ``~/.cache/tradesim_nb``."""
+    env = os.environ.get("TRADESIM_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "tradesim_nb"
+
+
+def _recording_key() -> str:
+    from .datasets import binance_spot_files
+
+    return "-".join(str(p.stat().st_size) for p in binance_spot_files())
+
+
+class TradeSimulator:
+    """Per-tick cost estimate of one order against a live or replayed book.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        What is traded (size conversions; fee schedule by ``instrument.venue`` and ``kind``).
+    side : {"buy", "sell"}
+    quantity : float
+        Order size in ``unit`` (> 0).
+    unit : {"usd", "base", "contracts"}
+    order_type : {"market", "passive_then_aggressive"}
+    fee_tier : str
+        Tier name in the venue's fee schedule.
+    volatility_bps : float or None
+        Volatility of the mid, bps per sqrt(second) (>= 0); None = estimated live from the
+        mid stream (EWMA, see :class:`~tradesim_nb.features.FeatureState`).
+    impact : ImpactParams, optional
+    models : SimulatorModels, optional
+        Default :meth:`default_models` (trained from the real recording on first use and
+        cached as JSON).
+    history : int
+        Length of the bounded estimate history (>= 1).
+    fee_schedule : optional
+        Passed to ``fee_usd(..., schedule=...)``; default ``get_fee_schedule(venue, kind)``.
+    fee_rates : (float, float), optional
+        ``(maker, taker)`` fee per USD of notional (e.g. ``(0.0008, 0.001)``), instead of a
+        schedule; ``fee_tier`` is then only a label.
+
+    Notes
+    -----
+    Use :meth:`on_update` as a live-client consumer ``fn(book, events, recv_ns)``; it updates
+    the features with every frame and computes a new estimate when the book is valid.
+    """
+
+    def __init__(self, instrument: Instrument, side: str, quantity: float, *,
+                 unit: SizeUnit = "usd", order_type: OrderType = "market",
+                 fee_tier: str | None = None, volatility_bps: float | None = None,
+                 impact: ImpactParams | None = None, models: SimulatorModels | None = None,
+                 history: int = 10_000, fee_schedule: Any = None,
+                 fee_rates: tuple[float, float] | None = None) -> None:
+        if side not in ("buy", "sell"):
+            raise ValueError(f"side={side!r} is not one of 'buy', 'sell'")
+        if unit not in ("usd", "base", "contracts"):
+            raise ValueError(f"unit={unit!r} is not one of 'usd', 'base', 'contracts'")
+        if order_type not in ("market", "passive_then_aggressive"):
+            raise ValueError(f"order_type={order_type!r} is not one of 'market', "
+                             "'passive_then_aggressive'")
+        if not (isinstance(quantity, int | float) and math.isfinite(quantity) and quantity > 0):
+            raise ValueError(f"quantity={quantity!r} must be a finite number > 0")
+        if volatility_bps is not None and not (math.isfinite(volatility_bps)
+                                               and volatility_bps >= 0):
+            raise ValueError(f"volatility_bps={volatility_bps!r} must be a finite number >= 0 "
+                             "(or None)")
+        if history < 1:
+            raise ValueError(f"history={history!r} must be >= 1")
+        self.instrument = instrument
+        self.side = side
+        self.quantity = float(quantity)
+        self.unit: SizeUnit = unit
+        self.order_type = order_type
+        self.volatility_bps = volatility_bps
+        self.impact = impact or ImpactParams()
+        self.models = models or self.default_models()
+        self.features = FeatureState()
+        self.history: deque[CostEstimate] = deque(maxlen=history)
+        self.latest: CostEstimate | None = None
+        self.ticks = 0
+        self.skipped = 0
+        self._sgn = 1.0 if side == "buy" else -1.0
+        self._ac_cache: dict[tuple[float, float, float], float] = {}
+        self._ac_linear: tuple[float, float] | None = None
+        if self.impact.eta is not None and self.impact.gamma is not None:
+            # validates eta_tilde = eta - gamma*tau/2 > 0 now rather than on every tick
+            ACParams(size=1.0, horizon=self.impact.horizon_s, periods=self.impact.periods,
+                     sigma=0.0, epsilon=0.0, eta=self.impact.eta, gamma=self.impact.gamma)
+        if fee_rates is not None:
+            mk, tk = (float(fee_rates[0]), float(fee_rates[1]))
+            for name, v in (("fee_rates[0]", mk), ("fee_rates[1]", tk)):
+                if not (math.isfinite(v) and -0.01 <= v <= 0.01):
+                    raise ValueError(f"{name}={v!r} must be a fee per USD in [-0.01, 0.01]")
+            self.fee_tier, self._maker_rate, self._taker_rate = (fee_tier or "custom", mk, tk)
+        else:
+            self.fee_tier, self._maker_rate, self._taker_rate = self._fee_rates(fee_tier,
+                                                                                 fee_schedule)
+
+    # -- set-up -------------------------------------------------------------------------
+    def _fee_rates(self, tier: str | None, schedule: Any) -> tuple[str, float, float]:
+        """Maker and taker fee per USD of notional (fees are linear in the maker share)."""
+        from .costs import fees
+
+        inst = self.instrument
+        if schedule is None:
+            # the GoQuant relay carries OKX books; dated futures use the perpetual table
+            venue = "okx" if inst.venue == "goquant" else inst.venue
+            product = "spot" if inst.kind == "spot" else "perpetual"
+            schedule = fees.get_fee_schedule(venue, product)
+        if tier is None:
+            tier = schedule.tiers[0].name
+        taker = fees.fee_usd(1e6, tier, maker_share=0.0, schedule=schedule) / 1e6
+        maker = fees.fee_usd(1e6, tier, maker_share=1.0, schedule=schedule) / 1e6
+        return str(tier), float(maker), float(taker)
+
+    @staticmethod
+    def default_models(*, retrain: bool = False) -> SimulatorModels:
+        """Models trained on the real Binance BTCUSDT recording, cached as JSON.
+
+        The first call replays the recording and fits both models (about 5 s on one core;
+        no network, no pickle) and writes ``models-v<N>-<recording sizes>.json`` to
+        :func:`model_cache_dir`; later calls read that file (milliseconds). If the cache
+        folder is not writable the models are kept in memory only.
+        """
+        path = model_cache_dir() / f"models-v{MODELS_VERSION}-{_recording_key()}.json"
+        if not retrain and path.exists():
+            try:
+                return SimulatorModels.load(path)
+            except (ValueError, KeyError, OSError) as e:
+                log.warning("ignoring unreadable model cache %s (%s)", path, e)
+        t0 = time.perf_counter()
+        models = SimulatorModels.train()
+        log.info("default models trained from the Binance recording in %.1f s",
+                 time.perf_counter() - t0)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            models.save(tmp)
+            tmp.replace(path)
+        except OSError as e:
+            log.warning("could not cache models at %s (%s)", path, e)
+        return models
+
+    # -- impact -------------------------------------------------------------------------
+    def _impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
+                    now_ns: int) -> float:
+        r"""Almgren-Chriss expected cost, USD, with epsilon = 0.
+
+        With :math:`\epsilon = 0` the expected cost of the optimal schedule scales as
+        :math:`X^2` (holdings are proportional to :math:`X` for a fixed :math:`\kappa`).
+        With :math:`\lambda = 0` the schedule is linear whatever :math:`\eta, \gamma`, so
+        :math:`E = \eta B + \gamma A` exactly, with :math:`A, B` from two solves at
+        :math:`X = 1` done once (``optimal_execution`` costs about 0.3 ms, too much per tick).
+        With :math:`\lambda > 0`, :math:`E` at :math:`X = 1` is cached per
+        :math:`(\eta, \gamma, \sigma)` rounded to 3 significant digits.
+        """
+        ip = self.impact
+        eta, gamma = ip.eta, ip.gamma
+        if eta is None or gamma is None:
+            v = ip.daily_volume_base or self.features.daily_volume_base(now_ns)
+            if not (v > 0 and math.isfinite(v)) or not (spread > 0):
+                return 0.0
+            if eta is None:
+                eta = spread / (0.01 * v) * _SECONDS_PER_DAY  # USD per (base/s)
+            if gamma is None:
+                gamma = spread / (0.1 * v)
+        x2 = qty_base * qty_base
+        if ip.risk_aversion == 0.0:
+            if self._ac_linear is None:
+                tau = ip.horizon_s / ip.periods
+                e_eta = self._ac_unit_cost(1.0, 0.0, 0.0)
+                e_both = self._ac_unit_cost(1.0, 1.0 / tau, 0.0)
+                self._ac_linear = (e_eta, (e_both - e_eta) * tau)
+            b_eta, a_gamma = self._ac_linear
+            return (eta * b_eta + gamma * a_gamma) * x2
+        sigma = mid * vol_bps / 1e4
+        key = (float(f"{eta:.3g}"), float(f"{gamma:.3g}"), float(f"{sigma:.3g}"))
+        unit_cost = self._ac_cache.get(key)
+        if unit_cost is None:
+            unit_cost = self._ac_unit_cost(*key)
+            if len(self._ac_cache) > 4096:
+                self._ac_cache.clear()
+            self._ac_cache[key] = unit_cost
+        return unit_cost * x2
+
+    def _ac_unit_cost(self, eta: float, gamma: float, sigma: float) -> float:
+        ip = self.impact
+        try:
+            p = ACParams(size=1.0, horizon=ip.horizon_s, periods=ip.periods, sigma=sigma,
+                         epsilon=0.0, eta=eta, gamma=gamma, risk_aversion=ip.risk_aversion)
+        except ValueError as e:
+            log.warning("impact parameters rejected by Almgren-Chriss: %s", e)
+            return math.nan
+        return optimal_execution(p).expected_cost
+
+    # -- the tick -----------------------------------------------------------------------
+    def _invalid(self, now_ns: int, mid: float, t0: int) -> CostEstimate:
+        nan = math.nan
+        return CostEstimate(now_ns, self.side, self.order_type, mid, nan, nan, nan, nan, nan,
+                            nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+                            time.perf_counter_ns() - t0, valid=False, complete=False)
+
+    def estimate(self, book: OrderBook, now_ns: int | None = None,
+                 _t0: int | None = None) -> CostEstimate:
+        """The cost estimate on ``book`` now (features as of the last :meth:`on_update`)."""
+        t0 = time.perf_counter_ns() if _t0 is None else _t0
+        if now_ns is None:
+            now_ns = book.last_recv_ts_ns or self.features.last_ns
+        mid = book.mid
+        if not book.valid:
+            return self._invalid(now_ns, mid, t0)
+        inst = self.instrument
+        fill = book.walk(self.side, self.quantity, self.unit)  # type: ignore[arg-type]
+        if self.unit == "usd":
+            notional = self.quantity
+        else:
+            size_v = inst.size_from(self.quantity, self.unit, mid)
+            notional = inst.to_base(size_v, mid) * mid
+        qty_base = notional / mid
+        row = self.features.market_row(book, now_ns)
+        vol = row[7] if self.volatility_bps is None else self.volatility_bps
+        row[7] = vol
+        walk = fill.slippage_bps
+        sm = self.models.slippage
+        mean, qs = sm.predict_row(slippage_features(row, self.side, notional, walk))
+        if self.order_type == "market":
+            m = 0.0
+        else:
+            m = self.models.maker.predict_row(maker_features(row, self.side, notional))
+            passive = -0.5 * row[1]
+            mean = m * passive + (1.0 - m) * mean
+            qs = tuple(m * passive + (1.0 - m) * q for q in qs)
+        q50, q90, q95 = _pick(sm.quantiles, qs)
+        slip_usd = notional * mean / 1e4
+        fee = notional * (m * self._maker_rate + (1.0 - m) * self._taker_rate)
+        impact = self._impact_usd(qty_base, mid, book.spread, vol, now_ns)
+        net = slip_usd + fee + impact
+        k = 1e4 / notional
+        return CostEstimate(
+            now_ns, self.side, self.order_type, mid, notional, qty_base, walk, mean, slip_usd,
+            q50, q90, q95, fee, fee * k, impact, impact * k, net, net * k, m, 1.0 - m, vol,
+            time.perf_counter_ns() - t0, True, fill.complete,
+        )
+
+    def on_update(self, book: OrderBook, events: Iterable[Any], recv_ns: int) -> None:
+        """Live-client consumer: update features, then estimate if the book is valid.
+
+        Books of other instruments are ignored. The latest estimate is :attr:`latest`; the
+        bounded :attr:`history` keeps the last ``history`` estimates.
+        """
+        t0 = time.perf_counter_ns()
+        inst = self.instrument
+        if book.symbol != inst.symbol or (book.venue and book.venue != inst.venue):
+            return
+        self.features.update(book, events, recv_ns)
+        self.ticks += 1
+        if not book.valid:
+            self.skipped += 1
+            return
+        est = self.estimate(book, recv_ns, _t0=t0)
+        self.latest = est
+        self.history.append(est)
+
+    def __call__(self, book: OrderBook, events: Iterable[Any], recv_ns: int) -> None:
+        self.on_update(book, events, recv_ns)
+
+    def history_frame(self) -> Any:
+        """The estimate history as a pandas DataFrame (one row per tick)."""
+        import pandas as pd
+
+        return pd.DataFrame([e.to_dict() for e in self.history])
+
+
+def _pick(quantiles: Sequence[float], qs: Sequence[float]) -> tuple[float, float, float]:
+    """p50, p90, p95 from the model's quantile list (NaN where absent)."""
+    out = []
+    for target in (0.5, 0.9, 0.95):
+        v = math.nan
+        for q, x in zip(quantiles, qs):
+            if abs(q - target) < 1e-9:
+                v = x
+        out.append(v)
+    return out[0], out[1], out[2]
