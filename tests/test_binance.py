@@ -196,9 +196,9 @@ def test_top_of_book_matches_book_ticker(clean: Run, scan: Scan) -> None:
     feed = clean.feed
     st = feed.stats[SYM]
     checked = st.top_match + st.top_mismatch
-    pending = len(feed.states[SYM].extra.get("checks", ()))
+    pending = len(feed.states[SYM].top_checks)
     # each applied diff is checked, except the last few waiting for a later bookTicker
-    assert feed.top_unchecked[SYM] == 0
+    assert feed.stats[SYM].top_unchecked == 0
     assert checked + pending == st.deltas
     assert pending <= 5
     share = st.top_match / checked

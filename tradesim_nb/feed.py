@@ -26,7 +26,7 @@ from .book import OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
 from .instruments import INSTRUMENTS, Instrument
 
-__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "VenueFeed"]
+__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "TopCheck", "VenueFeed"]
 
 
 class MalformedFrame(ValueError):
@@ -58,9 +58,24 @@ class FeedStats:
     crossed_removed_levels: int = 0
     top_match: int = 0
     top_mismatch: int = 0
+    top_unchecked: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
+
+
+class TopCheck:
+    """The book's top captured after an update with final id ``seq``, awaiting its BBO."""
+
+    __slots__ = ("ask_px", "ask_sz", "bid_px", "bid_sz", "recv_ns", "seq")
+
+    def __init__(self, seq: int, book: OrderBook, recv_ns: int) -> None:
+        self.seq = seq
+        self.bid_px = book.best_bid
+        self.bid_sz = book.best_bid_size
+        self.ask_px = book.best_ask
+        self.ask_sz = book.best_ask_size
+        self.recv_ns = recv_ns
 
 
 @dataclass
@@ -71,7 +86,9 @@ class SymbolState:
     synced: bool = False
     was_crossed: bool = False
     buffer: deque[Any] = field(default_factory=lambda: deque(maxlen=10_000))
-    bbo: deque[BBO] = field(default_factory=lambda: deque(maxlen=4096))
+    #: recent BBOs in update-id order, and book tops waiting for their BBO (see _resolve_checks)
+    bbo_hist: deque[BBO] = field(default_factory=lambda: deque(maxlen=512))
+    top_checks: deque[TopCheck] = field(default_factory=lambda: deque(maxlen=4096))
     pending: list[FeedStatus] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -232,47 +249,67 @@ class VenueFeed:
         elif state.was_crossed:
             state.was_crossed = False
             out.append(self.status("uncrossed", sym, "", ev.recv_ts_ns))
-        if state.bbo:
-            out.extend(self._cross_check(sym, book, state, ev.seq))
+        if not is_snap and state.bbo_hist and ev.seq is not None and not book.stale:
+            # only once the venue's BBO stream is seen (a feed without it never checks)
+            state.top_checks.append(TopCheck(ev.seq, book, ev.recv_ts_ns))
+            out.extend(self._resolve_checks(sym, state))
         if state.pending:
             out.extend(state.pending)
             state.pending.clear()
         return out
 
     # -- BBO cross-check --------------------------------------------------------------------
+    # Rule (Binance's documented one, applied to every venue with a BBO stream carrying update
+    # ids): after a book update with final id u, the top must equal the latest BBO whose id is
+    # <= u. BBOs are real time while book updates may be batched, so the BBO for an id inside an
+    # update can arrive before *or after* the update: the book's top is captured when the update
+    # is applied and compared once a BBO with id >= u has been seen (the BBO stream being in id
+    # order, every BBO with id <= u has then arrived). Checks whose BBO fell out of the short
+    # history are counted as ``top_unchecked``.
     def _on_bbo(self, ev: BBO) -> list[Event]:
         self.book(ev.symbol)
         self.stats[ev.symbol].bbos += 1
-        self.states[ev.symbol].bbo.append(ev)
-        return [ev]
+        state = self.states[ev.symbol]
+        hist = state.bbo_hist
+        if ev.update_id is not None and (not hist or hist[-1].update_id is None
+                                         or ev.update_id >= hist[-1].update_id):
+            hist.append(ev)
+        out: list[Event] = [ev]
+        if state.top_checks:
+            out.extend(self._resolve_checks(ev.symbol, state))
+        return out
 
-    def _cross_check(self, sym: str, book: OrderBook, state: SymbolState,
-                     seq: int | None) -> list[Event]:
-        """After a book update with final id ``seq``, compare the top with the latest BBO whose
-        update id is <= ``seq`` (Binance bookTicker rule); BBOs without ids are matched by
-        arrival order."""
-        if seq is None or book.stale:
+    def _resolve_checks(self, sym: str, state: SymbolState) -> list[Event]:
+        checks = state.top_checks
+        hist = state.bbo_hist
+        if not checks or not hist:
             return []
-        latest: BBO | None = None
-        q = state.bbo
-        while q and (q[0].update_id is None or q[0].update_id <= seq):
-            latest = q.popleft()
-        if latest is None:
-            latest = state.extra.get("last_bbo")
-            if latest is None:
-                return []
-        state.extra["last_bbo"] = latest
+        newest = hist[-1].update_id
+        assert newest is not None
+        out: list[Event] = []
         st = self.stats[sym]
-        if (latest.bid_px == book.best_bid and latest.ask_px == book.best_ask
-                and _close(latest.bid_sz, book.best_bid_size)
-                and _close(latest.ask_sz, book.best_ask_size)):
-            st.top_match += 1
-            return []
-        st.top_mismatch += 1
-        return [self.status("top_mismatch", sym,
-                            f"book {book.best_bid}/{book.best_ask} vs bbo "
-                            f"{latest.bid_px}/{latest.ask_px} (id {latest.update_id} <= {seq})",
-                            book.last_recv_ts_ns)]
+        while checks and checks[0].seq <= newest:
+            c = checks.popleft()
+            ref: BBO | None = None
+            for b in reversed(hist):
+                assert b.update_id is not None
+                if b.update_id <= c.seq:
+                    ref = b
+                    break
+            if ref is None:
+                st.top_unchecked += 1
+                continue
+            if (ref.bid_px == c.bid_px and ref.ask_px == c.ask_px
+                    and _close(ref.bid_sz, c.bid_sz) and _close(ref.ask_sz, c.ask_sz)):
+                st.top_match += 1
+            else:
+                st.top_mismatch += 1
+                out.append(self.status(
+                    "top_mismatch", sym,
+                    f"book {c.bid_px}x{c.bid_sz}/{c.ask_px}x{c.ask_sz} after u={c.seq} vs "
+                    f"bbo {ref.bid_px}x{ref.bid_sz}/{ref.ask_px}x{ref.ask_sz} "
+                    f"(id {ref.update_id})", c.recv_ns))
+        return out
 
     # -- reporting ------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -284,6 +321,7 @@ class VenueFeed:
                 best_bid=_num(book.best_bid), best_bid_size=_num(book.best_bid_size),
                 best_ask=_num(book.best_ask), best_ask_size=_num(book.best_ask_size),
                 book_valid=book.valid, stale=book.stale, levels=[book.n_bids, book.n_asks],
+                top_pending=len(self.states[sym].top_checks),
             )
             inst[sym] = d
         return {"venue": self.venue, "frames": self.frames, "malformed": dict(self.malformed),

@@ -56,7 +56,7 @@ https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Final
 
@@ -87,20 +87,6 @@ FUTURES_REST_URL: Final = "https://fapi.binance.com"
 FUTURES_DEPTH_LIMITS: Final = (5, 10, 20, 50, 100, 500, 1000)
 
 _MS = 1_000_000
-_TOP_HISTORY = 512  # bookTickers kept for deferred top checks
-_MAX_PENDING_CHECKS = 4096
-
-
-class _TopCheck:
-    __slots__ = ("ask_px", "ask_sz", "bid_px", "bid_sz", "recv_ns", "seq")
-
-    def __init__(self, seq: int, book: OrderBook, recv_ns: int) -> None:
-        self.seq = seq
-        self.bid_px = book.best_bid
-        self.bid_sz = book.best_bid_size
-        self.ask_px = book.best_ask
-        self.ask_sz = book.best_ask_size
-        self.recv_ns = recv_ns
 
 
 class BinanceSpotFeed(VenueFeed):
@@ -131,7 +117,6 @@ class BinanceSpotFeed(VenueFeed):
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
         self.symbol = symbol.upper()
         self.ignored: Counter[str] = Counter()
-        self.top_unchecked: Counter[str] = Counter()
 
     # -- declarations for the live client ---------------------------------------------------
     @classmethod
@@ -351,68 +336,13 @@ class BinanceSpotFeed(VenueFeed):
         out = super()._on_book(ev)
         if book.updates == n0:
             return out
-        if type(ev) is BookSnapshot:
-            if state.buffer:
-                items = list(state.buffer)
-                state.buffer.clear()
-                st = self.stats[ev.symbol]
-                for d in items:
-                    st.frames -= 1  # counted when it first arrived
-                    out.extend(self._on_book(d))
-        elif not book.stale and ev.seq is not None and "bbo_hist" in state.extra:
-            # only once the bookTicker stream is seen (a feed without it never checks)
-            checks: deque[_TopCheck] = state.extra.setdefault(
-                "checks", deque(maxlen=_MAX_PENDING_CHECKS))
-            checks.append(_TopCheck(ev.seq, book, ev.recv_ts_ns))
-            out.extend(self._resolve_checks(ev.symbol, state))
-        return out
-
-    def _cross_check(self, sym: str, book: OrderBook, state: SymbolState,
-                     seq: int | None) -> list[Event]:
-        return []  # replaced by the deferred check in _on_book/_on_bbo
-
-    def _on_bbo(self, ev: BBO) -> list[Event]:
-        self.book(ev.symbol)
-        self.stats[ev.symbol].bbos += 1
-        state = self.states[ev.symbol]
-        hist: deque[BBO] = state.extra.setdefault("bbo_hist", deque(maxlen=_TOP_HISTORY))
-        if ev.update_id is not None and (not hist or hist[-1].update_id is None
-                                         or ev.update_id >= hist[-1].update_id):
-            hist.append(ev)
-        out: list[Event] = [ev]
-        out.extend(self._resolve_checks(ev.symbol, state))
-        return out
-
-    def _resolve_checks(self, sym: str, state: SymbolState) -> list[Event]:
-        checks: deque[_TopCheck] | None = state.extra.get("checks")
-        hist: deque[BBO] | None = state.extra.get("bbo_hist")
-        if not checks or not hist:
-            return []
-        newest = hist[-1].update_id
-        assert newest is not None
-        out: list[Event] = []
-        st = self.stats[sym]
-        while checks and checks[0].seq <= newest:
-            c = checks.popleft()
-            ref: BBO | None = None
-            for b in reversed(hist):
-                assert b.update_id is not None
-                if b.update_id <= c.seq:
-                    ref = b
-                    break
-            if ref is None:
-                self.top_unchecked[sym] += 1
-                continue
-            if (ref.bid_px == c.bid_px and ref.ask_px == c.ask_px
-                    and _close(ref.bid_sz, c.bid_sz) and _close(ref.ask_sz, c.ask_sz)):
-                st.top_match += 1
-            else:
-                st.top_mismatch += 1
-                out.append(self.status(
-                    "top_mismatch", sym,
-                    f"book {c.bid_px}x{c.bid_sz}/{c.ask_px}x{c.ask_sz} after u={c.seq} vs "
-                    f"bookTicker {ref.bid_px}x{ref.bid_sz}/{ref.ask_px}x{ref.ask_sz} "
-                    f"(id {ref.update_id})", c.recv_ns))
+        if type(ev) is BookSnapshot and state.buffer:
+            items = list(state.buffer)
+            state.buffer.clear()
+            st = self.stats[ev.symbol]
+            for d in items:
+                st.frames -= 1  # counted when it first arrived
+                out.extend(self._on_book(d))
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -420,8 +350,6 @@ class BinanceSpotFeed(VenueFeed):
         for sym, d in s["instruments"].items():
             state = self.states[sym]
             d["buffered"] = len(state.buffer)
-            d["top_unchecked"] = self.top_unchecked[sym]
-            d["top_pending"] = len(state.extra.get("checks", ()))
         s["ignored"] = dict(self.ignored)
         return s
 
@@ -477,9 +405,6 @@ def _is_partial_depth(stream: str) -> bool:
     i = stream.find("@depth")
     return i >= 0 and stream[i + 6:i + 7].isdigit()
 
-
-def _close(a: float, b: float) -> bool:
-    return a == b or abs(a - b) <= 1e-9 * max(abs(a), abs(b))
 
 
 def _levels(levels: Sequence[Sequence[str]]) -> list[list[str]]:
