@@ -320,65 +320,81 @@ def _athl_model(theta_v: np.ndarray, o: _Orders, alpha: float, beta: float, delt
 
 def _athl_solve(o: _Orders, x0: np.ndarray, free: tuple[bool, bool], alpha: float,
                 beta: float, delta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Minimise the whitened residuals; return (params, residuals (n,2), jacobian (n,2,p))."""
-    names_free = [i for i, f in enumerate(free) if f]
+    """Minimise the whitened residuals; return (params, residuals (n,2), jacobian (n,2,p)).
 
-    def unpack(th: np.ndarray) -> tuple[np.ndarray, float, float]:
+    With both exponents fixed the model is linear in (gamma, eta): one least-squares solve.
+    Otherwise Levenberg-Marquardt with the analytic Jacobian, started from the linear
+    solution at the starting exponents."""
+
+    def unpack(th: np.ndarray) -> tuple[float, float, float, float]:
         a, b = alpha, beta
         k = 2
         if free[0]:
-            a = th[k]
+            a = float(th[k])
             k += 1
         if free[1]:
-            b = th[k]
-        return th[:2], a, b
+            b = float(th[k])
+        return float(th[0]), float(th[1]), a, b
 
     log_xv = np.log(o.xv)
     log_rate = np.log(o.rate)
+    sig_theta = o.sigma * o.theta**delta if delta else o.sigma
+    cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
 
-    def resid_jac(th: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        g_e, a, b = unpack(th)
-        pa = o.sigma * o.xv**a * o.theta**delta  # d perm / d gamma
-        pt = o.sigma * o.rate**b  # d temp / d eta
-        perm = g_e[0] * pa
-        jp = perm / 2.0 + g_e[1] * pt
+    def basis(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        key = (a, b)
+        if key not in cache:
+            cache.clear()
+            cache[key] = (sig_theta * o.xv**a, o.sigma * o.rate**b)
+        return cache[key]
+
+    def resid(th: np.ndarray) -> np.ndarray:
+        g, e, a, b = unpack(th)
+        pa, pt = basis(a, b)
+        perm = g * pa
         e1 = o.imp - perm
-        e2 = o.J - jp
-        r = np.stack([o.a1 * e1, o.b1 * e1 + o.b2 * e2], axis=1)
-        # d e1, d e2 wrt parameters
-        cols1 = [-pa, np.zeros_like(pa)]
-        cols2 = [-pa / 2.0, -pt]
+        e2 = o.J - perm / 2.0 - e * pt
+        r = np.empty((e1.size, 2))
+        r[:, 0] = o.a1 * e1
+        r[:, 1] = o.b1 * e1 + o.b2 * e2
+        return r
+
+    def jac3(th: np.ndarray) -> np.ndarray:
+        g, e, a, b = unpack(th)
+        pa, pt = basis(a, b)
+        npar = th.size
+        d1 = np.zeros((pa.size, npar))
+        d2 = np.zeros((pa.size, npar))
+        d1[:, 0] = -pa
+        d2[:, 0] = -pa / 2.0
+        d2[:, 1] = -pt
+        k = 2
         if free[0]:
-            d = -perm * log_xv
-            cols1.append(d)
-            cols2.append(d / 2.0)
+            d = -g * pa * log_xv
+            d1[:, k] = d
+            d2[:, k] = d / 2.0
+            k += 1
         if free[1]:
-            cols1.append(np.zeros_like(pa))
-            cols2.append(-g_e[1] * pt * log_rate)
-        d1 = np.stack(cols1, axis=1)
-        d2 = np.stack(cols2, axis=1)
-        jac = np.stack([o.a1[:, None] * d1, o.b1[:, None] * d1 + o.b2[:, None] * d2], axis=1)
-        return r, jac
+            d2[:, k] = -e * pt * log_rate
+        out = np.empty((pa.size, 2, npar))
+        out[:, 0, :] = o.a1[:, None] * d1
+        out[:, 1, :] = o.b1[:, None] * d1 + o.b2[:, None] * d2
+        return out
 
-    def fun(th: np.ndarray) -> np.ndarray:
-        return resid_jac(th)[0].ravel()
-
-    def jac(th: np.ndarray) -> np.ndarray:
-        j = resid_jac(th)[1]
-        return j.reshape(-1, j.shape[2])
-
-    del names_free
+    # linear solve in (gamma, eta) at the starting exponents
+    th_lin = np.zeros(x0.size)
+    th_lin[2:] = x0[2:]
+    jl = jac3(th_lin)[:, :, :2].reshape(-1, 2)
+    lin, *_ = np.linalg.lstsq(-jl, resid(th_lin).ravel(), rcond=None)
     if not any(free):
-        # linear in (gamma, eta): one weighted least-squares solve
-        r0, j0 = resid_jac(np.zeros(2))
-        jm = j0.reshape(-1, 2)
-        sol, *_ = np.linalg.lstsq(-jm, r0.ravel(), rcond=None)
-        th = sol
+        th = lin
     else:
-        res = optimize.least_squares(fun, x0, jac=jac, method="lm", xtol=1e-12, ftol=1e-12)
+        start = np.concatenate([lin, x0[2:]])
+        res = optimize.least_squares(lambda t: resid(t).ravel(),
+                                     start, jac=lambda t: jac3(t).reshape(-1, t.size),
+                                     method="lm", xtol=1e-10, ftol=1e-10)
         th = res.x
-    r, j = resid_jac(th)
-    return th, r, j
+    return th, resid(th), jac3(th)
 
 
 def _sandwich(r: np.ndarray, j: np.ndarray) -> np.ndarray:
