@@ -19,6 +19,7 @@ agreement is visible.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import platform
 import statistics
@@ -102,14 +103,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
 
     for label, free in (("fit, exponents fixed", False), ("fit, exponents free", True)):
-        t_ours, f_ours = _median_time(
-            lambda free=free: fit_athl(df, weighting="athl", fit_alpha=free, fit_beta=free),
-            args.repeats)
-        t_gls, f_gls = _median_time(
-            lambda free=free: fit_athl(df, weighting="gls", fit_alpha=free, fit_beta=free),
-            args.repeats)
-        peer = _peer(df, free)
-        t_peer, p_peer = _median_time(lambda peer=peer: peer(None), args.repeats)
+        t_ours, f_ours = _median_time(functools.partial(
+            fit_athl, df, weighting="athl", fit_alpha=free, fit_beta=free), args.repeats)
+        t_gls, f_gls = _median_time(functools.partial(
+            fit_athl, df, weighting="gls", fit_alpha=free, fit_beta=free), args.repeats)
+        t_peer, p_peer = _median_time(functools.partial(_peer(df, free), None), args.repeats)
         rows.append(dict(
             task=label, orders=args.orders,
             tradesim_s=t_ours, tradesim_gls_s=t_gls, curve_fit_s=t_peer,
