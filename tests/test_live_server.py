@@ -88,7 +88,7 @@ def test_okx_protocol_subscribe_snapshot_updates_checksums_ping_errors() -> None
                                           "args": [{"channel": "books", "instId": SYM}]}))
                 await _recv_json(ws, lambda o: o.get("event") == "unsubscribe")
                 # nothing more after the unsubscribe ack
-                with pytest.raises(asyncio.TimeoutError):
+                with pytest.raises(TimeoutError):
                     await asyncio.wait_for(ws.recv(), 0.3)
             assert v.stats["pings"] == 1
     run(main())
@@ -127,7 +127,7 @@ def test_goquant_path_serves_full_snapshots_of_the_truth() -> None:
                 while True:  # drain what was in flight
                     try:
                         feed.on_frame(await asyncio.wait_for(ws.recv(), 0.2), time.time_ns())
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
                 book = feed.books[SYM]
                 tb, ta = v.true_levels(SYM)
@@ -135,7 +135,9 @@ def test_goquant_path_serves_full_snapshots_of_the_truth() -> None:
                 assert book.level_strings("ask", 50) == ta[:50]
                 assert feed.stats[SYM].snapshots >= 50 and book.valid
             async with ws_connect(v.goquant_url("NOPE")) as ws:
-                with pytest.raises(Exception):  # closed by the venue: unknown symbol
+                from websockets.exceptions import ConnectionClosed
+
+                with pytest.raises(ConnectionClosed):  # closed by the venue: unknown symbol
                     await asyncio.wait_for(ws.recv(), 5)
     run(main())
 
@@ -164,7 +166,7 @@ def test_okx_recording_replays_with_every_checksum_and_the_truth() -> None:
                 while True:
                     try:
                         feed.on_frame(await asyncio.wait_for(ws.recv(), 0.5), time.time_ns())
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         break
             for s in syms:
                 st = feed.stats[s]
@@ -238,7 +240,7 @@ def test_cli_venue_watch_record_replay(tmp_path: Path) -> None:
         watch = _popen(["watch", url, "--duration", "2", "--json"])
         fwatch = _popen(["watch", furl, "--duration", "3", "--json"])
         w_out, w_err = watch.communicate(timeout=30)
-        f_out, f_err = fwatch.communicate(timeout=30)
+        f_out, _ = fwatch.communicate(timeout=30)
         rec.communicate(timeout=30)
         assert watch.returncode == 0 and rec.returncode == 0 and fwatch.returncode == 0
         m = json.loads(w_out)

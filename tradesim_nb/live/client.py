@@ -581,7 +581,10 @@ class BookClient:
                         fn(book, out, recv_ns)
                     except Exception as e:
                         self.callback_errors += 1
-                        log.exception("on_update callback %r failed: %r", fn, e)
+                        if self.callback_errors & (self.callback_errors - 1) == 0:
+                            # 1st, 2nd, 4th, 8th, ... failure: the log cannot flood the loop
+                            log.error("on_update callback %r failed (%d failures so far): %r",
+                                      fn, self.callback_errors, e)
                 t3 = time.perf_counter_ns()
             self.latency.record(t0_ns, t1, t2, t3)
         if self._streams and out:
