@@ -1,0 +1,256 @@
+"""``tradesim bench client``: the live client's latency and ceiling on loopback.
+
+Two measurements, the venue always in a separate process (so the client's process measures
+the client alone; this machine has 2 cores):
+
+1. **Latency at a paced rate** (default 1,000 frames/s, also 5,000): a ``tradesim venue``
+   subprocess publishes the seeded random-walk book; the client runs here with a
+   notebook-style consumer — an ``on_update`` callback copying the top-10 levels into a numpy
+   array at 10 Hz and an ``async for`` consumer of ``client.events()`` — and the latency ring
+   gives receive → parsed → applied (→ estimate, the callback) quantiles in µs.
+2. **Ceiling**: a blast server (subprocess) sends pre-built OKX ``books`` updates with a
+   valid seqId chain and correct checksums as fast as the socket takes them; frames/s that
+   the client parses, sequences, checksums and applies. Peer (the floor): a bare
+   ``websockets`` loop that only ``orjson.loads`` each frame, on the same server; the ratio
+   client/floor says what the book keeping costs.
+
+Target: p99 receive → applied <= 1 ms at 1,000 frames/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+DESCRIPTION = "live client: receive->applied latency at 1k frames/s with consumers; ceiling"
+
+SYM = "BTC-USDT-SWAP"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rates", default="1000,5000",
+                   help="paced venue rates in frames/s, comma separated (default 1000,5000)")
+    p.add_argument("--duration", type=float, default=4.0, help="seconds per paced rate")
+    p.add_argument("--blast-frames", type=int, default=60_000,
+                   help="frames the blast server sends for the ceiling (default 60000)")
+    p.add_argument("--no-peer", action="store_true", help="skip the bare websockets floor")
+
+
+# -- paced latency ----------------------------------------------------------------------------
+async def _paced(rate: float, duration: float) -> dict[str, Any]:
+    from ..live.client import BookClient
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tradesim_nb.cli", "venue", "--rate",
+                             str(rate), "--seed", "1", "--duration", str(duration + 30)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env)
+    try:
+        assert proc.stdout is not None
+        url = (await asyncio.get_running_loop().run_in_executor(
+            None, proc.stdout.readline)).strip()
+        if not url.startswith("ws://"):
+            raise RuntimeError(f"venue did not start: {url!r}")
+        client = BookClient("okx", SYM, source=url)
+        copies: list[np.ndarray] = []
+        last = [0.0]
+
+        def top10(book: Any, events: list[Any], recv_ns: int) -> None:
+            now = time.monotonic()
+            if book.valid and now - last[0] >= 0.1:
+                last[0] = now
+                copies.append(np.column_stack(book.top(10)))
+
+        client.on_update(top10)
+        stream = client.events(maxsize=10_000)
+        consumed = [0]
+
+        async def consume() -> None:
+            async for _ in stream:
+                consumed[0] += 1
+
+        await client.start(5.0)
+        task = asyncio.get_running_loop().create_task(consume())
+        await asyncio.sleep(1.0)  # warm up
+        client.latency.clear()
+        f0 = client.frames
+        t0 = time.perf_counter()
+        await asyncio.sleep(duration)
+        m = client.metrics
+        frames = client.frames - f0
+        wall = time.perf_counter() - t0
+        await client.stop()
+        await task
+        return {"rate": rate, "frames": frames, "frames_per_s": frames / wall,
+                "parsed_p50_us": m["parsed_p50_us"], "applied_p50_us": m["applied_p50_us"],
+                "applied_p90_us": m["applied_p90_us"], "applied_p99_us": m["applied_p99_us"],
+                "applied_max_us": m["applied_max_us"], "estimate_p99_us": m["estimate_p99_us"],
+                "top10_copies": len(copies), "events_consumed": consumed[0],
+                "events_dropped": m["events_dropped"], "gaps_detected": m["gaps_detected"],
+                "book_valid": m["book_valid"]}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# -- ceiling ------------------------------------------------------------------------------------
+def _build_frames(n: int, seed: int) -> tuple[str, list[str]]:
+    import orjson
+
+    from ..book import OrderBook
+    from ..live.synthetic import RandomWalkBook
+    from ..venues.okx import okx_checksum
+
+    src = RandomWalkBook(seed=seed)
+    b, a = src.snapshot()
+
+    def lv(levels: list[tuple[float, float]]) -> list[list[str]]:
+        return [[f"{p:.1f}", f"{q:.2f}", "0", "1"] for p, q in levels]
+
+    book = OrderBook(venue="okx", symbol=SYM)
+    bs, as_ = lv(b), lv(a)
+    book.apply_snapshot(bs, as_)
+    arg = {"channel": "books", "instId": SYM}
+
+    def cs() -> int:
+        return okx_checksum(book.level_strings("bid", 25), book.level_strings("ask", 25))
+
+    snap = orjson.dumps({"arg": arg, "action": "snapshot", "data": [
+        {"bids": bs, "asks": as_, "ts": "1", "seqId": 1, "prevSeqId": -1,
+         "checksum": cs()}]}).decode()
+    out: list[str] = []
+    seq = 1
+    while len(out) < n:
+        st = src.step()
+        if not (st.bids or st.asks):
+            continue
+        ub, ua = lv(st.bids), lv(st.asks)
+        book.apply_delta(ub, ua)
+        out.append(orjson.dumps({"arg": arg, "action": "update", "data": [
+            {"bids": ub, "asks": ua, "ts": "2", "seqId": seq + 1, "prevSeqId": seq,
+             "checksum": cs()}]}).decode())
+        seq += 1
+    return snap, out
+
+
+def _blast_main(port_q: Any, n: int) -> None:  # pragma: no cover - runs in a child process
+    asyncio.run(_blast(port_q, n))
+
+
+async def _blast(port_q: Any, n: int) -> None:  # pragma: no cover - child process
+    from websockets.asyncio.server import serve
+
+    snap, frames = _build_frames(n, 5)
+
+    async def handler(ws: Any) -> None:
+        await ws.recv()  # the subscribe request
+        await ws.send(snap)
+        for f in frames:
+            await ws.send(f)
+        await ws.close()
+
+    async with serve(handler, "127.0.0.1", 0, compression=None, max_size=2**24) as srv:
+        port_q.put(next(iter(srv.sockets)).getsockname()[1])
+        await asyncio.sleep(600)
+
+
+async def _client_ceiling(url: str, n: int) -> dict[str, Any]:
+    from ..live.client import BookClient, ClientConfig
+
+    client = BookClient("okx", SYM, source=url,
+                        config=ClientConfig(backoff_initial_s=60, backoff_max_s=60))
+    t0 = time.perf_counter()
+    client.start_nowait()
+    while client.frames < n + 1 and time.perf_counter() - t0 < 120:
+        await asyncio.sleep(0.01)
+    wall = time.perf_counter() - t0
+    m = client.metrics
+    await client.stop()
+    return {"frames": client.frames, "frames_per_s": client.frames / wall,
+            "applied_p50_us": m["applied_p50_us"], "applied_p99_us": m["applied_p99_us"],
+            "gaps_detected": m["gaps_detected"], "checksum_failures": m["checksum_failures"],
+            "book_valid": m["book_valid"]}
+
+
+async def _floor(url: str, n: int) -> dict[str, Any]:
+    import orjson
+    from websockets.asyncio.client import connect
+
+    k = 0
+    t0 = time.perf_counter()
+    async with connect(url, max_size=2**24, max_queue=None, ping_interval=None) as ws:
+        await ws.send("{}")
+        async for frame in ws:
+            orjson.loads(frame)
+            k += 1
+            if k >= n + 1:
+                break
+    wall = time.perf_counter() - t0
+    return {"frames": k, "frames_per_s": k / wall}
+
+
+def _with_blast(n: int, fn: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_blast_main, args=(q, n), daemon=True)
+    proc.start()
+    try:
+        port = q.get(timeout=120)
+        return asyncio.run(fn(f"ws://127.0.0.1:{port}/ws/v5/public", n))  # type: ignore[no-any-return]
+    finally:
+        proc.terminate()
+        proc.join(10)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    rates = [float(x) for x in str(args.rates).split(",") if x.strip()]
+    if not rates or any(not (0 < r <= 1e6) for r in rates):
+        raise ValueError(f"--rates={args.rates!r} must be rates in (0, 1e6] frames/s")
+    if not (args.duration > 0):
+        raise ValueError(f"--duration={args.duration!r} must be > 0")
+    if not (1000 <= args.blast_frames <= 10_000_000):
+        raise ValueError(f"--blast-frames={args.blast_frames!r} must be in [1000, 1e7]")
+    paced = [asyncio.run(_paced(r, args.duration)) for r in rates]
+    ceiling = _with_blast(args.blast_frames, _client_ceiling)
+    out: dict[str, Any] = {"paced": paced, "ceiling": ceiling}
+    if not args.no_peer:
+        floor = _with_blast(args.blast_frames, _floor)
+        out["floor"] = floor
+        out["ceiling_vs_floor"] = ceiling["frames_per_s"] / floor["frames_per_s"]
+    at1k = [p for p in paced if p["rate"] == 1000.0]
+    if at1k:
+        out["target"] = {"applied_p99_us_at_1000": at1k[0]["applied_p99_us"],
+                         "limit_us": 1000.0, "met": at1k[0]["applied_p99_us"] <= 1000.0}
+    out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
+    return out
+
+
+def format_table(res: dict[str, Any]) -> str:
+    lines = ["paced venue (subprocess) -> client with top-10 copy @10 Hz + async-for consumer",
+             f"{'rate/s':>8} {'got/s':>8} {'parse p50':>10} {'apply p50':>10} {'p90':>8} "
+             f"{'p99':>8} {'max':>8} {'cb p99':>8} {'dropped':>8}  (us)"]
+    for p in res["paced"]:
+        lines.append(f"{p['rate']:8.0f} {p['frames_per_s']:8.0f} {p['parsed_p50_us']:10.1f} "
+                     f"{p['applied_p50_us']:10.1f} {p['applied_p90_us']:8.1f} "
+                     f"{p['applied_p99_us']:8.1f} {p['applied_max_us']:8.1f} "
+                     f"{p['estimate_p99_us']:8.1f} {p['events_dropped']:8d}")
+    c = res["ceiling"]
+    lines.append(f"ceiling: client {c['frames_per_s']:,.0f} frames/s (parse + sequence + "
+                 f"checksum + apply; gaps {c['gaps_detected']}, checksum failures "
+                 f"{c['checksum_failures']}, valid {c['book_valid']})")
+    if "floor" in res:
+        lines.append(f"floor:   bare websockets + orjson.loads {res['floor']['frames_per_s']:,.0f}"
+                     f" frames/s; client/floor = {res['ceiling_vs_floor']:.2f}")
+    if "target" in res:
+        t = res["target"]
+        lines.append(f"target p99 <= 1000 us at 1,000 frames/s: {t['applied_p99_us_at_1000']:.1f}"
+                     f" us -> {'met' if t['met'] else 'NOT met'}")
+    return "\n".join(lines)
