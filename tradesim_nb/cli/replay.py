@@ -10,9 +10,10 @@ import argparse
 import math
 from typing import Any
 
+from ..venues import VENUES
 from . import emit_json
 
-VENUE_CHOICES = ("okx", "goquant", "binance", "bybit")
+VENUE_CHOICES = tuple(VENUES)
 
 _COLUMNS = (
     ("frames", "frames"),
