@@ -142,6 +142,9 @@ class FeatureState:
     """
 
     __slots__ = (
+        "_bk_book",
+        "_bk_updates",
+        "_bk_vals",
         "_f1",
         "_f10",
         "_t_flow",
@@ -178,6 +181,9 @@ class FeatureState:
         self.n_mid = 0
         self.n_trades = 0
         self.traded_base = 0.0
+        self._bk_book: OrderBook | None = None
+        self._bk_updates = (-1, -1)
+        self._bk_vals: list[float] = []
 
     # -- updates ------------------------------------------------------------------------
     def on_trade(self, price: float, qty_base: float, side: str, ts_ns: int) -> None:
@@ -246,16 +252,22 @@ class FeatureState:
             return math.nan
         return self.traded_base / span * 86400.0
 
-    def market_row(self, book: OrderBook, now_ns: int) -> list[float]:
-        """One row of :data:`MARKET_FEATURES` (plain floats; NaN mid if the book is empty)."""
+    def book_values(self, book: OrderBook) -> list[float]:
+        """The book-derived part of :meth:`market_row` (mid ... imbalance_5).
+
+        Cached per ``(book, book.updates, len(book))``: frames that do not change the book (trades,
+        BBO tickers) reuse it, which halves the feature cost on a Binance stream.
+        """
+        key = (book.updates, len(book))  # len: clear()/remove_crossed() do not bump updates
+        if book is self._bk_book and key == self._bk_updates:
+            return self._bk_vals
         mid = book.mid
         bb = book.best_bid
         ba = book.best_ask
         inst = book.instrument
         bpu_b = 1.0 if inst is None else inst.base_per_unit(bb)
         bpu_a = 1.0 if inst is None else inst.base_per_unit(ba)
-        f1, f10 = self.flows_usd(now_ns)
-        return [
+        vals = [
             mid,
             1e4 * (ba - bb) / mid,
             book.best_bid_size * bpu_b * bb,
@@ -263,10 +275,16 @@ class FeatureState:
             book.depth_within_bps("bid", self.depth_bps) * bpu_b * mid,
             book.depth_within_bps("ask", self.depth_bps) * bpu_a * mid,
             book.imbalance(5),
-            self.vol_bps(),
-            f1,
-            f10,
         ]
+        self._bk_book = book
+        self._bk_updates = key
+        self._bk_vals = vals
+        return vals
+
+    def market_row(self, book: OrderBook, now_ns: int) -> list[float]:
+        """One row of :data:`MARKET_FEATURES` (plain floats; NaN mid if the book is empty)."""
+        f1, f10 = self.flows_usd(now_ns)
+        return [*self.book_values(book), self.vol_bps(), f1, f10]
 
 
 # -- order features: one row (hot path) ------------------------------------------------------

@@ -282,10 +282,18 @@ class TradeSimulator:
         self._sgn = 1.0 if side == "buy" else -1.0
         self._ac_cache: dict[tuple[float, float, float], float] = {}
         self._ac_linear: tuple[float, float] | None = None
+        self._walk_book: OrderBook | None = None
+        self._walk_updates = (-1, -1)
+        self._walk_fill: Any = None
         if self.impact.eta is not None and self.impact.gamma is not None:
             # validates eta_tilde = eta - gamma*tau/2 > 0 now rather than on every tick
             ACParams(size=1.0, horizon=self.impact.horizon_s, periods=self.impact.periods,
                      sigma=0.0, epsilon=0.0, eta=self.impact.eta, gamma=self.impact.gamma)
+        if self.impact.risk_aversion == 0.0:
+            # E = eta*B + gamma*A at X = 1 (two solves here, none per tick)
+            tau = self.impact.horizon_s / self.impact.periods
+            e_eta = self._ac_unit_cost(1.0, 0.0, 0.0)
+            self._ac_linear = (e_eta, (self._ac_unit_cost(1.0, 1.0 / tau, 0.0) - e_eta) * tau)
         if fee_rates is not None:
             mk, tk = (float(fee_rates[0]), float(fee_rates[1]))
             for name, v in (("fee_rates[0]", mk), ("fee_rates[1]", tk)):
@@ -365,12 +373,7 @@ class TradeSimulator:
             if gamma is None:
                 gamma = spread / (0.1 * v)
         x2 = qty_base * qty_base
-        if ip.risk_aversion == 0.0:
-            if self._ac_linear is None:
-                tau = ip.horizon_s / ip.periods
-                e_eta = self._ac_unit_cost(1.0, 0.0, 0.0)
-                e_both = self._ac_unit_cost(1.0, 1.0 / tau, 0.0)
-                self._ac_linear = (e_eta, (e_both - e_eta) * tau)
+        if self._ac_linear is not None:
             b_eta, a_gamma = self._ac_linear
             return (eta * b_eta + gamma * a_gamma) * x2
         sigma = mid * vol_bps / 1e4
@@ -400,9 +403,13 @@ class TradeSimulator:
                             nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
                             time.perf_counter_ns() - t0, valid=False, complete=False)
 
-    def estimate(self, book: OrderBook, now_ns: int | None = None,
-                 _t0: int | None = None) -> CostEstimate:
-        """The cost estimate on ``book`` now (features as of the last :meth:`on_update`)."""
+    def estimate(self, book: OrderBook, now_ns: int | None = None, *,
+                 row: Sequence[float] | None = None, _t0: int | None = None) -> CostEstimate:
+        """The cost estimate on ``book`` now (features as of the last :meth:`on_update`).
+
+        ``row`` is an already computed :meth:`FeatureState.market_row` of this book (the
+        pipeline benchmark times the feature stage separately); by default it is computed.
+        """
         t0 = time.perf_counter_ns() if _t0 is None else _t0
         if now_ns is None:
             now_ns = book.last_recv_ts_ns or self.features.last_ns
@@ -410,16 +417,26 @@ class TradeSimulator:
         if not book.valid:
             return self._invalid(now_ns, mid, t0)
         inst = self.instrument
-        fill = book.walk(self.side, self.quantity, self.unit)  # type: ignore[arg-type]
+        wkey = (book.updates, len(book))
+        if book is self._walk_book and wkey == self._walk_updates:
+            fill = self._walk_fill  # the book has not changed since the last walk
+        else:
+            fill = book.walk(self.side, self.quantity, self.unit)  # type: ignore[arg-type]
+            self._walk_book, self._walk_updates, self._walk_fill = book, wkey, fill
         if self.unit == "usd":
             notional = self.quantity
         else:
             size_v = inst.size_from(self.quantity, self.unit, mid)
             notional = inst.to_base(size_v, mid) * mid
         qty_base = notional / mid
-        row = self.features.market_row(book, now_ns)
-        vol = row[7] if self.volatility_bps is None else self.volatility_bps
-        row[7] = vol
+        if row is None:
+            row = self.features.market_row(book, now_ns)
+        if self.volatility_bps is None:
+            vol = row[7]
+        else:
+            vol = self.volatility_bps
+            row = list(row)
+            row[7] = vol
         walk = fill.slippage_bps
         sm = self.models.slippage
         mean, qs = sm.predict_row(slippage_features(row, self.side, notional, walk))

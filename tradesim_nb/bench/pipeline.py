@@ -1,0 +1,318 @@
+"""``tradesim bench pipeline``: raw frame in → cost estimate out, per stage, on real recordings.
+
+Every frame of the real OKX recording (3 instruments) and of the real Binance BTCUSDT
+recording goes through the full tick of :class:`~tradesim_nb.simulator.TradeSimulator`:
+
+* **parse** — the venue parser (``feed.parse``: orjson, event objects);
+* **apply** — sequencing, book update, checksum / top-of-book checks (``feed.on_event``);
+* **features** — :meth:`FeatureState.update` (trades, mid) and :meth:`FeatureState.market_row`
+  (spread, touch, depth within 10 bps, imbalance, volatility, flow);
+* **estimate** — walk the book, order features, the fitted linear slippage mean and quantile
+  models and the maker/taker logit evaluated in plain Python, fees, Almgren-Chriss impact,
+  the frozen :class:`CostEstimate`.
+
+Each stage is timed with :func:`time.perf_counter_ns`; a frame's total is parse → estimate.
+Frames that carry no data (subscription acks) are not counted; frames carrying a full book
+snapshot (OKX's 400-level first message per instrument, Binance's REST snapshot) are reported
+apart, as :mod:`tradesim_nb.bench.book` does. The cyclic garbage collector
+is off while timing (as :mod:`timeit` does) unless ``--gc``. Each recording is replayed
+``--passes`` times with fresh feeds and simulators; the figures are medians over the passes
+of each pass's percentiles. The 1-minute load average at the start is
+reported: on a machine busy with other processes the tail (p99) is mostly preemption.
+
+Peers. *naive (measured here)*: the same features and the same fitted coefficients, but the
+models are scikit-learn estimators called with ``predict`` / ``predict_proba`` on a one-row
+array per tick (what a notebook prototype does); it runs on every ``--naive-every``-th
+estimate of the same replay, just after ours on the same state. *published*: peer trade
+simulators built on the same GoQuant brief report 0.7-1.8 ms per tick; those figures are
+quoted, not measured here, and the ratio is only indicative (other machines, other scope).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import platform
+import time
+from typing import Any
+
+import numpy as np
+
+DESCRIPTION = ("frame in → cost estimate out on the real OKX and Binance recordings: parse, "
+               "apply, features, estimate (p50/p99 µs) vs sklearn predict per tick")
+
+log = logging.getLogger(__name__)
+
+TARGET_P99_US = 100.0
+#: per-tick latencies reported by peer implementations (ms), quoted for comparison only
+PUBLISHED_PEER_MS = (0.7, 1.8)
+STAGES = ("parse", "apply", "features", "estimate")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--usd", type=float, default=100_000.0, help="order notional (USD)")
+    p.add_argument("--side", choices=("buy", "sell"), default="buy")
+    p.add_argument("--order-type", choices=("market", "passive_then_aggressive"),
+                   default="passive_then_aggressive",
+                   help="passive_then_aggressive also evaluates the maker/taker model")
+    p.add_argument("--venues", default="okx,binance", help="comma list of okx, binance")
+    p.add_argument("--limit", type=int, default=0, help="frames per recording (0 = all)")
+    p.add_argument("--naive-every", type=int, default=10,
+                   help="time the sklearn-predict peer on every N-th estimate (0 = off)")
+    p.add_argument("--passes", type=int, default=3,
+                   help="replays per recording; figures are medians over passes")
+    p.add_argument("--gc", action="store_true", help="leave the garbage collector on")
+
+
+def _frames(venue: str, limit: int) -> list[tuple[int, str]]:
+    from ..datasets import binance_spot_files, okx_books_file
+    from ..recording import read_frames
+
+    files = [okx_books_file()] if venue == "okx" else binance_spot_files()
+    out: list[tuple[int, str]] = []
+    for rec in read_frames(*files):
+        out.append((rec[0], rec[1] if isinstance(rec[1], str) else rec[1].decode()))
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+class _Naive:
+    """scikit-learn estimators carrying the same fitted coefficients (the per-tick peer)."""
+
+    def __init__(self, models: Any) -> None:
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        sm, mm = models.slippage, models.maker
+        p = len(sm.feature_names)
+        X = np.zeros((2, p))
+        X[1, 0] = 1.0
+        y = np.zeros(2)
+
+        def lin(coef: Any, b0: float) -> Any:
+            m = LinearRegression().fit(X, y)  # shapes only; the coefficients are set below
+            m.coef_ = np.asarray(coef, dtype=np.float64)
+            m.intercept_ = float(b0)
+            return m
+
+        self.mean = lin(sm.coef, sm.intercept)
+        self.quant = [lin(c, b) for c, b in zip(sm.quantile_coef, sm.quantile_intercept)]
+        Xm = np.vstack([np.zeros(len(mm.coef)), np.ones(len(mm.coef))])
+        self.logit = LogisticRegression().fit(Xm, np.array([0, 1]))
+        self.logit.coef_ = np.asarray([mm.coef], dtype=np.float64)
+        self.logit.intercept_ = np.asarray([mm.intercept], dtype=np.float64)
+
+    def estimate(self, sim: Any, book: Any, row: list[float], recv_ns: int) -> float:
+        from ..features import maker_features, slippage_features
+
+        fill = book.walk(sim.side, sim.quantity, sim.unit)
+        x = np.asarray([slippage_features(row, sim.side, sim.quantity, fill.slippage_bps)])
+        mean = float(self.mean.predict(x)[0])
+        qs = sorted(float(m.predict(x)[0]) for m in self.quant)
+        share = 0.0
+        if sim.order_type != "market":
+            xm = np.asarray([maker_features(row, sim.side, sim.quantity)])
+            share = float(self.logit.predict_proba(xm)[0, 1])
+        return mean + qs[0] + share
+
+
+def _pct(a: np.ndarray) -> dict[str, float]:
+    if a.size == 0:
+        return {"p50_us": float("nan"), "p99_us": float("nan"), "mean_us": float("nan")}
+    return {"p50_us": float(np.percentile(a, 50)), "p99_us": float(np.percentile(a, 99)),
+            "mean_us": float(a.mean())}
+
+
+def _median_of(passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Element-wise median of nested dicts of floats (other leaves from the first pass)."""
+    first = passes[0]
+    out: dict[str, Any] = {}
+    for k, v in first.items():
+        if isinstance(v, dict):
+            out[k] = _median_of([p[k] for p in passes])
+        elif isinstance(v, float):
+            out[k] = float(np.median([p[k] for p in passes]))
+        else:
+            out[k] = v
+    return out
+
+
+def _run_venue(venue: str, args: argparse.Namespace, models: Any) -> dict[str, Any]:
+    frames = _frames(venue, args.limit)
+    runs = [_one_pass(venue, frames, args, models) for _ in range(args.passes)]
+    res = _median_of(runs)
+    res["passes"] = args.passes
+    return res
+
+
+def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespace,
+              models: Any) -> dict[str, Any]:
+    from ..events import BBO, BookDelta, BookSnapshot, Trade
+    from ..simulator import TradeSimulator
+    from ..venues import get_feed
+
+    feed = get_feed(venue)
+    sims: dict[str, TradeSimulator] = {}
+    naive = _Naive(models) if args.naive_every else None
+    n = len(frames)
+    st = np.zeros((n, len(STAGES)), dtype=np.int64)
+    has = np.zeros(n, dtype=bool)
+    snap = np.zeros(n, dtype=bool)
+    naive_us: list[float] = []
+    naive_tot: list[float] = []
+    fee_rates = (0.0, 0.0)  # fees do not change the timing; no schedule lookups needed
+    n_est = 0
+    market_types = (BookDelta, BookSnapshot, Trade, BBO)
+    pc = time.perf_counter_ns
+    for i, (recv_ns, frame) in enumerate(frames):
+        t0 = pc()
+        try:
+            events = feed.parse(frame, recv_ns)
+        except ValueError:
+            events = []
+        t1 = pc()
+        out: list[Any] = []
+        for ev in events:
+            out.extend(feed.on_event(ev))
+        t2 = pc()
+        syms = {ev.symbol for ev in events if isinstance(ev, market_types)}
+        feat = 0
+        est_ns = 0
+        row: list[float] = []
+        for sym in syms:
+            book = feed.books.get(sym)
+            if book is None or book.instrument is None:
+                continue
+            sim = sims.get(sym)
+            if sim is None:
+                sim = TradeSimulator(book.instrument, args.side, args.usd,
+                                     order_type=args.order_type, models=models,
+                                     fee_rates=fee_rates, history=1024)
+                sims[sym] = sim
+            a = pc()
+            sim.features.update(book, out, recv_ns)
+            if not book.valid:
+                feat += pc() - a
+                continue
+            row = sim.features.market_row(book, recv_ns)
+            b = pc()
+            e = sim.estimate(book, recv_ns, row=row)
+            c = pc()
+            sim.latest = e
+            sim.history.append(e)
+            feat += b - a
+            est_ns += c - b
+            n_est += 1
+            if naive is not None and n_est % args.naive_every == 0:
+                d = pc()
+                naive.estimate(sim, book, row, recv_ns)
+                nv = (pc() - d) / 1e3
+                naive_us.append(nv)
+                naive_tot.append((t2 - t0 + (b - a)) / 1e3 + nv)
+        if est_ns:
+            has[i] = True
+            snap[i] = any(type(ev) is BookSnapshot for ev in events)
+            st[i] = (t1 - t0, t2 - t1, feat, est_ns)
+    upd = has & ~snap
+    us = st[upd] / 1e3
+    total = us.sum(axis=1)
+    stages = {s: _pct(us[:, j]) for j, s in enumerate(STAGES)}
+    res: dict[str, Any] = {
+        "frames": n, "estimated_frames": int(upd.sum()), "estimates": n_est,
+        "snapshot_frames": int((has & snap).sum()),
+        "snapshot_total": _pct(st[has & snap].sum(axis=1) / 1e3),
+        "instruments": sorted(sims), "stages": stages, "total": _pct(total),
+        "meets_target": bool(total.size and np.percentile(total, 99) <= TARGET_P99_US),
+    }
+    if naive_us:
+        nt = _pct(np.asarray(naive_tot))
+        res["naive"] = {"estimate": _pct(np.asarray(naive_us)), "total": nt,
+                        "ratio_p50": nt["p50_us"] / res["total"]["p50_us"],
+                        "ratio_p99": nt["p99_us"] / res["total"]["p99_us"],
+                        "samples": len(naive_us)}
+    lo, hi = PUBLISHED_PEER_MS
+    res["published_peer_ratio_p50"] = [lo * 1e3 / res["total"]["p50_us"],
+                                       hi * 1e3 / res["total"]["p50_us"]]
+    return res
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from ..simulator import TradeSimulator
+
+    if args.usd <= 0:
+        raise ValueError(f"--usd={args.usd!r} must be > 0")
+    if args.passes < 1:
+        raise ValueError(f"--passes={args.passes!r} must be >= 1")
+    if args.limit < 0 or args.naive_every < 0:
+        raise ValueError(f"--limit={args.limit!r} and --naive-every={args.naive_every!r} "
+                         "must be >= 0")
+    venues = [v.strip() for v in args.venues.split(",") if v.strip()]
+    for v in venues:
+        if v not in ("okx", "binance"):
+            raise ValueError(f"--venues entry {v!r} is not one of okx, binance")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    t = time.perf_counter()
+    models = TradeSimulator.default_models()
+    models_s = time.perf_counter() - t
+    gc_was = gc.isenabled()
+    if not args.gc:
+        gc.collect()
+        gc.disable()
+    try:
+        out = {v: _run_venue(v, args, models) for v in venues}
+    finally:
+        if gc_was:
+            gc.enable()
+    return {
+        "venues": out, "order": {"usd": args.usd, "side": args.side,
+                                 "order_type": args.order_type},
+        "target_p99_us": TARGET_P99_US, "published_peer_ms": list(PUBLISHED_PEER_MS),
+        "gc": bool(args.gc), "models_load_s": models_s, "load_avg_1m": load,
+        "cpus": os.cpu_count() or 0,
+        "python": platform.python_version(), "machine": platform.machine(),
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    o = result["order"]
+    lines = [f"order: {o['side']} ${o['usd']:,.0f} {o['order_type']}; gc "
+             f"{'on' if result['gc'] else 'off'}; target p99 <= {result['target_p99_us']:.0f} µs"]
+    for venue, r in result["venues"].items():
+        lines.append("")
+        lines.append(f"{venue}: {r['passes']} passes of {r['frames']} frames, "
+                     f"{r['estimated_frames']} update frames with "
+                     f"an estimate ({', '.join(r['instruments'])}); "
+                     f"{r['snapshot_frames']} full-snapshot frames apart, p50 "
+                     f"{r['snapshot_total']['p50_us']:.0f} µs")
+        rows = [("stage", "p50 µs", "p99 µs", "mean µs")]
+        for s in STAGES:
+            x = r["stages"][s]
+            rows.append((s, f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}", f"{x['mean_us']:.1f}"))
+        x = r["total"]
+        rows.append(("total (tradesim)", f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}",
+                     f"{x['mean_us']:.1f}"))
+        if "naive" in r:
+            nv = r["naive"]
+            rows.append(("naive estimate (sklearn)", f"{nv['estimate']['p50_us']:.1f}",
+                         f"{nv['estimate']['p99_us']:.1f}", f"{nv['estimate']['mean_us']:.1f}"))
+            rows.append(("total (naive)", f"{nv['total']['p50_us']:.1f}",
+                         f"{nv['total']['p99_us']:.1f}", f"{nv['total']['mean_us']:.1f}"))
+        w = [max(len(x[i]) for x in rows) for i in range(4)]
+        for row in rows:
+            lines.append("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i])
+                                   for i, c in enumerate(row)))
+        verdict = "meets" if r["meets_target"] else "MISSES"
+        lines.append(f"p99 {verdict} the {result['target_p99_us']:.0f} µs target "
+                     f"(load average {result['load_avg_1m']:.1f} on {result['cpus']} CPUs: "
+                     "on a busy machine the tail is mostly preemption)")
+        if "naive" in r:
+            nv = r["naive"]
+            lines.append(f"naive / tradesim: ×{nv['ratio_p50']:.1f} at p50, "
+                         f"×{nv['ratio_p99']:.1f} at p99 ({nv['samples']} sampled ticks)")
+        lo, hi = r["published_peer_ratio_p50"]
+        pm = result["published_peer_ms"]
+        lines.append(f"published peers {pm[0]}-{pm[1]} ms/tick (quoted, not measured here): "
+                     f"×{lo:.0f}-×{hi:.0f} our p50")
+    return "\n".join(lines)
