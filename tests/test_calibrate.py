@@ -47,6 +47,26 @@ def test_athl_recovers_the_paper_values(athl_orders):
     assert dict(fit.goodness)["whitened_rmse"] == pytest.approx(1.0, abs=0.08)
 
 
+def test_athl_model_is_the_cost_module_formula(athl_orders):
+    """Noise-free records priced by tradesim_nb.costs.impact are fitted exactly."""
+    from tradesim_nb.costs.impact import athl_cost, athl_permanent
+
+    df = athl_orders.iloc[:2000].copy()
+    sgn = np.where(df["side"] == "buy", 1.0, -1.0)
+    x = sgn * df["size"].to_numpy()
+    args = (x, df["adv"].to_numpy(), df["sigma"].to_numpy())
+    i = athl_permanent(*args, 0.2, 1.0)
+    j = athl_cost(x, df["adv"].to_numpy(), df["duration"].to_numpy(), df["sigma"].to_numpy(),
+                  gamma=0.2, eta=0.3, beta=0.6)
+    df["post_price"] = df["arrival_price"] * (1 + i)
+    df["exec_price"] = df["arrival_price"] * (1 + j)
+    fit = fit_athl(df)
+    assert fit.gamma.estimate == pytest.approx(0.2, rel=1e-8)
+    assert fit.eta.estimate == pytest.approx(0.3, rel=1e-8)
+    free = fit_athl(df, fit_alpha=True, fit_beta=True)
+    assert free["beta"].estimate == pytest.approx(0.6, rel=1e-6)
+
+
 def test_athl_bootstrap_intervals_cover(athl_orders):
     fit = fit_athl(athl_orders, bootstrap=200, seed=1)
     assert "bootstrap" in fit.interval
