@@ -907,6 +907,10 @@ def fit_market_data(series: MarketSeries, *, interval_steps: int = 1,
     Intervals of :math:`\\eta, \\epsilon, \\kappa, \\tau_r, Y, \\delta` are percentile
     intervals of a moving-block bootstrap over time (block ``block`` samples, default
     :math:`\\sqrt n`); :math:`\\gamma`'s are Newey-West normal intervals.
+
+    ``goodness`` also reports ``sigma_price``, the mid's volatility in price per
+    sqrt(time unit): with :math:`\\eta`, :math:`\\gamma` and ``epsilon`` it fills an
+    :class:`~tradesim_nb.costs.almgren_chriss.ACParams` in consistent units.
     """
     if not (isinstance(interval_steps, int) and interval_steps >= 1):
         raise ValueError(f"interval_steps={interval_steps!r} must be an integer >= 1")
@@ -983,7 +987,9 @@ def fit_market_data(series: MarketSeries, *, interval_steps: int = 1,
                     ("sqrt_exponent", pci(5, d_hat, "dimensionless"))):
         named.append(Estimate(nm, est.estimate, est.std_error, est.ci_low, est.ci_high,
                               est.unit, est.fixed))
+    sigma_price = float(np.std(dm) / math.sqrt(span))  # price / sqrt(time): AC's sigma
     gof = (("kyle_r2", r2), ("newey_west_lags", float(lags)), ("sigma_daily", sigma_d),
+           ("sigma_price", sigma_price),
            ("adv", v_d), ("mean_mid", float(np.mean(series.mid))))
     info = (("source", series.source), ("dt_s", series.dt_s), ("interval_steps", k),
             ("bootstrap", bootstrap), ("block", blk))
