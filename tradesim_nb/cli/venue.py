@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
                     "relay path /ws/l2-orderbook/okx/<SYMBOL> from the seeded random-walk book "
                     "or a recording, optionally with injected faults.")
     p.add_argument("--source", default="synthetic",
-                   help="'synthetic' (seeded random walk) or a recording file (default synthetic)")
+                   help="'synthetic' (seeded random walk, BTC-USDT-SWAP), 'market' (the "
+                        "impact-aware synthetic market, SYN-USD) or a recording file")
     p.add_argument("--venue", default=None, help="venue of the recording (default: its header's, "
                    "else okx)")
     p.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")

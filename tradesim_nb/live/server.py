@@ -159,9 +159,10 @@ class LocalVenue:
 
     Parameters
     ----------
-    source : "synthetic", BookSource, sequence of BookSource, or a recording path
+    source : "synthetic", "market", BookSource, sequence of BookSource, or a recording path
         What to publish. ``"synthetic"`` is a :class:`~tradesim_nb.live.synthetic.RandomWalkBook`
-        of OKX ``BTC-USDT-SWAP`` seeded with ``seed``.
+        of OKX ``BTC-USDT-SWAP`` seeded with ``seed``; ``"market"`` the impact-aware
+        :class:`~tradesim_nb.market.SyntheticMarket` (instrument ``SYN-USD``).
     host : str
         Address to bind; must be a loopback address unless ``allow_remote=True``.
     port : int
@@ -223,6 +224,10 @@ class LocalVenue:
             from .synthetic import RandomWalkBook
 
             self._sources = [RandomWalkBook(seed=seed)]
+        elif isinstance(source, str) and source == "market":
+            from ..market import SyntheticMarket
+
+            self._sources = [SyntheticMarket(seed=seed)]
         elif isinstance(source, BookSource):
             self._sources = [source]
         elif isinstance(source, str | os.PathLike):
@@ -237,8 +242,8 @@ class LocalVenue:
                 isinstance(s, BookSource) for s in source):
             self._sources = list(source)
         else:
-            raise ValueError(f"source={source!r} must be 'synthetic', a BookSource, a list of "
-                             "them or a recording path")
+            raise ValueError(f"source={source!r} must be 'synthetic', 'market', a BookSource, "
+                             "a list of them or a recording path")
         self.truth: dict[str, _Truth] = {}
         self._conns: dict[int, _Conn] = {}
         self._cid = itertools.count(1)
