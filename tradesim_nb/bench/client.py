@@ -42,10 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--blast-frames", type=int, default=60_000,
                    help="frames the blast server sends for the ceiling (default 60000)")
     p.add_argument("--no-peer", action="store_true", help="skip the bare websockets floor")
+    p.add_argument("--simulator", action="store_true",
+                   help="also run the TradeSimulator (buy $100k) as an on_update consumer: its "
+                        "time is the estimate stage")
 
 
 # -- paced latency ----------------------------------------------------------------------------
-async def _paced(rate: float, duration: float) -> dict[str, Any]:
+async def _paced(rate: float, duration: float, simulator: bool = False) -> dict[str, Any]:
     from ..live.client import BookClient
 
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -70,6 +73,12 @@ async def _paced(rate: float, duration: float) -> dict[str, Any]:
                 copies.append(np.column_stack(book.top(10)))
 
         client.on_update(top10)
+        if simulator:
+            from ..instruments import get_instrument
+            from ..simulator import TradeSimulator
+
+            sim = TradeSimulator(get_instrument("okx", SYM), "buy", 100_000.0, unit="usd")
+            client.on_update(sim.on_update)
         stream = client.events(maxsize=10_000)
         consumed = [0]
 
@@ -89,7 +98,7 @@ async def _paced(rate: float, duration: float) -> dict[str, Any]:
         wall = time.perf_counter() - t0
         await client.stop()
         await task
-        return {"rate": rate, "frames": frames, "frames_per_s": frames / wall,
+        return {"rate": rate, "simulator": simulator, "frames": frames, "frames_per_s": frames / wall,
                 "parsed_p50_us": m["parsed_p50_us"], "applied_p50_us": m["applied_p50_us"],
                 "applied_p90_us": m["applied_p90_us"], "applied_p99_us": m["applied_p99_us"],
                 "applied_max_us": m["applied_max_us"], "estimate_p99_us": m["estimate_p99_us"],
@@ -218,7 +227,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--duration={args.duration!r} must be > 0")
     if not (1000 <= args.blast_frames <= 10_000_000):
         raise ValueError(f"--blast-frames={args.blast_frames!r} must be in [1000, 1e7]")
-    paced = [asyncio.run(_paced(r, args.duration)) for r in rates]
+    sim = bool(getattr(args, "simulator", False))
+    paced = [asyncio.run(_paced(r, args.duration, sim)) for r in rates]
     ceiling = _with_blast(args.blast_frames, _client_ceiling)
     out: dict[str, Any] = {"paced": paced, "ceiling": ceiling}
     if not args.no_peer:
@@ -234,7 +244,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def format_table(res: dict[str, Any]) -> str:
-    lines = ["paced venue (subprocess) -> client with top-10 copy @10 Hz + async-for consumer",
+    sim = " + TradeSimulator.on_update" if res["paced"] and res["paced"][0].get("simulator") else ""
+    lines = ["paced venue (subprocess) -> client with top-10 copy @10 Hz + async-for consumer"
+             + sim,
              f"{'rate/s':>8} {'got/s':>8} {'parse p50':>10} {'apply p50':>10} {'p90':>8} "
              f"{'p99':>8} {'max':>8} {'cb p99':>8} {'dropped':>8}  (us)"]
     for p in res["paced"]:
