@@ -149,3 +149,24 @@ def test_zero_latency_labels_equal_walk_on_the_same_book() -> None:
     ok = np.isfinite(ds.realised_bps)
     assert ok.mean() > 0.99
     assert_allclose(ds.realised_bps[ok], ds.walk_bps[ok], atol=1e-9)
+
+
+def test_book_values_cache_follows_the_book() -> None:
+    book = book_from_levels([(100.0, 2.0)], [(100.2, 1.0)])
+    st = FeatureState()
+    r1 = st.market_row(book, S)
+    assert st.market_row(book, S)[:7] == r1[:7]
+    book.apply_delta([("100.1", "3.0")], [])  # a better bid: everything moves
+    r2 = st.market_row(book, 2 * S)
+    assert_allclose(r2[0], 100.15) and r2[2] == pytest.approx(300.3)
+    book.clear()  # does not bump book.updates: the cache must still notice
+    r3 = st.market_row(book, 3 * S)
+    assert math.isnan(r3[0])
+
+
+def test_daily_volume_needs_a_minute_of_trades() -> None:
+    st = FeatureState()
+    st.on_trade(100.0, 2.0, "buy", S)
+    st.on_trade(100.0, 2.0, "sell", 30 * S)
+    assert math.isnan(st.daily_volume_base(30 * S))
+    assert_allclose(st.daily_volume_base(61 * S), 4.0 / 60.0 * 86400.0)

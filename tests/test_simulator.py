@@ -175,3 +175,47 @@ def test_models_json_round_trip_and_cache(models: SimulatorModels, tmp_path,
     again = TradeSimulator.default_models()  # reads the JSON back
     assert again == first
     assert first.slippage.coef == models.slippage.coef  # deterministic training
+
+
+def test_rule_of_thumb_waits_for_a_daily_volume(models: SimulatorModels) -> None:
+    book = book_from_levels([(100.0, 5.0)], [(100.1, 5.0)], BINANCE)
+    s = TradeSimulator(BINANCE, "buy", 1000.0, models=models, fee_rates=(0.0, 0.001))
+    s.on_update(book, [], 10**18)
+    assert s.latest is not None and s.latest.impact_usd == 0.0
+    assert s.latest.impact_model.startswith("none: daily volume unknown")
+    given = TradeSimulator(BINANCE, "buy", 1000.0, models=models, fee_rates=(0.0, 0.001),
+                           impact=ImpactParams(eta=0.01, gamma=1e-4))
+    given.on_update(book, [], 10**18)
+    assert given.latest is not None and given.latest.impact_model == "almgren-chriss"
+    assert given.latest.impact_usd > 0
+
+
+def test_cli_cost_replays_a_recording(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tradesim_nb.cli import main
+
+    rc = main(["cost", "--source", str(okx_books_file()), "-i", "BTC-USDT", "--usd", "5000",
+               "--side", "sell", "--order-type", "passive_then_aggressive", "--json"])
+    assert rc == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["venue"] == "okx" and r["instrument"] == "BTC-USDT" and r["frames"] == 410
+    e = r["estimate"]
+    assert e["valid"] and e["notional_usd"] == 5000.0
+    assert e["net_usd"] == pytest.approx(e["slippage_usd"] + e["fee_usd"] + e["impact_usd"])
+    assert r["summary"]["estimates"] > 100
+    assert main(["cost", "--source", "no/such/file.gz"]) == 2
+    capsys.readouterr()
+
+
+def test_cli_cost_on_the_local_live_venue(capsys: pytest.CaptureFixture[str]) -> None:
+    """The live path: the client starts a venue on 127.0.0.1 and stops it at the end."""
+    import json
+
+    from tradesim_nb.cli import main
+
+    rc = main(["cost", "--source", "local", "--usd", "1000", "--duration", "2", "--json"])
+    assert rc == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["source"].startswith("local:ws://127.0.0.1")
+    assert r["estimate"]["valid"] and r["summary"]["estimates"] > 10

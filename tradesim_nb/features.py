@@ -88,11 +88,14 @@ MARKET_FEATURES: tuple[str, ...] = (
 _I = {n: i for i, n in enumerate(MARKET_FEATURES)}
 
 #: Order features of the slippage models (side-oriented: "own" = the side the order takes).
+#: The spread is not a model feature: on the training recording (Binance BTCUSDT) it is one
+#: tick on almost every sample, so its coefficient would be unidentified and would
+#: extrapolate wildly on wider-spread books; the walk slippage already contains the half
+#: spread.
 SLIPPAGE_FEATURES: tuple[str, ...] = (
     "walk_bps",            # exact walk-the-book slippage vs mid on the current book
     "log_notional_usd",    # ln(notional)
     "size_over_depth",     # notional / own-side depth within 10 bps (capped at 50)
-    "spread_bps",
     "vol_bps",
     "flow_signed_1s",      # s * flow_1s, in $100k
     "imbalance_signed",    # s * imbalance_5
@@ -103,7 +106,6 @@ MAKER_FEATURES: tuple[str, ...] = (
     "log_notional_usd",
     "log_queue_ahead_usd",   # ln(size at own touch, USD)
     "log_opposite_touch_usd",
-    "spread_bps",
     "vol_bps",
     "flow_signed_10s",       # s * flow_10s in $100k (s = +1 for a buy order)
     "imbalance_signed",      # s * imbalance_5
@@ -245,10 +247,14 @@ class FeatureState:
         return (self._f1 * math.exp(-dt / self.flow_taus_s[0]),
                 self._f10 * math.exp(-dt / self.flow_taus_s[1]))
 
-    def daily_volume_base(self, now_ns: int) -> float:
-        """Traded base volume per day extrapolated from the trades seen so far (NaN early)."""
+    def daily_volume_base(self, now_ns: int, min_span_s: float = 60.0) -> float:
+        """Traded base volume per day extrapolated from the trades seen so far.
+
+        NaN until trades have been seen over at least ``min_span_s`` seconds: a few seconds
+        of trades extrapolated to a day are too noisy to price impact with.
+        """
         span = (now_ns - self.first_ns) * 1e-9 if self.first_ns else 0.0
-        if span < 1.0 or self.n_trades == 0:
+        if span < min_span_s or self.n_trades == 0:
             return math.nan
         return self.traded_base / span * 86400.0
 
@@ -298,7 +304,6 @@ def slippage_features(row: Sequence[float], side: str, notional_usd: float,
         walk_bps,
         math.log(max(notional_usd, 1.0)),
         min(sod, _SIZE_OVER_DEPTH_CAP),
-        row[1],
         row[7],
         s * row[8] / _FLOW_UNIT_USD,
         s * row[6],
@@ -313,7 +318,6 @@ def maker_features(row: Sequence[float], side: str, notional_usd: float) -> list
         math.log(max(notional_usd, 1.0)),
         math.log(max(own, 1.0)),
         math.log(max(opp, 1.0)),
-        row[1],
         row[7],
         s * row[9] / _FLOW_UNIT_USD,
         s * row[6],
@@ -341,7 +345,6 @@ def slippage_matrix(market: np.ndarray, side: np.ndarray, notional_usd: np.ndarr
         np.asarray(walk_bps, dtype=np.float64),
         np.log(np.maximum(n, 1.0)),
         np.minimum(sod, _SIZE_OVER_DEPTH_CAP),
-        m[:, 1],
         m[:, 7],
         s * m[:, 8] / _FLOW_UNIT_USD,
         s * m[:, 6],
@@ -359,7 +362,6 @@ def maker_matrix(market: np.ndarray, side: np.ndarray, notional_usd: np.ndarray)
         np.log(np.maximum(n, 1.0)),
         np.log(np.maximum(own, 1.0)),
         np.log(np.maximum(opp, 1.0)),
-        m[:, 1],
         m[:, 7],
         s * m[:, 9] / _FLOW_UNIT_USD,
         s * m[:, 6],

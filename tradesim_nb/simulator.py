@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 OrderType = Literal["market", "passive_then_aggressive"]
 _SECONDS_PER_DAY = 86400.0
 #: bump when features or labels change: cached default models are retrained
-MODELS_VERSION = 1
+MODELS_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,8 @@ class ImpactParams:
     risk_aversion : float
         :math:`\\lambda` per USD (>= 0 here).
     daily_volume_base : float or None
-        Daily volume for the rule of thumb (> 0); None = estimated from the trade stream.
+        Daily volume for the rule of thumb (> 0); None = extrapolated from the trade stream
+        once it spans 60 s (impact 0 and ``impact_model="none: ..."`` before that).
     """
 
     eta: float | None = None
@@ -126,6 +127,8 @@ class CostEstimate:
     ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly. ``valid`` is False (and the
     figures NaN) when the book was not valid. ``complete`` is False when the visible book
     could not fill the whole order (the slippage then covers the filled part only).
+    ``impact_model`` says how the impact was priced (``"none: ..."`` with the reason when it
+    could not be, e.g. no daily volume yet for the rule of thumb; impact is then 0).
     """
 
     recv_ts_ns: int
@@ -152,6 +155,7 @@ class CostEstimate:
     latency_ns: int
     valid: bool = True
     complete: bool = True
+    impact_model: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -351,7 +355,7 @@ class TradeSimulator:
 
     # -- impact -------------------------------------------------------------------------
     def _impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
-                    now_ns: int) -> float:
+                    now_ns: int) -> tuple[float, str]:
         r"""Almgren-Chriss expected cost, USD, with epsilon = 0.
 
         With :math:`\epsilon = 0` the expected cost of the optimal schedule scales as
@@ -364,10 +368,14 @@ class TradeSimulator:
         """
         ip = self.impact
         eta, gamma = ip.eta, ip.gamma
+        model = "almgren-chriss"
         if eta is None or gamma is None:
+            model = "almgren-chriss, rule-of-thumb eta/gamma"
             v = ip.daily_volume_base or self.features.daily_volume_base(now_ns)
-            if not (v > 0 and math.isfinite(v)) or not (spread > 0):
-                return 0.0
+            if not (v > 0 and math.isfinite(v)):
+                return 0.0, "none: daily volume unknown (give one, or wait for 60 s of trades)"
+            if not (spread > 0):
+                return 0.0, "none: no spread"
             if eta is None:
                 eta = spread / (0.01 * v) * _SECONDS_PER_DAY  # USD per (base/s)
             if gamma is None:
@@ -375,7 +383,7 @@ class TradeSimulator:
         x2 = qty_base * qty_base
         if self._ac_linear is not None:
             b_eta, a_gamma = self._ac_linear
-            return (eta * b_eta + gamma * a_gamma) * x2
+            return (eta * b_eta + gamma * a_gamma) * x2, model
         sigma = mid * vol_bps / 1e4
         key = (float(f"{eta:.3g}"), float(f"{gamma:.3g}"), float(f"{sigma:.3g}"))
         unit_cost = self._ac_cache.get(key)
@@ -384,7 +392,7 @@ class TradeSimulator:
             if len(self._ac_cache) > 4096:
                 self._ac_cache.clear()
             self._ac_cache[key] = unit_cost
-        return unit_cost * x2
+        return unit_cost * x2, model
 
     def _ac_unit_cost(self, eta: float, gamma: float, sigma: float) -> float:
         ip = self.impact
@@ -401,7 +409,8 @@ class TradeSimulator:
         nan = math.nan
         return CostEstimate(now_ns, self.side, self.order_type, mid, nan, nan, nan, nan, nan,
                             nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                            time.perf_counter_ns() - t0, valid=False, complete=False)
+                            time.perf_counter_ns() - t0, valid=False, complete=False,
+                            impact_model="none: book not valid")
 
     def estimate(self, book: OrderBook, now_ns: int | None = None, *,
                  row: Sequence[float] | None = None, _t0: int | None = None) -> CostEstimate:
@@ -450,13 +459,13 @@ class TradeSimulator:
         q50, q90, q95 = _pick(sm.quantiles, qs)
         slip_usd = notional * mean / 1e4
         fee = notional * (m * self._maker_rate + (1.0 - m) * self._taker_rate)
-        impact = self._impact_usd(qty_base, mid, book.spread, vol, now_ns)
+        impact, impact_model = self._impact_usd(qty_base, mid, book.spread, vol, now_ns)
         net = slip_usd + fee + impact
         k = 1e4 / notional
         return CostEstimate(
             now_ns, self.side, self.order_type, mid, notional, qty_base, walk, mean, slip_usd,
             q50, q90, q95, fee, fee * k, impact, impact * k, net, net * k, m, 1.0 - m, vol,
-            time.perf_counter_ns() - t0, True, fill.complete,
+            time.perf_counter_ns() - t0, True, fill.complete, impact_model,
         )
 
     def on_update(self, book: OrderBook, events: Iterable[Any], recv_ns: int) -> None:
