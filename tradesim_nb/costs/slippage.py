@@ -271,7 +271,8 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
     SlippageModel
         With ``metrics``: ``n_train``, ``n_test``, ``r2`` (mean model), ``r2_walk_only``
         (predicting the walk slippage at ``t``), ``r2_drift`` (R² of ``y - walk``, i.e. how
-        much of the mid move over the latency the features explain), ``mae_bps`` and per
+        much of the mid move over the latency the features explain), ``by_size`` (R² per
+        order size, mean model and walk-only), ``mae_bps`` and per
         quantile ``coverage`` (see :func:`coverage`), ``pinball``, ``gbm_coverage``,
         ``gbm_pinball``, plus ``crossing_before_sort`` (share of test rows whose raw linear
         quantiles crossed) and ``fit_s``.
@@ -318,6 +319,15 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
         "mae_bps": float(np.mean(np.abs(yte - mean))),
         "crossing_before_sort": float(np.mean(np.any(np.diff(raw, axis=1) < 0, axis=1)))
         if len(qs) > 1 else 0.0,
+    }
+    # pooled R² is dominated by the spread of costs across sizes: report it per size too
+    size_te = np.round(np.exp(Xte[:, 1]))
+    metrics["by_size"] = {
+        f"{sz:.0f}": {"n": int(np.sum(size_te == sz)),
+                      "r2": r2_score(yte[size_te == sz], mean[size_te == sz]),
+                      "r2_walk_only": r2_score(yte[size_te == sz], walk[size_te == sz]),
+                      "mean_y_bps": float(np.mean(yte[size_te == sz]))}
+        for sz in np.unique(size_te)
     }
     gbm_pred: dict[float, np.ndarray] = {}
     if gbm:
