@@ -260,3 +260,21 @@ def test_integer_tick_keys_merge_equal_prices_written_differently() -> None:
     assert ob.n_bids == 1 and ob.best_bid_size == 2.0
     ob.apply_delta([("100.100", "0")], [])
     assert ob.n_bids == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops, st.integers(1, 30))
+def test_checksum_string_interleaves_exact_venue_strings(seq: list, n: int) -> None:
+    ob = OrderBook(venue="test", symbol="X", price_scale=100)
+    for kind, bids, asks in seq:
+        ev = BookSnapshot if kind == "snap" else BookDelta
+        ob.apply(ev("test", "X", _levels(bids), _levels(asks), 0, 0))
+    b = [f"{p}:{s}" for p, s in ob.level_strings("bid", n)]
+    a = [f"{p}:{s}" for p, s in ob.level_strings("ask", n)]
+    expect: list[str] = []
+    for i in range(max(len(b), len(a))):
+        if i < len(b):
+            expect.append(b[i])
+        if i < len(a):
+            expect.append(a[i])
+    assert ob.checksum_string(n) == ":".join(expect)

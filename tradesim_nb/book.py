@@ -25,7 +25,8 @@ __all__ = ["BookSide", "Fill", "OrderBook"]
 BookSide = Literal["bid", "ask"]
 OrderSide = Literal["buy", "sell"]
 
-_LevelT = tuple[float, float, str, str]
+#: one level: (price, size, price_str, size_str, "price_str:size_str")
+_LevelT = tuple[float, float, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,7 @@ class OrderBook:
             s = float(ss)
             p = float(ps)
             if s > 0.0:
-                bd[-round(p * scale)] = (p, s, ps, ss)
+                bd[-round(p * scale)] = (p, s, ps, ss, ps + ":" + ss)
             else:  # a zero size in a snapshot: the level is absent (last mention wins)
                 bd.pop(-round(p * scale), None)
         ad: dict[int, _LevelT] = {}
@@ -171,7 +172,7 @@ class OrderBook:
             s = float(ss)
             p = float(ps)
             if s > 0.0:
-                ad[round(p * scale)] = (p, s, ps, ss)
+                ad[round(p * scale)] = (p, s, ps, ss, ps + ":" + ss)
             else:  # a zero size in a snapshot: the level is absent (last mention wins)
                 ad.pop(round(p * scale), None)
         self._bids = bd
@@ -197,7 +198,7 @@ class OrderBook:
             else:
                 if k not in d:
                     insort(keys, k)
-                d[k] = (p, s, ps, ss)
+                d[k] = (p, s, ps, ss, ps + ":" + ss)
         d = self._asks
         keys = self._akeys
         for lv in asks:
@@ -212,7 +213,7 @@ class OrderBook:
             else:
                 if k not in d:
                     insort(keys, k)
-                d[k] = (p, s, ps, ss)
+                d[k] = (p, s, ps, ss, ps + ":" + ss)
         self.updates += 1
 
     def remove_crossed(self) -> tuple[int, int]:
@@ -328,7 +329,26 @@ class OrderBook:
     def level_strings(self, side: BookSide, n: int) -> list[tuple[str, str]]:
         """Best-first venue strings ``(price_str, size_str)`` of up to ``n`` levels."""
         d, keys = self._side(side)
-        return [d[k][2:] for k in keys[:n]]  # type: ignore[misc]
+        return [d[k][2:4] for k in keys[:n]]  # type: ignore[misc]
+
+    def checksum_string(self, n: int) -> str:
+        """``"bid1px:bid1sz:ask1px:ask1sz:..."`` over the best ``n`` levels a side, from the
+        venue's exact strings, sides interleaved bid first; where one side is shorter the
+        other's remaining levels follow alone (the OKX v5 checksum layout). Each level keeps
+        its ``"px:sz"`` string from when it was applied, so this is two slices and a join."""
+        b = self._bids
+        a = self._asks
+        bl = [b[k][4] for k in self._bkeys[:n]]
+        al = [a[k][4] for k in self._akeys[:n]]
+        m = min(len(bl), len(al))
+        parts: list[str] = [""] * (2 * m)
+        parts[0::2] = bl[:m]
+        parts[1::2] = al[:m]
+        if len(bl) > m:
+            parts += bl[m:]
+        elif len(al) > m:
+            parts += al[m:]
+        return ":".join(parts)
 
     def top(self, n: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(bid_px, bid_sz, ask_px, ask_sz)`` of the best ``n`` levels as float64 arrays."""

@@ -335,8 +335,8 @@ class OkxFeed(VenueFeed):
     def verify(self, event: BookSnapshot | BookDelta, book: OrderBook) -> bool | None:
         if not event.checksum:
             return None
-        return okx_checksum(book.level_strings("bid", CHECKSUM_DEPTH),
-                            book.level_strings("ask", CHECKSUM_DEPTH)) == event.checksum
+        c = zlib.crc32(book.checksum_string(CHECKSUM_DEPTH).encode())
+        return (c - _INT32 if c >= _INT31 else c) == event.checksum
 
     def summary(self) -> dict[str, Any]:
         out = super().summary()
