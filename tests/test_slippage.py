@@ -132,3 +132,31 @@ def test_model_validation() -> None:
         SlippageModel.from_dict({"kind": "other"})
     with pytest.raises(ValueError, match="max_quantile_rows"):
         fit_slippage_model(load_binance_dataset(), max_quantile_rows=5)
+
+
+def test_gbm_export_predicts_like_sklearn_and_round_trips(tmp_path) -> None:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from tradesim_nb.costs.slippage import GBMQuantileModel
+
+    ds = load_binance_dataset()
+    end, start = ds.split_index(0.7, purge_s=1.1)
+    Xtr, ytr, _ = ds.slippage_table(slice(0, end))
+    Xte, yte, _ = ds.slippage_table(slice(start, None))
+    Xtr[::97, 4] = np.nan  # exercise the missing-value branch as well
+    qs = (0.5, 0.9)
+    ests = [HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=30,
+                                          random_state=0).fit(Xtr, ytr) for q in qs]
+    g = GBMQuantileModel.from_sklearn(ests, qs, SLIPPAGE_FEATURES)
+    Xq = Xte.copy()
+    Xq[::50, 4] = np.nan
+    ref = np.column_stack([e.predict(Xq) for e in ests])
+    assert_allclose(g.predict_raw(Xq), ref, rtol=1e-12, atol=1e-12)
+    assert np.all(np.diff(g.predict(Xq), axis=1) >= 0)
+    p = tmp_path / "gbm.json"
+    g.save(p)
+    back = GBMQuantileModel.load(p)
+    assert np.array_equal(back.predict_raw(Xq), g.predict_raw(Xq))
+    # the boosted q90 covers about 90 % of the hold-out too
+    lo, hi = coverage(yte, g.predict(Xte)[:, 1])
+    assert lo - COVERAGE_TOL <= 0.9 <= hi + COVERAGE_TOL

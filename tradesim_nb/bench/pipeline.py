@@ -14,7 +14,9 @@ recording goes through the full tick of :class:`~tradesim_nb.simulator.TradeSimu
 Each stage is timed with :func:`time.perf_counter_ns`; a frame's total is parse → estimate.
 Frames that carry no data (subscription acks) are not counted; frames carrying a full book
 snapshot (OKX's 400-level first message per instrument, Binance's REST snapshot) are reported
-apart, as :mod:`tradesim_nb.bench.book` does. The cyclic garbage collector
+apart, as :mod:`tradesim_nb.bench.book` does. The total is also split into frames that
+changed a book (depth diffs: apply, feature recomputation and a new walk) and frames that
+did not (trades, tickers: the book-derived features and the walk are reused). The cyclic garbage collector
 is off while timing (as :mod:`timeit` does) unless ``--gc``. Each recording is replayed
 ``--passes`` times with fresh feeds and simulators; the figures are medians over the passes
 of each pass's percentiles. The 1-minute load average at the start is
@@ -160,6 +162,7 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
     st = np.zeros((n, len(STAGES)), dtype=np.int64)
     has = np.zeros(n, dtype=bool)
     snap = np.zeros(n, dtype=bool)
+    delta = np.zeros(n, dtype=bool)
     naive_us: list[float] = []
     naive_tot: list[float] = []
     fee_rates = (0.0, 0.0)  # fees do not change the timing; no schedule lookups needed
@@ -214,6 +217,7 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
         if est_ns:
             has[i] = True
             snap[i] = any(type(ev) is BookSnapshot for ev in events)
+            delta[i] = any(type(ev) is BookDelta for ev in events)
             st[i] = (t1 - t0, t2 - t1, feat, est_ns)
     upd = has & ~snap
     us = st[upd] / 1e3
@@ -224,6 +228,9 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
         "snapshot_frames": int((has & snap).sum()),
         "snapshot_total": _pct(st[has & snap].sum(axis=1) / 1e3),
         "instruments": sorted(sims), "stages": stages, "total": _pct(total),
+        "book_update_frames": int((upd & delta).sum()),
+        "total_book_updates": _pct(st[upd & delta].sum(axis=1) / 1e3),
+        "total_other_frames": _pct(st[upd & ~delta].sum(axis=1) / 1e3),
         "meets_target": bool(total.size and np.percentile(total, 99) <= TARGET_P99_US),
     }
     if naive_us:
@@ -299,6 +306,12 @@ def format_table(result: dict[str, Any]) -> str:
                          f"{nv['estimate']['p99_us']:.1f}", f"{nv['estimate']['mean_us']:.1f}"))
             rows.append(("total (naive)", f"{nv['total']['p50_us']:.1f}",
                          f"{nv['total']['p99_us']:.1f}", f"{nv['total']['mean_us']:.1f}"))
+        x = r["total_book_updates"]
+        rows.append((f"  book-update frames ({r['book_update_frames']})", f"{x['p50_us']:.1f}",
+                     f"{x['p99_us']:.1f}", f"{x['mean_us']:.1f}"))
+        x = r["total_other_frames"]
+        rows.append(("  trade/ticker frames", f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}",
+                     f"{x['mean_us']:.1f}"))
         w = [max(len(x[i]) for x in rows) for i in range(4)]
         for row in rows:
             lines.append("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i])

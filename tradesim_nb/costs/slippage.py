@@ -65,8 +65,10 @@ if TYPE_CHECKING:
     from ..instruments import SizeUnit
 
 __all__ = [
+    "GBMQuantileModel",
     "SlippageModel",
     "coverage",
+    "fit_gbm_quantiles",
     "fit_slippage_model",
     "pinball_loss",
     "r2_score",
@@ -246,6 +248,127 @@ class SlippageModel:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class GBMQuantileModel:
+    """Gradient-boosted quantile models exported as plain arrays (JSON, no pickle).
+
+    Each quantile has a baseline and a list of regression trees; a tree is the arrays
+    ``feature``, ``threshold``, ``left``, ``right``, ``is_leaf``, ``value`` and
+    ``missing_left`` of scikit-learn's ``HistGradientBoostingRegressor`` predictor nodes
+    (numerical splits only: ``x[feature] <= threshold`` goes left, NaN goes to
+    ``missing_left``). The prediction is the baseline plus the sum of the reached leaf
+    values (the learning rate is already folded into them by scikit-learn), sorted across
+    quantiles. It is the non-linear comparison model; the per-tick simulator uses the linear
+    :class:`SlippageModel`.
+    """
+
+    feature_names: tuple[str, ...]
+    quantiles: tuple[float, ...]
+    baselines: tuple[float, ...]
+    trees: tuple[tuple[dict[str, tuple[float, ...]], ...], ...]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_sklearn(cls, estimators: Sequence[Any], quantiles: Sequence[float],
+                     feature_names: Sequence[str]) -> GBMQuantileModel:
+        """Export fitted ``HistGradientBoostingRegressor(loss="quantile")`` estimators.
+
+        Uses the estimators' fitted predictor nodes (scikit-learn >= 1.0 layout).
+        """
+        trees = []
+        bases = []
+        for est in estimators:
+            if getattr(est, "is_categorical_", None) is not None and np.any(est.is_categorical_):
+                raise ValueError("categorical splits cannot be exported")
+            bases.append(float(np.ravel(est._baseline_prediction)[0]))
+            tq = []
+            for it in est._predictors:
+                nodes = it[0].nodes
+                tq.append({
+                    "feature": tuple(float(v) for v in nodes["feature_idx"]),
+                    "threshold": tuple(float(v) for v in nodes["num_threshold"]),
+                    "left": tuple(float(v) for v in nodes["left"]),
+                    "right": tuple(float(v) for v in nodes["right"]),
+                    "is_leaf": tuple(float(v) for v in nodes["is_leaf"]),
+                    "value": tuple(float(v) for v in nodes["value"]),
+                    "missing_left": tuple(float(v) for v in nodes["missing_go_to_left"]),
+                })
+            trees.append(tuple(tq))
+        return cls(tuple(feature_names), tuple(float(q) for q in quantiles), tuple(bases),
+                   tuple(trees))
+
+    def predict_raw(self, X: np.ndarray) -> np.ndarray:
+        """``(n, m)`` predictions per quantile, before rearrangement."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise ValueError(f"X has shape {X.shape}, expected (n, {len(self.feature_names)})")
+        n = X.shape[0]
+        rows = np.arange(n)
+        out = np.empty((n, len(self.quantiles)))
+        for j, (b0, trees) in enumerate(zip(self.baselines, self.trees)):
+            acc = np.full(n, b0)
+            for t in trees:
+                feat = np.asarray(t["feature"], dtype=np.int64)
+                thr = np.asarray(t["threshold"])
+                left = np.asarray(t["left"], dtype=np.int64)
+                right = np.asarray(t["right"], dtype=np.int64)
+                leaf = np.asarray(t["is_leaf"], dtype=bool)
+                miss = np.asarray(t["missing_left"], dtype=bool)
+                node = np.zeros(n, dtype=np.int64)
+                active = ~leaf[node]
+                while active.any():
+                    nd = node[active]
+                    x = X[rows[active], feat[nd]]
+                    go_left = np.where(np.isnan(x), miss[nd], x <= thr[nd])
+                    node[active] = np.where(go_left, left[nd], right[nd])
+                    active = ~leaf[node]
+                acc += np.asarray(t["value"])[node]
+            out[:, j] = acc
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """``(n, m)`` quantile predictions, sorted per row (no crossing)."""
+        return rearrange_quantiles(self.predict_raw(X))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "tradesim_nb.GBMQuantileModel", "version": 1,
+                "feature_names": list(self.feature_names), "quantiles": list(self.quantiles),
+                "baselines": list(self.baselines),
+                "trees": [[{k: list(v) for k, v in t.items()} for t in tq] for tq in self.trees],
+                "metrics": self.metrics}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GBMQuantileModel:
+        if d.get("kind") != "tradesim_nb.GBMQuantileModel":
+            raise ValueError(f"kind={d.get('kind')!r} is not 'tradesim_nb.GBMQuantileModel'")
+        trees = tuple(tuple({k: tuple(map(float, v)) for k, v in t.items()} for t in tq)
+                      for tq in d["trees"])
+        return cls(tuple(d["feature_names"]), tuple(map(float, d["quantiles"])),
+                   tuple(map(float, d["baselines"])), trees, dict(d.get("metrics", {})))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), allow_nan=True))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> GBMQuantileModel:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def fit_gbm_quantiles(X: np.ndarray, y: np.ndarray, quantiles: Sequence[float] = (0.5, 0.9, 0.95),
+                      *, max_iter: int = 100, learning_rate: float = 0.1,
+                      max_leaf_nodes: int = 15, random_state: int = 0,
+                      feature_names: Sequence[str] = SLIPPAGE_FEATURES) -> GBMQuantileModel:
+    """Fit one ``HistGradientBoostingRegressor(loss="quantile")`` per quantile and export it."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    ests = [HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=max_iter,
+                                          learning_rate=learning_rate,
+                                          max_leaf_nodes=max_leaf_nodes,
+                                          random_state=random_state).fit(X, y)
+            for q in quantiles]
+    return GBMQuantileModel.from_sklearn(ests, quantiles, feature_names)
+
+
 def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] = (0.5, 0.9, 0.95),
                        train_frac: float = 0.7, max_quantile_rows: int = 12_000,
                        gbm: bool = True, gbm_iter: int = 100,
@@ -331,15 +454,8 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
     }
     gbm_pred: dict[float, np.ndarray] = {}
     if gbm:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
-        G = []
-        for q in qs:
-            g = HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=gbm_iter,
-                                              learning_rate=0.1, max_leaf_nodes=15,
-                                              random_state=random_state).fit(Xtr, ytr)
-            G.append(g.predict(Xte))
-        Gs = rearrange_quantiles(np.column_stack(G))
+        Gs = fit_gbm_quantiles(Xtr, ytr, qs, max_iter=gbm_iter,
+                               random_state=random_state).predict(Xte)
         gbm_pred = {q: Gs[:, i] for i, q in enumerate(qs)}
     for i, q in enumerate(qs):
         k = f"q{round(q * 100)}"
