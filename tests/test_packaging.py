@@ -83,3 +83,11 @@ def test_readme_quick_start_is_two_make_commands() -> None:
     assert "make lab" in readme and "make test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_every_public_name_resolves() -> None:
+    import tradesim_nb
+
+    missing = [n for n in tradesim_nb.__all__ if not hasattr(tradesim_nb, n)]
+    assert missing == []
+    assert tradesim_nb.TradeSimulator.__module__ == "tradesim_nb.simulator"

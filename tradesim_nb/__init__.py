@@ -3,9 +3,16 @@
 Core (this namespace) is pure numpy/scipy/scikit-learn: events, instruments, the order book,
 venue parsers, cost models, calibration. ``tradesim_nb.live`` (websockets, asyncio) and
 ``tradesim_nb.nb`` (ipywidgets, Bokeh) load only when imported.
+
+The book and event types import eagerly; the models load on first use of their name
+(``tradesim_nb.TradeSimulator`` imports :mod:`tradesim_nb.simulator` then), so
+``import tradesim_nb`` stays fast.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from .book import Fill, OrderBook
 from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Trade
@@ -14,6 +21,62 @@ from .instruments import INSTRUMENTS, Instrument, get_instrument, register_instr
 from .venues import get_feed
 
 __version__ = "0.1.0"
+
+#: public name -> module that defines it (imported on first access)
+_LAZY: dict[str, str] = {
+    # cost models
+    "ACParams": "costs.almgren_chriss",
+    "ACSolution": "costs.almgren_chriss",
+    "optimal_execution": "costs.almgren_chriss",
+    "frontier": "costs.almgren_chriss",
+    "frontier_holdings": "costs.almgren_chriss",
+    "expected_cost_of": "costs.almgren_chriss",
+    "variance_of": "costs.almgren_chriss",
+    "twap_holdings": "costs.almgren_chriss",
+    "athl_cost": "costs.impact",
+    "athl_permanent": "costs.impact",
+    "athl_temporary": "costs.impact",
+    "sqrt_impact": "costs.impact",
+    "temporary_impact": "costs.impact",
+    "permanent_impact": "costs.impact",
+    "FeeSchedule": "costs.fees",
+    "FeeTier": "costs.fees",
+    "fee_usd": "costs.fees",
+    "get_fee_schedule": "costs.fees",
+    "SlippageModel": "costs.slippage",
+    "GBMQuantileModel": "costs.slippage",
+    "fit_slippage_model": "costs.slippage",
+    "fit_gbm_quantiles": "costs.slippage",
+    "walk_slippage": "costs.slippage",
+    "MakerTakerModel": "costs.maker_taker",
+    "fit_maker_taker_model": "costs.maker_taker",
+    # features and the per-tick estimate
+    "FeatureState": "features",
+    "DatasetConfig": "features",
+    "dataset_from_recording": "features",
+    "load_binance_dataset": "features",
+    "TradeSimulator": "simulator",
+    "CostEstimate": "simulator",
+    "ImpactParams": "simulator",
+    "SimulatorModels": "simulator",
+    # synthetic market, execution, calibration
+    "MarketParams": "market",
+    "SyntheticMarket": "market",
+    "execute_schedule": "execution",
+    "monte_carlo": "execution",
+    "ImpactFit": "calibrate",
+    "fit_athl": "calibrate",
+    "fit_market_data": "calibrate",
+    "calibrate_synthetic": "calibrate",
+    "calibrate_many": "calibrate",
+    "simulate_orders": "calibrate",
+    "load_orders": "calibrate",
+    # recordings, replay, metrics
+    "replay": "replay",
+    "read_frames": "recording",
+    "RecordingWriter": "recording",
+    "LatencyRing": "metrics",
+}
 
 __all__ = [
     "BBO",
@@ -32,4 +95,64 @@ __all__ = [
     "get_feed",
     "get_instrument",
     "register_instrument",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'tradesim_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .calibrate import (
+        ImpactFit,
+        calibrate_many,
+        calibrate_synthetic,
+        fit_athl,
+        fit_market_data,
+        load_orders,
+        simulate_orders,
+    )
+    from .costs.almgren_chriss import (
+        ACParams,
+        ACSolution,
+        expected_cost_of,
+        frontier,
+        frontier_holdings,
+        optimal_execution,
+        twap_holdings,
+        variance_of,
+    )
+    from .costs.fees import FeeSchedule, FeeTier, fee_usd, get_fee_schedule
+    from .costs.impact import (
+        athl_cost,
+        athl_permanent,
+        athl_temporary,
+        permanent_impact,
+        sqrt_impact,
+        temporary_impact,
+    )
+    from .costs.maker_taker import MakerTakerModel, fit_maker_taker_model
+    from .costs.slippage import (
+        GBMQuantileModel,
+        SlippageModel,
+        fit_gbm_quantiles,
+        fit_slippage_model,
+        walk_slippage,
+    )
+    from .execution import execute_schedule, monte_carlo
+    from .features import DatasetConfig, FeatureState, dataset_from_recording, load_binance_dataset
+    from .market import MarketParams, SyntheticMarket
+    from .metrics import LatencyRing
+    from .recording import RecordingWriter, read_frames
+    from .replay import replay
+    from .simulator import CostEstimate, ImpactParams, SimulatorModels, TradeSimulator
