@@ -278,7 +278,7 @@ def test_truncated_frames_are_counted_and_the_stream_goes_on(frames: Frames, sca
     faulty = [*frames[:i_trade], (recv, raw[: len(raw) // 2]), *frames[i_trade + 1:]]
     run = _run(faulty)
     st = run.feed.stats[SYM]
-    assert run.feed.malformed == {"json": 1}
+    assert run.feed.malformed == {"invalid_json": 1}
     assert [s.kind for s in run.statuses].count("malformed") == 1
     assert st.trades == clean.feed.stats[SYM].trades - 1
     assert st.gaps == 0 and st.deltas == clean.feed.stats[SYM].deltas
@@ -287,7 +287,7 @@ def test_truncated_frames_are_counted_and_the_stream_goes_on(frames: Frames, sca
     i_diff = _diff_after_sync(scan, 3000)
     recv, raw = frames[i_diff]
     run = _run([*frames[:i_diff], (recv, raw[:100]), *frames[i_diff + 1:]])
-    assert run.feed.malformed == {"json": 1}
+    assert run.feed.malformed == {"invalid_json": 1}
     assert run.feed.stats[SYM].gaps == 1 and run.feed.needs_resync == {SYM}
 
 
@@ -368,7 +368,7 @@ def test_malformed_frames_are_counted() -> None:
                 b'{"e":"depthUpdate","E":1,"s":"X","U":1,"u":2,"b":{},"a":[]}'):
         (st,) = f.on_frame(raw, 1)
         assert type(st) is FeedStatus and st.kind == "malformed"
-    assert f.malformed == {"json": 1, "not_object": 1, "missing_field": 1, "bad_levels": 1}
+    assert f.malformed == {"invalid_json": 1, "not_an_object": 1, "missing_field": 1, "bad_levels": 1}
 
 
 def test_rest_snapshot_method_and_declarations() -> None:

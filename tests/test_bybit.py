@@ -215,8 +215,8 @@ def test_acks_errors_and_pong() -> None:
 
 
 @pytest.mark.parametrize(("raw", "reason"), [
-    (DOC_DELTA[: len(DOC_DELTA) // 2], "json"),
-    ('["orderbook"]', "not_object"),
+    (DOC_DELTA[: len(DOC_DELTA) // 2], "invalid_json"),
+    ('["orderbook"]', "not_an_object"),
     ('{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[]}}',
      "missing_field"),
     ('{"topic":"orderbook.50.BTCUSDT","type":"weird","ts":1,'

@@ -22,11 +22,26 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+import orjson
+
 from .book import OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
 from .instruments import INSTRUMENTS, Instrument
 
-__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "TopCheck", "VenueFeed"]
+__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "TopCheck", "VenueFeed",
+           "load_json_object"]
+
+
+def load_json_object(frame: str | bytes) -> dict[str, Any]:
+    """``orjson.loads`` a frame that must be a JSON object, else :class:`MalformedFrame`
+    (reasons ``invalid_json`` and ``not_an_object``), the one way every venue parser starts."""
+    try:
+        obj = orjson.loads(frame)
+    except orjson.JSONDecodeError as e:
+        raise MalformedFrame("invalid_json", str(e)[:120]) from None
+    if type(obj) is not dict:
+        raise MalformedFrame("not_an_object", type(obj).__name__)
+    return obj
 
 
 class MalformedFrame(ValueError):

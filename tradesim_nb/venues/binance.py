@@ -64,7 +64,7 @@ import orjson
 
 from ..book import OrderBook
 from ..events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed
+from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "FUTURES_DEPTH_LIMITS",
@@ -171,12 +171,7 @@ class BinanceSpotFeed(VenueFeed):
 
     # -- parsing ------------------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        try:
-            obj = orjson.loads(frame)
-        except orjson.JSONDecodeError as e:
-            raise MalformedFrame("json", str(e)) from None
-        if not isinstance(obj, dict):
-            raise MalformedFrame("not_object", type(obj).__name__)
+        obj = load_json_object(frame)
         stream = obj.get("stream")
         data = obj.get("data") if stream is not None else obj
         if not isinstance(data, dict):

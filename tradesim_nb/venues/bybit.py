@@ -45,7 +45,7 @@ import orjson
 
 from ..book import OrderBook
 from ..events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed
+from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "ORDERBOOK_DEPTHS",
@@ -190,12 +190,7 @@ class BybitFeed(VenueFeed):
 
     # -- parsing ------------------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        try:
-            obj = orjson.loads(frame)
-        except orjson.JSONDecodeError as e:
-            raise MalformedFrame("json", str(e)) from None
-        if not isinstance(obj, dict):
-            raise MalformedFrame("not_object", type(obj).__name__)
+        obj = load_json_object(frame)
         try:
             topic = obj.get("topic")
             if topic is None:

@@ -34,10 +34,8 @@ import math
 from datetime import datetime
 from typing import Any, Final
 
-import orjson
-
 from ..events import BookSnapshot, Event
-from ..feed import MalformedFrame, VenueFeed
+from ..feed import MalformedFrame, VenueFeed, load_json_object
 
 __all__ = ["BASE_URL", "GoQuantFeed", "url"]
 
@@ -103,12 +101,7 @@ class GoQuantFeed(VenueFeed):
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
 
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        try:
-            msg = orjson.loads(frame)
-        except orjson.JSONDecodeError as e:
-            raise MalformedFrame("invalid_json", str(e)[:120]) from None
-        if type(msg) is not dict:
-            raise MalformedFrame("not_an_object", type(msg).__name__)
+        msg = load_json_object(frame)
         missing = [k for k in ("timestamp", "symbol", "asks", "bids") if k not in msg]
         if missing:
             raise MalformedFrame("missing_field", ", ".join(missing))

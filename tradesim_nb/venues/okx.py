@@ -47,7 +47,7 @@ import orjson
 
 from ..book import OrderBook
 from ..events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed
+from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "BOOK_CHANNELS",
@@ -177,12 +177,7 @@ class OkxFeed(VenueFeed):
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         if frame == "pong" or frame == b"pong":
             return []
-        try:
-            msg = orjson.loads(frame)
-        except orjson.JSONDecodeError as e:
-            raise MalformedFrame("invalid_json", str(e)[:120]) from None
-        if type(msg) is not dict:
-            raise MalformedFrame("not_an_object", type(msg).__name__)
+        msg = load_json_object(frame)
         arg = msg.get("arg")
         data = msg.get("data")
         if data is None:
