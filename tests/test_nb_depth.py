@@ -10,6 +10,7 @@ import pytest
 from tradesim_nb.book import book_from_levels
 from tradesim_nb.datasets import okx_books_file
 from tradesim_nb.nb import BookReplay, DepthView, cumulative_depth
+from tradesim_nb.nb.depth import step_points
 
 
 def test_cumulative_depth_is_best_first_and_monotone():
@@ -23,14 +24,25 @@ def test_cumulative_depth_is_best_first_and_monotone():
         cumulative_depth(book, 0)
 
 
-def test_depth_view_sends_ascending_prices():
+def test_step_points_draw_the_staircase():
+    x, y = step_points(np.array([101.0, 102.0, 104.0]), np.array([0.5, 2.0, 3.0]))
+    np.testing.assert_array_equal(x, [101, 102, 102, 104, 104])
+    np.testing.assert_array_equal(y, [0.5, 0.5, 2.0, 2.0, 3.0])
+    e = step_points(np.empty(0), np.empty(0))
+    assert e[0].size == 0
+    with pytest.raises(ValueError, match="shape"):
+        step_points(np.ones(2), np.ones(3))
+
+
+def test_depth_view_sends_the_staircase_of_each_side():
     book = book_from_levels([(99.0, 1.0), (98.0, 2.0)], [(101.0, 0.5), (102.0, 1.5)])
     v = DepthView(levels=5)
     v.update(book)
     v.flush()
-    assert list(v.bids.source.data["px"]) == [98.0, 99.0]
-    assert list(v.bids.source.data["cum"]) == [3.0, 1.0]
-    assert list(v.asks.source.data["px"]) == [101.0, 102.0]
+    assert list(v.bids.source.data["x"]) == [99.0, 98.0, 98.0]
+    assert list(v.bids.source.data["y"]) == [1.0, 1.0, 3.0]
+    assert list(v.asks.source.data["x"]) == [101.0, 102.0, 102.0]
+    assert list(v.asks.source.data["y"]) == [0.5, 0.5, 2.0]
 
 
 def test_book_replay_reproduces_every_okx_checksum_and_throttles_the_ui():

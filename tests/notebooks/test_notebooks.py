@@ -24,6 +24,12 @@ EXPECT: dict[str, list[str]] = {
         r"depth diffs applied: [\d,]+",
         r"final top of book: bid [\d.]+ / ask [\d.]+, valid=True",
     ],
+    "01_trade_cost_simulator.ipynb": [
+        r"source: LOCAL VENUE \(synthetic\) \(local:ws://127\.0\.0\.1:\d+",  # said, not hidden
+        r"feed status: live, frames: \d+",
+        r"net -?[\d.]+ bps = \$[\d,.]+",
+        r"\d+ estimates so far",
+    ],
     "02_almgren_chriss_explorer.ipynb": [
         r"optimal \(lambda=1\.0e-06\): E = \$[\d,]+, sqrt V = \$[\d,]+, half-life = [\d.]+ days",
         r"immediate: E = \$[\d,]+, sqrt V = \$0",

@@ -4,6 +4,7 @@ Importing this package loads bokeh and ipywidgets; ``import tradesim_nb`` never 
 
 * :func:`setup_notebook` — load BokehJS inline (offline-safe); call once per notebook.
 * :func:`ac_explorer` — Almgren-Chriss sliders, trajectory, trade list, frontier.
+* :func:`trade_cost_dashboard` — live book → cost estimate per tick, streaming plots.
 * :class:`BookReplay` — a recording replayed through the real parser into a depth chart.
 * :mod:`~tradesim_nb.nb.stream` — the plumbing: UI-rate throttle, own-buffer stream views.
 """
@@ -14,6 +15,7 @@ from .ac import ACExplorer, ac_explorer
 from .book_replay import BookReplay
 from .depth import DepthView, cumulative_depth
 from .stream import ColumnBuffer, SnapshotView, StreamView, UiThrottle, bokeh_widget, setup_notebook
+from .trade_cost import TradeCostDashboard, trade_cost_dashboard
 
 __all__ = [
     "ACExplorer",
@@ -22,9 +24,11 @@ __all__ = [
     "DepthView",
     "SnapshotView",
     "StreamView",
+    "TradeCostDashboard",
     "UiThrottle",
     "ac_explorer",
     "bokeh_widget",
     "cumulative_depth",
     "setup_notebook",
+    "trade_cost_dashboard",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 from ..book import OrderBook
 from .stream import SnapshotView
 
-__all__ = ["DepthView", "cumulative_depth"]
+__all__ = ["DepthView", "cumulative_depth", "step_points"]
 
 
 def cumulative_depth(book: OrderBook, levels: int = 50) -> dict[str, np.ndarray]:
@@ -41,6 +41,29 @@ def cumulative_depth(book: OrderBook, levels: int = 50) -> dict[str, np.ndarray]
     return {"bid_px": bp, "bid_cum": np.cumsum(bs), "ask_px": ap, "ask_cum": np.cumsum(as_)}
 
 
+def step_points(px: np.ndarray, cum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Corner points of the depth staircase of one side, levels given best first.
+
+    Between a level and the next one further from the mid, the depth is the cumulative size
+    up to the nearer level: :math:`D(x) = D(p_k)` for :math:`x` between :math:`p_k` and
+    :math:`p_{k+1}`. Returns ``(x, y)`` of ``2n - 1`` points in the order given.
+    """
+    px = np.asarray(px, dtype=np.float64)
+    cum = np.asarray(cum, dtype=np.float64)
+    if px.shape != cum.shape or px.ndim != 1:
+        raise ValueError(f"px and cum must be 1-d of one shape, got {px.shape} and {cum.shape}")
+    n = px.size
+    if n == 0:
+        return px.copy(), cum.copy()
+    x = np.empty(2 * n - 1)
+    y = np.empty(2 * n - 1)
+    x[0::2] = px
+    y[0::2] = cum
+    x[1::2] = px[1:]
+    y[1::2] = cum[:-1]
+    return x, y
+
+
 class DepthView:
     """A Bokeh depth chart of one book (bids green, asks red), updated by :meth:`update`.
 
@@ -61,8 +84,8 @@ class DepthView:
         if int(levels) != levels or levels < 1:
             raise ValueError(f"levels={levels!r} must be an integer >= 1")
         self.levels = int(levels)
-        self.bids = SnapshotView(["px", "cum"])
-        self.asks = SnapshotView(["px", "cum"])
+        self.bids = SnapshotView(["x", "y"])
+        self.asks = SnapshotView(["x", "y"])
         kw: dict[str, Any] = {"height": height, "title": title, "tools": "pan,wheel_zoom,reset",
                               "x_axis_label": "price", "y_axis_label": "cumulative size (base)"}
         if width is None:
@@ -70,15 +93,13 @@ class DepthView:
         else:
             kw["width"] = width
         fig = figure(**kw)
-        # bids: depth at or above x is the cum of the next (higher) level -> "before"
-        fig.varea_step(x="px", y1=0, y2="cum", step_mode="before", source=self.bids.source,
-                       fill_color="#2ca02c", fill_alpha=0.25)
-        fig.step(x="px", y="cum", mode="before", source=self.bids.source, color="#2ca02c",
-                 line_width=2, legend_label="bids")
-        fig.varea_step(x="px", y1=0, y2="cum", step_mode="after", source=self.asks.source,
-                       fill_color="#d62728", fill_alpha=0.25)
-        fig.step(x="px", y="cum", mode="after", source=self.asks.source, color="#d62728",
-                 line_width=2, legend_label="asks")
+        # Steps are drawn from explicit corner points (line + varea): BokehJS 3.9's
+        # ``varea_step`` with an empty source froze the browser tab (measured in Voila).
+        for view, color, name in ((self.bids, "#2ca02c", "bids"), (self.asks, "#d62728", "asks")):
+            fig.varea(x="x", y1=0, y2="y", source=view.source, fill_color=color,
+                      fill_alpha=0.25)
+            fig.line(x="x", y="y", source=view.source, color=color, line_width=2,
+                     legend_label=name)
         fig.legend.location = "top_center"
         fig.toolbar.logo = None
         self.figure = fig
@@ -88,9 +109,10 @@ class DepthView:
         """Take the book's current depth (cheap; sent at the next :meth:`flush`)."""
         d = cumulative_depth(book, self.levels)
         self.last = d
-        # ascending price for the step glyphs
-        self.bids.set(px=d["bid_px"][::-1], cum=d["bid_cum"][::-1])
-        self.asks.set(px=d["ask_px"], cum=d["ask_cum"])
+        bx, by = step_points(d["bid_px"], d["bid_cum"])
+        ax, ay = step_points(d["ask_px"], d["ask_cum"])
+        self.bids.set(x=bx, y=by)
+        self.asks.set(x=ax, y=ay)
 
     def flush(self) -> None:
         self.bids.flush()

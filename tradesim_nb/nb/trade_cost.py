@@ -1,0 +1,470 @@
+"""The trade-cost dashboard: a live book in, a cost estimate per tick out, at UI rate.
+
+Wiring (one tick, see the design notes)::
+
+    BookClient frame -> feed/book -> TradeSimulator.on_update (every tick, on the loop)
+                     -> UiThrottle.request()
+    UiThrottle (<= rate_hz a second) -> flush(): depth chart, mid + cost band, cost breakdown,
+                                       latency histogram, the numbers panel
+
+Inputs on the left (venue, instrument, side, quantity, order type, fee tier, volatility with a
+manual override, impact parameters); outputs on the right. A change of an input rebuilds the
+:class:`~tradesim_nb.simulator.TradeSimulator` (keeping its feature state, so the live
+volatility and volume estimates carry over) and re-estimates on the current book at once; a
+change of venue or instrument reconnects the client.
+
+Where the data comes from is always on screen: ``LIVE <venue>`` when the exchange answered,
+``LOCAL VENUE (synthetic)`` when the client fell back to the loopback venue. The environment
+variable ``TRADESIM_LIVE_SOURCE`` (``auto``, ``live`` or ``local``) overrides the default
+``auto``; tests and CI set ``local`` so nothing tries the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import math
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..instruments import get_instrument
+from .depth import DepthView
+from .stream import SnapshotView, StreamView, UiThrottle, bokeh_widget
+
+__all__ = ["TradeCostDashboard", "trade_cost_dashboard"]
+
+log = logging.getLogger(__name__)
+
+#: instruments the live client can follow on each venue
+VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {
+    "okx": ("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP", "BTC-USDT", "ETH-USDT"),
+}
+SOURCES = ("auto", "live", "local")
+#: price levels of the local (synthetic) venue by base currency, and USD a level
+LOCAL_MIDS: dict[str, float] = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
+LOCAL_LEVEL_USD = 30_000.0
+
+
+def default_source() -> str:
+    """``$TRADESIM_LIVE_SOURCE`` if set (auto/live/local), else ``"auto"``."""
+    src = os.environ.get("TRADESIM_LIVE_SOURCE", "auto").strip().lower() or "auto"
+    if src not in SOURCES:
+        raise ValueError(f"TRADESIM_LIVE_SOURCE={src!r} is not one of {', '.join(SOURCES)}")
+    return src
+
+
+def _fmt(x: float, spec: str) -> str:
+    return format(x, spec) if isinstance(x, int | float) and math.isfinite(x) else "–"
+
+
+class TradeCostDashboard:
+    """Build with :func:`trade_cost_dashboard` (it awaits the connection).
+
+    Attributes
+    ----------
+    client : tradesim_nb.live.BookClient
+    simulator : tradesim_nb.simulator.TradeSimulator
+    throttle : UiThrottle
+        Its ``flushes``, ``mean_flush_ms`` and ``flush_ns_max`` are the kernel-side UI cost.
+    ui_updates : int
+        Flushes that drew a valid estimate.
+    """
+
+    def __init__(self, venue: str = "okx", symbol: str = "BTC-USDT-SWAP", *,
+                 side: str = "buy", quantity_usd: float = 100_000.0,
+                 order_type: str = "market", fee_tier: str | None = None,
+                 source: str | None = None, rate_hz: float = 10.0, local_rate_hz: float = 100.0,
+                 auto_timeout_s: float = 3.0, rollover: int = 600, levels: int = 40,
+                 models: Any = None) -> None:
+        if venue not in VENUE_SYMBOLS:
+            raise ValueError(f"venue={venue!r} is not one of {', '.join(VENUE_SYMBOLS)}")
+        if symbol not in VENUE_SYMBOLS[venue]:
+            raise ValueError(f"symbol={symbol!r} is not one of {', '.join(VENUE_SYMBOLS[venue])}")
+        if not (math.isfinite(quantity_usd) and 1.0 <= quantity_usd <= 1e9):
+            raise ValueError(f"quantity_usd={quantity_usd!r} must be in [1, 1e9]")
+        if not (math.isfinite(local_rate_hz) and 0 < local_rate_hz <= 5000):
+            raise ValueError(f"local_rate_hz={local_rate_hz!r} must be in (0, 5000]")
+        if not (math.isfinite(auto_timeout_s) and 0 < auto_timeout_s <= 60):
+            raise ValueError(f"auto_timeout_s={auto_timeout_s!r} must be in (0, 60]")
+        self.source = default_source() if source is None else source
+        if self.source not in SOURCES:
+            raise ValueError(f"source={self.source!r} is not one of {', '.join(SOURCES)}")
+        self.local_rate_hz = float(local_rate_hz)
+        self.auto_timeout_s = float(auto_timeout_s)
+        self.models = models
+        self.client: Any = None
+        self.simulator: Any = None
+        self.ui_updates = 0
+        self.estimates_drawn = 0
+        self.closed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._build_widgets(venue, symbol, side, quantity_usd, order_type, fee_tier)
+        self._build_plots(rollover, levels)
+        self.throttle = UiThrottle(self._flush, rate_hz)
+
+    # -- widgets --------------------------------------------------------------------------
+    def _build_widgets(self, venue: str, symbol: str, side: str, quantity_usd: float,
+                       order_type: str, fee_tier: str | None) -> None:
+        import ipywidgets as w
+
+        style = {"description_width": "130px"}
+        lay = w.Layout(width="360px")
+        self.w_venue = w.Dropdown(options=list(VENUE_SYMBOLS), value=venue, description="venue",
+                                  style=style, layout=lay)
+        self.w_symbol = w.Dropdown(options=list(VENUE_SYMBOLS[venue]), value=symbol,
+                                   description="instrument", style=style, layout=lay)
+        self.w_side = w.ToggleButtons(options=["buy", "sell"], value=side, description="side",
+                                      style={"description_width": "130px", "button_width": "80px"})
+        self.w_qty = w.FloatLogSlider(value=quantity_usd, base=10, min=3, max=7, step=0.05,
+                                      description="quantity (USD)", readout_format=",.0f",
+                                      style=style, layout=lay, continuous_update=False)
+        self.w_qty.add_class("ts-tc-quantity")
+        self.w_order = w.Dropdown(options=[("market", "market"),
+                                           ("passive, then cross", "passive_then_aggressive")],
+                                  value=order_type, description="order type", style=style,
+                                  layout=lay)
+        self.w_tier = w.Dropdown(options=self._tiers(venue, symbol), description="fee tier",
+                                 style=style, layout=lay)
+        if fee_tier is not None:
+            self.w_tier.value = fee_tier
+        self.w_vol_manual = w.Checkbox(value=False, description="override volatility",
+                                       indent=False)
+        self.w_vol = w.FloatSlider(value=1.0, min=0.0, max=20.0, step=0.1,
+                                   description="σ (bps/√s)", style=style, layout=lay,
+                                   continuous_update=False, disabled=True)
+        self.w_vol_live = w.HTML()
+        self.w_horizon = w.FloatLogSlider(value=60.0, base=10, min=0, max=4, step=0.1,
+                                          description="impact horizon (s)", readout_format=".3g",
+                                          style=style, layout=lay, continuous_update=False)
+        self.w_impact_manual = w.Checkbox(value=False, description="set η, γ by hand "
+                                          "(else rule of thumb from spread and volume)",
+                                          indent=False, layout=w.Layout(width="360px"))
+        self.w_eta = w.FloatLogSlider(value=1.0, base=10, min=-4, max=3, step=0.1,
+                                      description="η (USD per base/s)", readout_format=".2e",
+                                      style=style, layout=lay, continuous_update=False,
+                                      disabled=True)
+        self.w_gamma = w.FloatLogSlider(value=1.0, base=10, min=-4, max=3, step=0.1,
+                                        description="γ (USD per base)", readout_format=".2e",
+                                        style=style, layout=lay, continuous_update=False,
+                                        disabled=True)
+        self.banner = w.HTML()
+        self.banner.add_class("ts-tc-source")
+        self.numbers = w.HTML("<i>waiting for the first valid book…</i>")
+        self.numbers.add_class("ts-tc-numbers")
+        self.message = w.HTML()
+        self.message.add_class("ts-tc-message")
+
+        for wd in (self.w_side, self.w_qty, self.w_order, self.w_tier, self.w_vol,
+                   self.w_horizon, self.w_eta, self.w_gamma):
+            wd.observe(self._on_input, names="value")
+        self.w_vol_manual.observe(self._on_toggle, names="value")
+        self.w_impact_manual.observe(self._on_toggle, names="value")
+        self.w_venue.observe(self._on_venue, names="value")
+        self.w_symbol.observe(self._on_symbol, names="value")
+        self.inputs = w.VBox([
+            w.HTML("<b>Order</b>"), self.w_venue, self.w_symbol, self.w_side, self.w_qty,
+            self.w_order, self.w_tier,
+            w.HTML("<b>Volatility</b>"), self.w_vol_live, self.w_vol_manual, self.w_vol,
+            w.HTML("<b>Impact (Almgren-Chriss)</b>"), self.w_horizon, self.w_impact_manual,
+            self.w_eta, self.w_gamma,
+        ], layout=w.Layout(width="380px"))
+
+    @staticmethod
+    def _tiers(venue: str, symbol: str) -> list[str]:
+        from ..costs import fees
+
+        inst = get_instrument(venue, symbol)
+        return [t.name for t in fees.get_fee_schedule(inst.venue, inst.kind).tiers]
+
+    def _build_plots(self, rollover: int, levels: int) -> None:
+        import ipywidgets as w
+        from bokeh.layouts import column, row
+        from bokeh.models import DatetimeTickFormatter
+        from bokeh.plotting import figure
+
+        self.depth = DepthView(levels, title="Cumulative depth (live book)", height=260)
+        self.band = StreamView(["t_ms", "mid", "exec", "lo", "hi"], rollover=rollover)
+        self.costs = StreamView(["t_ms", "slip", "fee", "impact", "net"], rollover=rollover)
+        self.hist = SnapshotView(["left", "right", "count"])
+        fmt = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S", minutes="%H:%M")
+        f_mid = figure(height=240, sizing_mode="stretch_width", x_axis_type="datetime",
+                       title="Mid and expected execution price (band: slippage p50-p95)",
+                       tools="pan,wheel_zoom,reset")
+        f_mid.varea("t_ms", "lo", "hi", source=self.band.source, fill_color="#ff7f0e",
+                    fill_alpha=0.25)
+        f_mid.line("t_ms", "mid", source=self.band.source, color="#555555", legend_label="mid")
+        f_mid.line("t_ms", "exec", source=self.band.source, color="#ff7f0e", line_width=2,
+                   legend_label="mid + net cost")
+        f_mid.legend.location = "top_left"
+        f_cost = figure(height=240, sizing_mode="stretch_width", x_axis_type="datetime",
+                        title="Cost breakdown (bps of notional)", tools="pan,wheel_zoom,reset",
+                        x_range=f_mid.x_range)
+        for col, color in (("slip", "#1f77b4"), ("fee", "#2ca02c"), ("impact", "#9467bd"),
+                           ("net", "#d62728")):
+            f_cost.line("t_ms", col, source=self.costs.source, color=color,
+                        line_width=3 if col == "net" else 1.5, legend_label=col)
+        f_cost.legend.location = "top_left"
+        f_lat = figure(height=260, sizing_mode="stretch_width",
+                       title="Internal latency: receive → estimate (µs, last frames)",
+                       tools="pan,wheel_zoom,reset")
+        f_lat.quad(left="left", right="right", top="count", bottom=0, source=self.hist.source,
+                   fill_color="#17becf", line_color="white")
+        for f in (f_mid, f_cost):
+            f.xaxis.formatter = fmt
+        for f in (self.depth.figure, f_mid, f_cost, f_lat):
+            f.toolbar.logo = None
+        self.figures = (self.depth.figure, f_mid, f_cost, f_lat)
+        self.plot = bokeh_widget(column(row(self.depth.figure, f_lat, sizing_mode="stretch_width"),
+                                        f_mid, f_cost, sizing_mode="stretch_width"))
+        right = w.VBox([self.banner, self.message, self.numbers, self.plot],
+                       layout=w.Layout(flex="1 1 auto", min_width="600px"))
+        self.widget = w.HBox([self.inputs, right], layout=w.Layout(width="100%"))
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> TradeCostDashboard:
+        """Load the cost models (off the loop), connect the client, start drawing."""
+        from ..simulator import TradeSimulator
+
+        if self.models is None:
+            self.banner.value = "<i>loading the cost models…</i>"
+            self.models = await asyncio.to_thread(TradeSimulator.default_models)
+        await self._connect()
+        return self
+
+    async def _connect(self) -> None:
+        from .. import live
+
+        venue, symbol = self.w_venue.value, self.w_symbol.value
+        self.banner.value = (f"<i>connecting to {html.escape(venue)} {html.escape(symbol)} "
+                             f"(source={self.source})…</i>")
+        cfg = live.ClientConfig(auto_timeout_s=self.auto_timeout_s,
+                                connect_timeout_s=max(self.auto_timeout_s, 1.0))
+        client = live.BookClient(venue, symbol, source=self.source, config=cfg,
+                                 channels=("books", "trades"),
+                                 local_venue=self._local_venue_kwargs(venue, symbol))
+        await client.start(wait_snapshot_s=5.0)
+        self.client = client
+        self._rebuild_simulator()
+        client.on_update(self._on_tick)
+        self.banner.value = self._banner_html()
+        self.throttle.flush_now()
+
+    def _local_venue_kwargs(self, venue: str, symbol: str) -> dict[str, Any]:
+        """A seeded random-walk book for the fallback venue, at a plausible price and depth
+        (about 30,000 USD a level, 50 levels a side) so that the default orders fill."""
+        from ..live import RandomWalkBook, RandomWalkParams
+
+        inst = get_instrument(venue, symbol)
+        mid = LOCAL_MIDS.get(inst.base, 100.0)
+        base_per_lot = inst.lot_size * inst.base_per_unit(mid)
+        lots = max(1.0, LOCAL_LEVEL_USD / mid / base_per_lot)
+        params = RandomWalkParams(mid=mid, mean_size_lots=lots, rate_hz=self.local_rate_hz)
+        src = RandomWalkBook(inst, params, seed=7)
+        return {"source": src, "rate_hz": self.local_rate_hz, "seed": 7}
+
+    async def _reconnect(self) -> None:
+        old = self.client
+        self.client = None
+        if old is not None:
+            old.remove_callback(self._on_tick)
+            await old.stop()
+        self.band.reset()
+        self.costs.reset()
+        await self._connect()
+
+    def _spawn(self, coro: Any) -> None:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._task_done)
+
+    def _task_done(self, t: asyncio.Task[Any]) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            self.message.value = (f"<span style='color:#b00'>{html.escape(repr(t.exception()))}"
+                                  "</span>")
+
+    async def stop(self) -> None:
+        """Stop drawing and stop the client (and its local venue)."""
+        self.closed = True
+        self.throttle.close()
+        for t in list(self._tasks):
+            t.cancel()
+        if self.client is not None:
+            self.client.remove_callback(self._on_tick)
+            await self.client.stop()
+        self.banner.value = self._banner_html()
+
+    # -- inputs ---------------------------------------------------------------------------
+    def _rebuild_simulator(self) -> None:
+        from ..simulator import ImpactParams, TradeSimulator
+
+        inst = get_instrument(self.w_venue.value, self.w_symbol.value)
+        manual = self.w_impact_manual.value
+        impact = ImpactParams(eta=float(self.w_eta.value) if manual else None,
+                              gamma=float(self.w_gamma.value) if manual else None,
+                              horizon_s=float(self.w_horizon.value))
+        sim = TradeSimulator(
+            inst, self.w_side.value, float(self.w_qty.value), unit="usd",
+            order_type=self.w_order.value, fee_tier=self.w_tier.value,
+            volatility_bps=float(self.w_vol.value) if self.w_vol_manual.value else None,
+            impact=impact, models=self.models)
+        old = self.simulator
+        if old is not None and old.instrument == inst:
+            sim.features = old.features  # keep the live volatility and volume estimates
+        self.simulator = sim
+
+    def _on_input(self, change: dict[str, Any]) -> None:
+        if self.client is None:
+            return
+        try:
+            self._rebuild_simulator()
+        except ValueError as e:
+            self.message.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+            return
+        self.message.value = ""
+        book = self.client.book
+        if book.valid:  # a new estimate on the current book, without waiting for a tick
+            self.simulator.latest = self.simulator.estimate(book)
+        self.throttle.flush_now()
+
+    def _on_toggle(self, change: dict[str, Any]) -> None:
+        self.w_vol.disabled = not self.w_vol_manual.value
+        self.w_eta.disabled = self.w_gamma.disabled = not self.w_impact_manual.value
+        self._on_input(change)
+
+    def _on_venue(self, change: dict[str, Any]) -> None:
+        self.w_symbol.options = list(VENUE_SYMBOLS[self.w_venue.value])
+
+    def _on_symbol(self, change: dict[str, Any]) -> None:
+        self.w_tier.options = self._tiers(self.w_venue.value, self.w_symbol.value)
+        self.simulator = None
+        self._spawn(self._reconnect())
+
+    # -- per tick (every frame, on the loop) ----------------------------------------------
+    def _on_tick(self, book: Any, events: Sequence[Any], recv_ns: int) -> None:
+        sim = self.simulator
+        if sim is not None:
+            sim.on_update(book, events, recv_ns)
+        self.throttle.request()
+
+    # -- per UI frame (<= rate_hz) --------------------------------------------------------
+    def _flush(self) -> None:
+        client, sim = self.client, self.simulator
+        if client is None:
+            return
+        book = client.book
+        if book.valid:
+            self.depth.update(book)
+        self.depth.flush()
+        est = sim.latest if sim is not None else None
+        if est is not None and est.valid:
+            t_ms = est.recv_ts_ns / 1e6
+            sgn = 1.0 if est.side == "buy" else -1.0
+            m = est.mid
+            lo = m * (1 + sgn * est.slippage_p50_bps / 1e4)
+            hi = m * (1 + sgn * est.slippage_p95_bps / 1e4)
+            self.band.append(t_ms=t_ms, mid=m, exec=m * (1 + sgn * est.net_bps / 1e4),
+                             lo=min(lo, hi), hi=max(lo, hi))
+            self.costs.append(t_ms=t_ms, slip=est.slippage_bps, fee=est.fee_bps,
+                              impact=est.impact_bps, net=est.net_bps)
+            self.estimates_drawn += 1
+        self.band.flush()
+        self.costs.flush()
+        lat = client.latency.latencies_us("estimate")
+        lat = lat[np.isfinite(lat) & (lat > 0)]
+        if lat.size >= 2:
+            hi_us = float(np.percentile(lat, 99.5))
+            counts, edges = np.histogram(np.minimum(lat, hi_us), bins=30)
+            self.hist.set(left=edges[:-1], right=edges[1:], count=counts)
+        self.hist.flush()
+        self.banner.value = self._banner_html()
+        self.numbers.value = self._numbers_html(est)
+        self.ui_updates += 1
+
+    # -- text -----------------------------------------------------------------------------
+    def _banner_html(self) -> str:
+        c = self.client
+        if c is None:
+            return "<i>not connected</i>"
+        src = str(c.source)
+        if src == "live":
+            tag = ("<span style='background:#2ca02c;color:white;padding:2px 8px;"
+                   f"border-radius:3px'>LIVE {html.escape(c.venue.upper())}</span>")
+        elif src.startswith("local"):
+            tag = ("<span style='background:#ff7f0e;color:white;padding:2px 8px;"
+                   "border-radius:3px'>LOCAL VENUE (synthetic data, not a live market)</span>")
+        else:
+            tag = f"<span style='background:#555;color:white;padding:2px 8px'>{html.escape(src)}</span>"
+        m = c.metrics
+        return (f"{tag} <span class='ts-tc-status'>feed <b>{html.escape(str(m['status']))}</b>"
+                f" &middot; {html.escape(c.venue)} {html.escape(c.symbols[0])}"
+                f" &middot; source <code>{html.escape(src)}</code>"
+                f" &middot; frames <span class='ts-tc-frames'>{m['frames']:,}</span>"
+                f" ({_fmt(m.get('frames_per_s', math.nan), '.0f')}/s)"
+                f" &middot; gaps {m['gaps_detected']}, checksum failures {m['checksum_failures']},"
+                f" reconnects {m['reconnects']}</span>")
+
+    def _numbers_html(self, est: Any) -> str:
+        c = self.client
+        feats = self.simulator.features if self.simulator is not None else None
+        vol_live = float(feats.vol_bps()) if feats is not None else math.nan
+        self.w_vol_live.value = (f"live estimate: <b class='ts-tc-vol'>{_fmt(vol_live, '.3f')}"
+                                 "</b> bps/√s (EWMA of the mid)")
+        if est is None or not est.valid:
+            return "<i>waiting for a valid book…</i>"
+        m = c.metrics if c is not None else {}
+        lat = c.latency.latencies_us("estimate") if c is not None else np.empty(0)
+        lat = lat[np.isfinite(lat) & (lat > 0)]
+        p50, p99 = (np.percentile(lat, [50, 99]) if lat.size else (math.nan, math.nan))
+        rows = [
+            ("expected slippage", f"{_fmt(est.slippage_bps, '.2f')} bps",
+             f"${_fmt(est.slippage_usd, ',.2f')}",
+             f"band p50 {_fmt(est.slippage_p50_bps, '.2f')} · p90 "
+             f"{_fmt(est.slippage_p90_bps, '.2f')} · p95 {_fmt(est.slippage_p95_bps, '.2f')} bps"
+             f"; walk-the-book {_fmt(est.walk_bps, '.2f')} bps"
+             + ("" if est.complete else " <b style='color:#b00'>(book too thin to fill)</b>")),
+            ("fees", f"{_fmt(est.fee_bps, '.2f')} bps", f"${_fmt(est.fee_usd, ',.2f')}",
+             f"tier {html.escape(str(self.w_tier.value))}"),
+            ("market impact", f"{_fmt(est.impact_bps, '.2f')} bps",
+             f"${_fmt(est.impact_usd, ',.2f')}",
+             f"Almgren-Chriss over {_fmt(float(self.w_horizon.value), '.3g')} s"),
+            ("<b>net cost</b>", f"<b class='ts-tc-net-bps'>{_fmt(est.net_bps, '.3f')} bps</b>",
+             f"<b class='ts-tc-net-usd'>${_fmt(est.net_usd, ',.2f')}</b>",
+             f"on ${_fmt(est.notional_usd, ',.0f')} at mid {_fmt(est.mid, ',.2f')}"),
+            ("maker / taker", f"{_fmt(100 * est.maker_share, '.1f')}% / "
+             f"{_fmt(100 * est.taker_share, '.1f')}%", "", html.escape(est.order_type)),
+            ("internal latency", f"p50 {_fmt(float(p50), '.0f')} µs",
+             f"p99 {_fmt(float(p99), '.0f')} µs",
+             f"receive → estimate, last {lat.size} frames; book apply p50 "
+             f"{_fmt(m.get('applied_p50_us', math.nan), '.0f')} µs"),
+        ]
+        body = "".join(f"<tr><td style='padding-right:12px'>{a}</td><td style='padding-right:12px;"
+                       f"text-align:right'>{b}</td><td style='padding-right:12px;text-align:right'>"
+                       f"{cc}</td><td style='color:#555'>{d}</td></tr>" for a, b, cc, d in rows)
+        return (f"<table class='ts-tc-table'>{body}</table>"
+                f"<div style='color:#777;font-size:85%'>estimate at "
+                f"{time.strftime('%H:%M:%S', time.gmtime(est.recv_ts_ns / 1e9))} UTC · "
+                f"UI updates <span class='ts-tc-ui'>{self.ui_updates}</span></div>")
+
+
+async def trade_cost_dashboard(venue: str = "okx", symbol: str = "BTC-USDT-SWAP",
+                               **kwargs: Any) -> TradeCostDashboard:
+    """Build, connect and return the dashboard (``await`` it in a notebook cell).
+
+    The client tries the live venue for ``auto_timeout_s`` seconds (``source="auto"``, or
+    ``$TRADESIM_LIVE_SOURCE``) and falls back to a local venue on 127.0.0.1 publishing
+    ``local_rate_hz`` book updates a second; the banner says which. Stop it with
+    ``await dash.stop()``.
+    """
+    dash = TradeCostDashboard(venue, symbol, **kwargs)
+    return await dash.start()
