@@ -1,4 +1,5 @@
-"""``tradesim venue``: the local venue on loopback (OKX v5 public + GoQuant relay paths).
+"""``tradesim venue``: the local venue on loopback (OKX v5 public, GoQuant relay, Binance
+combined streams + REST depth, Bybit v5 public linear), all from the same true book.
 
 Prints its URL on the first line of stdout, logs to stderr, runs until interrupted (SIGINT or
 SIGTERM) or ``--duration`` seconds; with ``--json`` prints the venue's counters at the end.
@@ -19,14 +20,20 @@ from . import emit_json
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "venue", help="run the local venue (loopback) from a synthetic book or a recording",
-        description="Serve OKX v5 public (books, books5, trades, ping/pong) and the GoQuant "
-                    "relay path /ws/l2-orderbook/okx/<SYMBOL> from the seeded random-walk book "
-                    "or a recording, optionally with injected faults.")
+        description="Serve OKX v5 public (books, books5, trades, ping/pong), the GoQuant "
+                    "relay path /ws/l2-orderbook/okx/<SYMBOL>, Binance combined streams "
+                    "(/stream?streams=<sym>@depth@100ms/<sym>@trade/<sym>@bookTicker) with the "
+                    "REST snapshot GET /api/v3/depth (and /fapi/v1/depth) on the same port, and "
+                    "Bybit v5 /v5/public/linear (orderbook.50, publicTrade, ping) from the "
+                    "seeded random-walk book or a recording, optionally with injected faults.")
     p.add_argument("--source", default="synthetic",
                    help="'synthetic' (seeded random walk, BTC-USDT-SWAP), 'market' (the "
                         "impact-aware synthetic market, SYN-USD) or a recording file")
     p.add_argument("--venue", default=None, help="venue of the recording (default: its header's, "
                    "else okx)")
+    p.add_argument("--instrument", "-i", action="append", default=None, metavar="VENUE:SYMBOL",
+                   help="instrument of the synthetic source (repeatable), e.g. binance:BTCUSDT "
+                        "or bybit:BTCUSDT; default okx:BTC-USDT-SWAP")
     p.add_argument("--port", type=int, default=0, help="port (0 = pick a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (loopback by default)")
     p.add_argument("--i-know-this-is-not-loopback", dest="allow_remote", action="store_true",
@@ -54,7 +61,21 @@ async def _main(args: argparse.Namespace) -> int:
 
     if args.duration is not None and not args.duration > 0:
         raise ValueError(f"--duration={args.duration!r} must be > 0")
-    venue = LocalVenue(args.source, host=args.host, port=args.port, rate_hz=args.rate,
+    source: Any = args.source
+    if args.instrument:
+        if args.source != "synthetic":
+            raise ValueError(f"--instrument={args.instrument!r} needs --source synthetic")
+        from ..instruments import get_instrument
+        from ..live.synthetic import RandomWalkBook
+
+        source = []
+        for i, spec in enumerate(args.instrument):
+            ven, _, sym = spec.partition(":")
+            if not (ven and sym):
+                raise ValueError(f"--instrument={spec!r} must be VENUE:SYMBOL, e.g. "
+                                 "binance:BTCUSDT")
+            source.append(RandomWalkBook(get_instrument(ven, sym), seed=args.seed + i))
+    venue = LocalVenue(source, host=args.host, port=args.port, rate_hz=args.rate,
                        speed=args.speed, loop=args.loop, faults=args.faults, seed=args.seed,
                        venue=args.venue, allow_remote=args.allow_remote)
     stop = asyncio.Event()
@@ -64,7 +85,9 @@ async def _main(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with venue:
         print(venue.url, flush=True)
-        print(f"local venue: {venue.url}  (GoQuant path: {venue.goquant_url('<SYMBOL>')}); "
+        print(f"local venue: {venue.url}  (GoQuant path: {venue.goquant_url('<SYMBOL>')}; "
+              f"Binance: {venue.base_url}/stream?streams=..., REST {venue.http_url}"
+              f"/api/v3/depth; Bybit: {venue.bybit_url()}); "
               f"symbols: {', '.join(venue.symbols) or '(from the recording)'}; "
               f"faults: {venue.fault_spec or 'none'}", file=sys.stderr, flush=True)
         with contextlib.suppress(asyncio.TimeoutError):

@@ -1,8 +1,11 @@
 """``tradesim watch URL|PRESET``: run the live client, a status line a second to stderr.
 
-Presets: ``okx`` (OKX v5 public), ``goquant`` (the relay), ``local`` (start a local venue in
-this process), ``auto`` (OKX if reachable, else local). A ``ws://``/``wss://`` URL is read
-with ``--venue`` (default okx). With ``--json`` one final object on stdout: frames,
+Presets: ``okx`` (OKX v5 public), ``goquant`` (the relay), ``binance``, ``binance-futures``,
+``bybit`` (their public streams), ``local`` (start a local venue in this process), ``auto``
+(the venue if reachable, else local). A ``ws://``/``wss://`` URL is read with ``--venue``
+(default okx); for Binance and Bybit the URL may be the bare ``ws://host:port`` of
+``tradesim venue`` (the stream path is appended, and Binance's REST snapshot is asked from
+``http://host:port``). With ``--json`` one final object on stdout: frames,
 gaps_detected, resyncs, reconnects, book_valid, best_bid, best_ask, p50_us, p99_us and more.
 """
 
@@ -18,16 +21,18 @@ from typing import Any
 
 from . import emit_json
 
-PRESETS = ("okx", "goquant", "local", "auto")
+VENUES = ("okx", "goquant", "binance", "binance-futures", "bybit")
+PRESETS = (*VENUES, "local", "auto")
 
 
 def add_source_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="URL|PRESET",
                    help="ws:// or wss:// URL, or one of " + ", ".join(PRESETS))
-    p.add_argument("--venue", default=None, choices=("okx", "goquant"),
+    p.add_argument("--venue", default=None, choices=VENUES,
                    help="protocol of a URL (default okx)")
     p.add_argument("--instrument", "-i", action="append", default=None,
-                   help="instrument id (repeatable; default BTC-USDT-SWAP)")
+                   help="instrument id (repeatable; default BTC-USDT-SWAP, BTCUSDT on Binance "
+                        "and Bybit)")
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
 
 
@@ -35,11 +40,12 @@ def client_from_args(args: argparse.Namespace, **kwargs: Any) -> Any:
     from ..live.client import BookClient
 
     src = args.source
-    symbols = args.instrument or ["BTC-USDT-SWAP"]
+    venue = args.venue or (src if src in VENUES else "okx")
+    symbols = args.instrument or (["BTCUSDT"] if venue in ("binance", "binance-futures", "bybit")
+                                  else ["BTC-USDT-SWAP"])
     if src.startswith(("ws://", "wss://")):
-        venue = args.venue or "okx"
         return BookClient(venue, symbols, source=src, **kwargs)
-    if src in ("okx", "goquant"):
+    if src in VENUES:
         return BookClient(args.venue or src, symbols, source="live", **kwargs)
     if src in ("local", "auto"):
         return BookClient(args.venue or "okx", symbols, source=src, **kwargs)

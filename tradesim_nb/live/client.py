@@ -38,13 +38,29 @@ thread after each frame that carried market data (their time is the *estimate* s
 latency ring), and :meth:`BookClient.events` async iterators with a bounded queue that drops
 the oldest events (counted) so a slow consumer never stalls parsing.
 
-Venues: ``okx`` (v5 public ``books``; also ``books5``/``trades`` channels), ``goquant`` (relay,
-a full snapshot a message, one socket an instrument). Binance and Bybit are not supported by
-this client yet: Binance needs a REST depth snapshot to (re)sync.
+Venues:
+
+* ``okx`` (v5 public ``books``; also ``books5``/``trades`` channels);
+* ``goquant`` (relay, a full snapshot a message, one socket an instrument);
+* ``binance`` (spot) and ``binance-futures`` (USD-M): one combined-stream socket
+  (``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``); the diffs are buffered by the
+  feed while a REST depth snapshot (``GET /api/v3/depth`` / ``/fapi/v1/depth``, ``limit =
+  config.rest_limit``) is fetched in a worker thread (``asyncio.to_thread``: the loop never
+  waits on HTTP), then the feed drops the diffs the snapshot covers and bridges the rest as
+  Binance documents. A gap (``U`` ≠ previous ``u`` + 1; futures: ``pu`` ≠ previous ``u``) marks
+  the book stale and fetches a new snapshot, at most one per ``config.rest_min_interval_s`` a
+  symbol; a snapshot that does not bridge is fetched again. Binance's pings are websocket
+  frames, answered by the websockets library. The REST base is ``rest_url`` (default: the
+  venue's for the live URL, else ``http://host:port`` of the socket URL);
+* ``bybit`` (v5 public linear): ``orderbook.50.<SYM>`` + ``publicTrade.<SYM>``, the JSON ping
+  ``{"op":"ping"}`` every ``keepalive_s`` (Bybit asks for 20 s) whatever the traffic, resync by
+  unsubscribe + subscribe (Bybit answers with a fresh snapshot).
 
 References
 ----------
 OKX API v5, WebSocket "Connect" (30 s idle limit, ``ping``/``pong``) and "Order book channel".
+Binance Spot API, WebSocket Streams, "How to manage a local order book correctly"; Binance
+USDⓈ-M Futures, the same section. Bybit V5 API, WebSocket "Connect" (heartbeat) and "Orderbook".
 AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015).
 """
 
@@ -86,7 +102,7 @@ log = logging.getLogger(__name__)
 ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconnecting",
                        "stopped"]
 UpdateCallback = Callable[[OrderBook, list[Event], int], Any]
-SUPPORTED_VENUES = ("okx", "goquant")
+SUPPORTED_VENUES = ("okx", "goquant", "binance", "binance-futures", "bybit")
 
 
 class StaleBookError(RuntimeError):
@@ -115,6 +131,14 @@ class ClientConfig:
         ``source="auto"``: how long to try the live venue before starting the local one.
     latency_capacity : int
         Frames kept in the latency ring.
+    rest_limit : int
+        Binance: levels a side of the REST depth snapshot (spot 1..5000; futures one of 5, 10,
+        20, 50, 100, 500, 1000).
+    rest_min_interval_s : float
+        Binance: at least this long between two REST snapshot requests of one symbol (the
+        endpoint's request weight grows with ``limit``; 1 s keeps far below the limits).
+    rest_timeout_s : float
+        Binance: limit of one REST snapshot request.
     """
 
     connect_timeout_s: float = 5.0
@@ -126,11 +150,14 @@ class ClientConfig:
     resync_timeout_s: float = 5.0
     auto_timeout_s: float = 3.0
     latency_capacity: int = 8192
+    rest_limit: int = 1000
+    rest_min_interval_s: float = 1.0
+    rest_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout_s", "silence_timeout_s", "keepalive_s",
                      "backoff_initial_s", "backoff_max_s", "resync_timeout_s",
-                     "auto_timeout_s"):
+                     "auto_timeout_s", "rest_timeout_s"):
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and 0 < v <= 3600):
                 raise ValueError(f"{name}={v!r} must be a number in (0, 3600]")
@@ -141,6 +168,11 @@ class ClientConfig:
             raise ValueError(f"backoff_jitter={self.backoff_jitter!r} must be in [0, 1)")
         if not (isinstance(self.latency_capacity, int) and self.latency_capacity >= 2):
             raise ValueError(f"latency_capacity={self.latency_capacity!r} must be an int >= 2")
+        v = self.rest_min_interval_s
+        if not (isinstance(v, int | float) and math.isfinite(v) and 0 <= v <= 3600):
+            raise ValueError(f"rest_min_interval_s={v!r} must be a number in [0, 3600]")
+        if not (isinstance(self.rest_limit, int) and 1 <= self.rest_limit <= 5000):
+            raise ValueError(f"rest_limit={self.rest_limit!r} must be an int in [1, 5000]")
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
         """Delay before reconnect attempt ``attempt`` (0-based)."""
@@ -152,13 +184,21 @@ class ClientConfig:
 class _Protocol:
     venue = ""
     keepalive_text: str | None = None
+    #: send the keepalive every ``keepalive_s`` whatever arrives (Bybit), not only when quiet
+    keepalive_always = False
     per_symbol_socket = False
+    #: (re)sync from a REST depth snapshot fetched beside the socket (Binance)
+    rest_snapshots = False
 
     def __init__(self, channels: Sequence[str]) -> None:
         self.channels = tuple(channels)
 
     def live_url(self, symbols: Sequence[str]) -> str:
         raise NotImplementedError
+
+    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
+        """The URL to open for a source URL (a venue base URL may get a path appended)."""
+        return url
 
     def subscribe(self, symbols: Sequence[str]) -> list[str]:
         return []
@@ -201,11 +241,93 @@ class _GoQuantProtocol(_Protocol):
         return []  # every message is a snapshot: the next one resyncs
 
 
+class _BinanceProtocol(_Protocol):
+    """Binance spot / USD-M futures: one combined-stream socket (``depth@100ms``, ``trade``,
+    ``bookTicker`` of every symbol), REST depth snapshots to sync; the venue's pings are
+    websocket frames, answered by the websockets library."""
+
+    rest_snapshots = True
+
+    def __init__(self, channels: Sequence[str], venue: str) -> None:
+        super().__init__(channels)
+        self.venue = venue
+        from ..venues.binance import BinanceFuturesFeed, BinanceSpotFeed
+
+        self.feed_cls = BinanceFuturesFeed if venue == "binance-futures" else BinanceSpotFeed
+
+    def streams(self, symbols: Sequence[str]) -> list[str]:
+        return [n for s in symbols for n in self.feed_cls.stream_names(s, depth_interval_ms=100)]
+
+    def live_url(self, symbols: Sequence[str]) -> str:
+        return self.feed_cls.combined_stream_url(self.streams(symbols))
+
+    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
+        if "streams=" in url:
+            return url
+        base = url.rstrip("/")
+        if not base.endswith("/stream"):
+            base += "/stream"
+        return base + "?streams=" + "/".join(self.streams(symbols))
+
+    def resync(self, symbol: str) -> list[str] | None:
+        return []  # a new REST snapshot, fetched by the client beside the socket
+
+
+class _BybitProtocol(_Protocol):
+    """Bybit v5 public (linear): ``orderbook.{depth}`` + ``publicTrade``; the JSON ping every
+    ``keepalive_s`` (Bybit asks for 20 s); resync = unsubscribe + subscribe (a new snapshot)."""
+
+    venue = "bybit"
+    keepalive_always = True
+
+    def __init__(self, channels: Sequence[str]) -> None:
+        super().__init__(channels)
+        from ..venues.bybit import PING_MESSAGE
+
+        self.keepalive_text = PING_MESSAGE
+        self.depth = 50
+        for ch in channels:
+            if ch.startswith("orderbook."):
+                self.depth = int(ch.split(".")[1])
+
+    def live_url(self, symbols: Sequence[str]) -> str:
+        from ..venues.bybit import PUBLIC_URLS
+
+        return PUBLIC_URLS["linear"]
+
+    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
+        from urllib.parse import urlsplit
+
+        if urlsplit(url).path in ("", "/"):
+            return url.rstrip("/") + "/v5/public/linear"
+        return url
+
+    def _book_topics(self, symbols: Sequence[str]) -> list[str]:
+        from ..venues.bybit import orderbook_topic
+
+        return [orderbook_topic(s, self.depth, "linear") for s in symbols]
+
+    def subscribe(self, symbols: Sequence[str]) -> list[str]:
+        from ..venues.bybit import subscribe_message, trade_topic
+
+        return [subscribe_message(self._book_topics(symbols) + [trade_topic(s) for s in symbols])]
+
+    def resync(self, symbol: str) -> list[str] | None:
+        from ..venues.bybit import subscribe_message, unsubscribe_message
+
+        t = self._book_topics([symbol])
+        return [unsubscribe_message(t), subscribe_message(t)]
+
+
 def _protocol(venue: str, channels: Sequence[str]) -> _Protocol:
     if venue == "okx":
         return _OkxProtocol(channels)
     if venue == "goquant":
         return _GoQuantProtocol(channels)
+    if venue in ("binance", "binance-futures"):
+        return _BinanceProtocol(channels, venue)
+    if venue == "bybit":
+        return _BybitProtocol(channels)
     raise ValueError(f"venue={venue!r} is not supported by the live client; use one of "
                      f"{', '.join(SUPPORTED_VENUES)}")
 
@@ -273,7 +395,7 @@ class BookClient:
 
     Parameters
     ----------
-    venue : {"okx", "goquant"}
+    venue : {"okx", "goquant", "binance", "binance-futures", "bybit"}
         Protocol and parser (:func:`tradesim_nb.venues.get_feed`).
     symbols : str or sequence of str
         Instrument ids (``"BTC-USDT-SWAP"``). GoQuant takes one.
@@ -293,13 +415,17 @@ class BookClient:
         Keyword arguments of the local venue started by ``"auto"``/``"local"``.
     seed : int, optional
         Seeds the backoff jitter.
+    rest_url : str, optional
+        Binance: base of the REST depth snapshot (``https://api.binance.com``). Default: the
+        venue's own for the live URL, else ``http(s)://host:port`` of the socket URL (the local
+        venue answers REST on its websocket port).
     """
 
     def __init__(self, venue: str, symbols: str | Sequence[str], *, source: str = "live",
                  live_url: str | None = None, channels: Sequence[str] = ("books",),
                  record: str | Path | None = None, config: ClientConfig | None = None,
                  local_venue: dict[str, Any] | None = None, feed: VenueFeed | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, rest_url: str | None = None) -> None:
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
         if not syms or not all(isinstance(s, str) and s for s in syms):
             raise ValueError(f"symbols={symbols!r} must be a non-empty instrument id or list")
@@ -310,8 +436,12 @@ class BookClient:
                 source in ("live", "auto", "local") or source.startswith(("ws://", "wss://"))):
             raise ValueError(f"source={source!r} must be 'live', 'auto', 'local' or a ws:// or "
                              "wss:// URL")
+        if rest_url is not None and not (isinstance(rest_url, str)
+                                         and rest_url.startswith(("http://", "https://"))):
+            raise ValueError(f"rest_url={rest_url!r} must be an http:// or https:// URL")
         self.venue = venue
         self.symbols = syms
+        self.rest_url = rest_url
         self.requested_source = source
         self.source = source
         self.live_url = live_url or self.protocol.live_url(syms)
@@ -320,6 +450,8 @@ class BookClient:
         self.feed: VenueFeed = feed or get_feed(venue)
         for s in syms:
             self.feed.book(s)
+            if self.protocol.rest_snapshots:
+                self.rest_snapshot_url(s)  # a bad config.rest_limit raises here, not in a task
         self.record_path = Path(record) if record is not None else None
         self.recorder: RecordingWriter | None = None
         self._local_kwargs = dict(local_venue or {})
@@ -338,6 +470,9 @@ class BookClient:
         self._synced_once: set[str] = set()
         self._last_recv = time.monotonic()
         self._last_send = time.monotonic()
+        self._last_ping = time.monotonic()
+        self._rest_tasks: dict[str, asyncio.Task[Any]] = {}
+        self._rest_last: dict[str, float] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         # counters
         self.frames = 0
@@ -352,6 +487,8 @@ class BookClient:
         self.reconnects = 0
         self.sessions = 0
         self.watchdog_closes = 0
+        self.rest_requests = 0
+        self.rest_errors = 0
         self.last_close_reason = ""
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -517,7 +654,8 @@ class BookClient:
             "resync_requests": self.resync_requests,
             "resyncs": sum(self.feed.stats[s].resyncs for s in self.symbols),
             "reconnects": self.reconnects, "watchdog_closes": self.watchdog_closes,
-            "callback_errors": self.callback_errors,
+            "callback_errors": self.callback_errors, "rest_requests": self.rest_requests,
+            "rest_errors": self.rest_errors,
             "events_dropped": sum(s.dropped for s in self._streams),
             "book_valid": b.valid, "best_bid": b.best_bid if b.n_bids else None,
             "best_ask": b.best_ask if b.n_asks else None, "levels": [b.n_bids, b.n_asks],
@@ -570,6 +708,48 @@ class BookClient:
                     out.append(feed.mark_stale(sym, "malformed", f"apply failed: {e!r}",
                                                recv_ns))
         t2 = time.perf_counter_ns()
+        self._deliver(out, book_sym, t0_ns, t1, t2, recv_ns)
+        return out
+
+    def handle_rest_snapshot(self, symbol: str, payload: str | bytes | dict[str, Any],
+                             t0_ns: int | None = None) -> list[Event]:
+        """Apply a Binance REST depth snapshot of ``symbol`` (and the diffs buffered behind it)
+        through ``feed.rest_snapshot``; record, count and call consumers like a frame.
+
+        The recording gets it as ``{"stream": "<symbol>@restDepth", "data": payload}``, which
+        the Binance parser reads back as that symbol's snapshot.
+        """
+        if t0_ns is None:
+            t0_ns = time.perf_counter_ns()
+        recv_ns = time.time_ns()
+        if self.recorder is not None:
+            import orjson
+
+            data = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
+            self.recorder.write(recv_ns, orjson.dumps(
+                {"stream": f"{symbol.lower()}@restDepth", "data": data}).decode())
+        rest = getattr(self.feed, "rest_snapshot", None)
+        if rest is None:
+            raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
+        t1 = time.perf_counter_ns()
+        try:
+            out: list[Event] = rest(symbol, payload, recv_ns)
+        except ValueError as e:
+            self.malformed += 1
+            self.feed.malformed["rest_snapshot"] += 1
+            log.warning("%s %s: bad REST snapshot: %s", self.venue, symbol, e)
+            return []
+        except Exception as e:
+            self.apply_errors += 1
+            self.feed.malformed[f"apply:{type(e).__name__}"] += 1
+            out = [self.feed.mark_stale(symbol, "malformed", f"apply failed: {e!r}", recv_ns)]
+        t2 = time.perf_counter_ns()
+        self._deliver(out, symbol, t0_ns, t1, t2, recv_ns)
+        return out
+
+    def _deliver(self, out: list[Event], book_sym: str | None, t0_ns: int, t1: int, t2: int,
+                 recv_ns: int) -> None:
+        feed = self.feed
         self._on_statuses(out)
         t3 = 0
         if book_sym is not None:
@@ -590,7 +770,6 @@ class BookClient:
         if self._streams and out:
             for st in self._streams:
                 st.push(out)
-        return out
 
     def _on_statuses(self, out: list[Event]) -> None:
         need = False
@@ -634,6 +813,69 @@ class BookClient:
                 self._close_ws("resync by reconnect")
             elif msgs and self._ws is not None and self.loop is not None:
                 self._spawn(self._send(self._ws, msgs), f"resync-{sym}")
+            if self.protocol.rest_snapshots and self._ws is not None and self.loop is not None:
+                self._ensure_rest(sym, self._ws)
+
+    # -- REST snapshots (Binance) -------------------------------------------------------------
+    def _rest_base(self) -> str:
+        if self.rest_url:
+            return self.rest_url.rstrip("/")
+        if self.url is None or self.url == self.live_url:
+            return str(getattr(self.feed, "rest_url", ""))
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
+
+    def rest_snapshot_url(self, symbol: str) -> str:
+        """The REST depth snapshot URL this client asks (limit ``config.rest_limit``)."""
+        official = self.feed.rest_snapshot_url(symbol, self.config.rest_limit)  # type: ignore[attr-defined]
+        return self._rest_base() + official[len(self.feed.rest_url):]  # type: ignore[attr-defined]
+
+    def _ensure_rest(self, sym: str, ws: Any) -> None:
+        t = self._rest_tasks.get(sym)
+        if t is None or t.done():
+            self._rest_tasks[sym] = self._spawn(self._rest_sync(sym, ws), f"rest-{sym}")
+
+    async def _rest_sync(self, sym: str, ws: Any) -> None:
+        """Fetch REST snapshots of ``sym`` until its book is valid (Binance's procedure: the
+        socket's diffs are buffered by the feed; fetch a snapshot; the feed drops the diffs it
+        covers and bridges the rest; a snapshot that cannot be bridged is fetched again).
+
+        The HTTP request runs in a worker thread (``asyncio.to_thread``), so the loop keeps
+        reading frames, calling consumers and ticking meanwhile; requests of one symbol are at
+        least ``config.rest_min_interval_s`` apart.
+        """
+        cfg = self.config
+        feed = self.feed
+        state = feed.states[sym]
+        url = self.rest_snapshot_url(sym)
+        t_wait = time.monotonic()
+        patience = min(1.0, cfg.silence_timeout_s / 4)  # a quiet symbol: do not wait forever
+        while not state.buffer and time.monotonic() - t_wait < patience and self._ws is ws:
+            await asyncio.sleep(0.005)  # buffer first: the snapshot must not predate the stream
+        while not self._stopping and self._ws is ws:
+            if state.synced and sym not in feed.needs_resync:
+                return
+            wait = self._rest_last.get(sym, -math.inf) + cfg.rest_min_interval_s - \
+                time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                if self._ws is not ws:
+                    return
+            self._rest_last[sym] = time.monotonic()
+            self.rest_requests += 1
+            try:
+                payload = await asyncio.to_thread(_http_get_json, url, cfg.rest_timeout_s)
+            except Exception as e:
+                self.rest_errors += 1
+                log.warning("REST snapshot %s failed: %r", url, e)
+                continue
+            if self._ws is not ws or self._stopping:
+                return
+            t0 = time.perf_counter_ns()
+            self._last_recv = time.monotonic()
+            self.handle_rest_snapshot(sym, payload, t0)
 
     async def _send(self, ws: Any, msgs: list[str]) -> None:
         with contextlib.suppress(Exception):
@@ -697,7 +939,14 @@ class BookClient:
         venue = LocalVenue(**kw)
         await venue.start()
         self.local_venue = venue
-        url = venue.goquant_url(self.symbols[0]) if self.venue == "goquant" else venue.url
+        if self.venue == "goquant":
+            url = venue.goquant_url(self.symbols[0])
+        elif self.protocol.rest_snapshots:
+            url = venue.base_url
+        elif self.venue == "bybit":
+            url = venue.bybit_url("linear")
+        else:
+            url = venue.url
         self.source = f"local:{url}"
         log.warning("using the LOCAL venue %s (synthetic data, not a live market)", url)
         return url
@@ -712,6 +961,7 @@ class BookClient:
             log.error("client could not resolve source %r: %r", self.requested_source, e)
             self._state = "stopped"
             raise
+        self.url = self.protocol.ws_url(self.url, self.symbols)
         attempt = 0
         while not self._stopping:
             self._state = "connecting"
@@ -745,10 +995,16 @@ class BookClient:
         now = time.monotonic()
         self._last_recv = now
         self._last_send = now
+        self._last_ping = now
         self._resync_pending.clear()
         for s in self.symbols:  # a new socket: every book waits for its snapshot
             self.feed.book(s).stale = True
-            self.feed.states[s].synced = False
+            st = self.feed.states[s]
+            st.synced = False
+            st.buffer.clear()  # diffs of the old socket
+            # BBOs missed between the sockets would fail the top cross-check: start it again
+            st.bbo_hist.clear()
+            st.top_checks.clear()
             self.feed.needs_resync.discard(s)
             self._resync_pending[s] = now
         got = False
@@ -757,6 +1013,9 @@ class BookClient:
         try:
             for m in self.protocol.subscribe(self.symbols):
                 await ws.send(m)
+            if self.protocol.rest_snapshots:
+                for s in self.symbols:
+                    self._ensure_rest(s, ws)
             perf = time.perf_counter_ns
             mono = time.monotonic
             handle = self.handle_frame
@@ -774,10 +1033,14 @@ class BookClient:
         except Exception as e:
             reason = f"{type(e).__name__}: {e}"
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await watchdog
             self._ws = None
+            pending = [watchdog, *self._rest_tasks.values()]
+            self._rest_tasks.clear()
+            for t in pending:
+                t.cancel()
+            for t in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
             with contextlib.suppress(Exception):
                 ws.transport.abort()
         if self.last_close_reason and self.last_close_reason.startswith(("watchdog", "resync")):
@@ -787,7 +1050,8 @@ class BookClient:
 
     async def _watchdog(self, ws: Any) -> None:
         cfg = self.config
-        tick = max(0.01, min(0.5, cfg.silence_timeout_s / 5, cfg.resync_timeout_s / 5))
+        tick = max(0.01, min(0.5, cfg.silence_timeout_s / 5, cfg.resync_timeout_s / 5,
+                             cfg.keepalive_s / 4))
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
@@ -805,8 +1069,12 @@ class BookClient:
                                 cfg.resync_timeout_s)
                     await self._close(ws)
                     return
-            if quiet > cfg.keepalive_s and now - self._last_send > cfg.keepalive_s:
-                self._last_send = now
+            if self.protocol.keepalive_always:
+                due = now - self._last_ping >= cfg.keepalive_s
+            else:
+                due = quiet > cfg.keepalive_s and now - self._last_send > cfg.keepalive_s
+            if due:
+                self._last_send = self._last_ping = now
                 try:
                     if self.protocol.keepalive_text:
                         await ws.send(self.protocol.keepalive_text)
@@ -818,6 +1086,23 @@ class BookClient:
     def __repr__(self) -> str:
         return (f"BookClient({self.venue} {','.join(self.symbols)} {self.status} "
                 f"frames={self.frames} source={self.source})")
+
+
+def _http_get_json(url: str, timeout_s: float) -> Any:
+    """GET ``url`` and parse its JSON body (blocking: the client runs it in a worker thread)."""
+    import urllib.error
+    import urllib.request
+
+    import orjson
+
+    req = urllib.request.Request(url, headers={"Accept": "application/json",
+                                               "User-Agent": "tradesim_nb"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as r:
+            body = r.read()
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"HTTP {e.code} from {url}: {e.read()[:200]!r}") from None
+    return orjson.loads(body)
 
 
 # -- entry points ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A local venue on loopback: OKX v5 public and the GoQuant relay, with seeded faults.
+"""A local venue on loopback: OKX v5 public, GoQuant relay, Binance and Bybit, with seeded faults.
 
 :class:`LocalVenue` is a ``websockets`` server (127.0.0.1 by default) that publishes one or
 more instruments from
@@ -21,15 +21,36 @@ Protocols, by URL path:
   ``checksum`` is :func:`~tradesim_nb.venues.okx.okx_checksum` of the true book after the
   update. ``books5`` sends the top 5 levels after each change.
 * ``/ws/l2-orderbook/okx/<SYMBOL>``: the GoQuant relay, a full top-50 snapshot a message.
+* ``/stream?streams=<sym>@depth@100ms/<sym>@trade/<sym>@bookTicker``: Binance combined streams
+  (``{"stream", "data"}`` frames; also ``SUBSCRIBE``/``UNSUBSCRIBE`` requests). Each update is a
+  ``depthUpdate`` carrying the ids it consumed, ``U = prev + 1 .. u = seqId`` and ``pu = prev``
+  (so the spot rule ``U = u_prev + 1`` and the futures rule ``pu = u_prev`` both hold); a
+  ``bookTicker`` (``u`` = the update's id) whenever the top price or size changed; trades. The
+  REST snapshot ``GET /api/v3/depth?symbol=S&limit=N`` (and ``/fapi/v1/depth``) is answered
+  over plain HTTP on the same port (websockets' ``process_request``): the true book's best
+  ``N`` levels with ``lastUpdateId`` = the current id, so it is consistent with the stream
+  exactly as Binance's procedure expects. Unknown symbols get HTTP 400 ``-1121``.
+* ``/v5/public/linear`` (any ``/v5/public/<category>``): Bybit v5. ``{"op": "subscribe",
+  "args": ["orderbook.50.S", "publicTrade.S"]}`` is acknowledged (``success``/``ret_msg``/
+  ``conn_id``), ``{"op": "ping"}`` gets ``ret_msg: "pong"``. ``orderbook.{depth}`` is a view of
+  the true book's top ``depth`` levels with its own update id ``u`` (+1 a delta, a delta only
+  when the view changes; ``seq`` carries the venue's id): a snapshot on subscribe, then deltas
+  (size ``"0"`` deletes, also levels leaving the top ``depth``). Unsubscribe + subscribe gives a
+  fresh snapshot.
 
 The venue knows its **true book** (:meth:`true_levels`, and :meth:`truth_at` for a past
 ``seqId`` when ``history`` > 0) so tests can compare a client's book at every level.
 
 Faults (:mod:`tradesim_nb.live.faults`) act per connection on the frames the venue writes:
 ``drop``/``dup``/``reorder``/``corrupt`` on book updates only (snapshots, acks and trades are
-left intact), ``stall``/``close`` on any frame. ``stats`` counts what fired, and
-``gaps_injected`` the destructive faults (drop, reorder, corrupt) that hit a subscription whose
-chain was intact since its last snapshot: each of these must be detected by a client.
+left intact; Binance depthUpdates and Bybit deltas are book updates), ``stall``/``close`` on
+any frame. ``stats`` counts what fired, and ``gaps_injected`` the destructive faults (drop,
+reorder, corrupt) that hit a subscription whose chain was intact since its last snapshot,
+counted when a later update of that chain is written (a close or a snapshot before it heals the
+chain unseen): each of these must be detected by a client. For Binance the snapshot is the last
+REST answer for the symbol (while the socket was open), and an update at or below its
+``lastUpdateId`` is harmless (the client drops it anyway); counting is exact with one client a
+symbol.
 """
 
 from __future__ import annotations
@@ -59,12 +80,18 @@ from ..venues import get_feed
 from ..venues.okx import CHECKSUM_DEPTH, okx_checksum
 from .faults import DESTRUCTIVE, FaultInjector, FaultSpec, corrupt_frame, parse_faults
 
-__all__ = ["OKX_PATH", "LocalVenue"]
+__all__ = ["BINANCE_REST_PATHS", "BINANCE_STREAM_PATH", "BYBIT_PREFIX", "OKX_PATH",
+           "LocalVenue"]
 
 log = logging.getLogger(__name__)
 
 OKX_PATH = "/ws/v5/public"
 GOQUANT_PREFIX = "/ws/l2-orderbook/okx/"
+BINANCE_STREAM_PATH = "/stream"
+#: REST depth snapshot paths (spot, USD-M futures) answered over HTTP on the same port
+BINANCE_REST_PATHS = ("/api/v3/depth", "/fapi/v1/depth")
+BYBIT_PREFIX = "/v5/public/"
+_BINANCE_CHANNELS = ("depth", "trade", "aggTrade", "bookTicker")
 _CHANNELS = ("books", "books5", "trades")
 _Str2 = tuple[str, str]
 
@@ -99,6 +126,10 @@ class _Truth:
         self.keep_history = history > 0
         self.trade_id = 0
         self.announced = True
+        #: Binance bookTicker: the last top sent (bid px, bid sz, ask px, ask sz)
+        self.last_top: tuple[str, str, str, str] | None = None
+        #: Bybit orderbook.{depth} views: their own ``u`` chain over the top ``depth`` levels
+        self.bybit: dict[int, _BybitView] = {}
 
     def apply(self, bids: Sequence[_Str2], asks: Sequence[_Str2]) -> None:
         undo: list[tuple[str, str, str | None]] = []
@@ -135,22 +166,70 @@ class _Truth:
         return self.book.level_strings("bid", nb), self.book.level_strings("ask", na)
 
 
+class _BybitView:
+    """What Bybit's ``orderbook.{depth}`` publishes: the top ``depth`` levels of the truth, with
+    an update id ``u`` that grows by exactly 1 a delta (a delta only when the view changes)."""
+
+    def __init__(self, depth: int, u0: int, keep: int) -> None:
+        self.depth = depth
+        self.u = u0
+        self.bids: dict[str, str] = {}
+        self.asks: dict[str, str] = {}
+        self.keep = max(1, keep)
+        #: u -> the venue's seq at which the view was that (for tests: truth at a client's u)
+        self.seqs: dict[int, int] = {}
+
+    def note(self, seq: int) -> None:
+        self.seqs[self.u] = seq
+        if len(self.seqs) > self.keep:
+            del self.seqs[next(iter(self.seqs))]
+
+    def reset(self, tr: _Truth) -> None:
+        b, a = tr.sides(self.depth)
+        self.bids, self.asks = dict(b), dict(a)
+        self.note(tr.seq)
+
+    def delta(self, tr: _Truth) -> tuple[list[_Str2], list[_Str2]] | None:
+        """Advance the view to the truth's top ``depth``; the changes, or None if none."""
+        out: list[list[_Str2]] = []
+        for side, old in (("bid", self.bids), ("ask", self.asks)):
+            new = dict(tr.book.level_strings(side, self.depth))  # type: ignore[arg-type]
+            ch = [(ps, ss) for ps, ss in new.items() if old.get(ps) != ss]
+            ch += [(ps, "0") for ps in old if ps not in new]
+            out.append(ch)
+            if side == "bid":
+                self.bids = new
+            else:
+                self.asks = new
+        if not (out[0] or out[1]):
+            return None
+        self.u += 1
+        self.note(tr.seq)
+        return out[0], out[1]
+
+
 class _Conn:
-    __slots__ = ("held", "id", "injector", "intact", "kind", "queue", "subs", "wake", "ws")
+    __slots__ = ("gap_pending", "held", "id", "injector", "intact", "kind", "names", "queue",
+                 "snap_id", "subs", "wake", "ws")
 
     def __init__(self, ws: Any, cid: int, injector: FaultInjector) -> None:
         self.ws = ws
         self.id = cid
         self.injector = injector
-        self.queue: deque[tuple[str, str, str]] = deque()  # (frame, kind, symbol)
+        self.queue: deque[tuple[str, str, str, int]] = deque()  # (frame, kind, symbol, seq)
         self.wake = asyncio.Event()
         self.subs: set[tuple[str, str]] = set()  # (channel, symbol)
         self.intact: dict[str, bool] = {}
+        #: Binance: lastUpdateId of the last REST snapshot served while this socket was open
+        self.snap_id: dict[str, int] = {}
+        #: Binance: stream name of each (channel, symbol) subscription (the wrapper's "stream")
+        self.names: dict[tuple[str, str], str] = {}
         self.held: tuple[str, str] | None = None
+        self.gap_pending: set[str] = set()
         self.kind = "okx"
 
-    def put(self, frame: str, kind: str = "ctl", symbol: str = "") -> None:
-        self.queue.append((frame, kind, symbol))
+    def put(self, frame: str, kind: str = "ctl", symbol: str = "", seq: int = 0) -> None:
+        self.queue.append((frame, kind, symbol, seq))
         self.wake.set()
 
 
@@ -186,13 +265,15 @@ class LocalVenue:
         Frames queued for one connection before it is closed as a slow consumer.
     allow_remote : bool
         Required to bind a non-loopback address.
+    rest_delay_s : float
+        Delay before each Binance REST depth answer (a slow venue, for tests), in [0, 60].
     """
 
     def __init__(self, source: Any = "synthetic", *, host: str = "127.0.0.1", port: int = 0,
                  rate_hz: float = 1000.0, speed: float = 1.0, loop: bool = False,
                  faults: str | FaultSpec | None = None, seed: int = 0, venue: str | None = None,
                  history: int = 0, max_queue: int = 50_000,
-                 allow_remote: bool = False) -> None:
+                 allow_remote: bool = False, rest_delay_s: float = 0.0) -> None:
         if not (isinstance(port, int) and 0 <= port <= 65535):
             raise ValueError(f"port={port!r} must be an int in [0, 65535]")
         if not (np.isfinite(rate_hz) and rate_hz > 0):
@@ -204,6 +285,8 @@ class LocalVenue:
             raise ValueError(f"history={history!r} must be an int in [0, 1e7]")
         if not (isinstance(max_queue, int) and max_queue >= 10):
             raise ValueError(f"max_queue={max_queue!r} must be an int >= 10")
+        if not (isinstance(rest_delay_s, int | float) and 0.0 <= rest_delay_s <= 60.0):
+            raise ValueError(f"rest_delay_s={rest_delay_s!r} must be a number in [0, 60]")
         if not allow_remote and not _is_loopback(host):
             raise ValueError(f"host={host!r} is not a loopback address; pass "
                              "allow_remote=True (CLI: --i-know-this-is-not-loopback) to bind it")
@@ -216,6 +299,7 @@ class LocalVenue:
         self.seed = seed
         self.history = history
         self.max_queue = max_queue
+        self.rest_delay_s = float(rest_delay_s)
         self._rng = np.random.default_rng(seed)
         self._sources: list[BookSource] = []
         self._paths: list[Path] = []
@@ -268,7 +352,8 @@ class LocalVenue:
             return self
         self.finished = asyncio.Event()
         self._server = await serve(self._handler, self.host, self.port, max_size=2**24,
-                                   ping_interval=None, compression=None)
+                                   ping_interval=None, compression=None,
+                                   process_request=self._process_request)
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
         t = asyncio.get_running_loop().create_task(self._produce(), name="venue-produce")
@@ -310,6 +395,28 @@ class LocalVenue:
         return f"ws://{host}:{self.port}{GOQUANT_PREFIX}{symbol}"
 
     @property
+    def base_url(self) -> str:
+        """``ws://127.0.0.1:PORT``: the Binance client appends ``/stream?streams=...``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """``http://127.0.0.1:PORT``: base of the Binance REST depth snapshot."""
+        return "http" + self.base_url[2:]
+
+    def binance_url(self, symbols: str | Sequence[str], depth_ms: int = 100) -> str:
+        """Combined-stream URL: ``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``."""
+        syms = [symbols] if isinstance(symbols, str) else list(symbols)
+        names = [f"{s.lower()}@{k}" for s in syms
+                 for k in (f"depth@{depth_ms}ms", "trade", "bookTicker")]
+        return f"{self.base_url}{BINANCE_STREAM_PATH}?streams=" + "/".join(names)
+
+    def bybit_url(self, category: str = "linear") -> str:
+        """Bybit v5 public URL of this venue (``ws://127.0.0.1:PORT/v5/public/linear``)."""
+        return f"{self.base_url}{BYBIT_PREFIX}{category}"
+
+    @property
     def source_name(self) -> str:
         if self._paths:
             return str(self._paths[0])
@@ -337,6 +444,39 @@ class LocalVenue:
 
     def seq(self, symbol: str) -> int:
         return self.truth[symbol].seq
+
+    def bybit_u(self, symbol: str, depth: int = 50) -> int | None:
+        """The current ``u`` of the Bybit ``orderbook.{depth}`` view of ``symbol`` (None if it
+        was never subscribed)."""
+        v = self.truth[symbol].bybit.get(depth)
+        return None if v is None else v.u
+
+    def bybit_truth(self, symbol: str, u: int, depth: int = 50
+                    ) -> tuple[dict[str, str], dict[str, str]] | None:
+        """The true top ``depth`` levels when the Bybit view had update id ``u`` (needs
+        ``history`` covering it), as ``({px: sz} bids, {px: sz} asks)``; None if unknown."""
+        v = self.truth[symbol].bybit.get(depth)
+        seq = None if v is None else v.seqs.get(u)
+        if seq is None:
+            return None
+        full = self.truth_at(symbol, seq)
+        if full is None:
+            return None
+        bids = sorted(full[0].items(), key=lambda kv: -float(kv[0]))[:depth]
+        asks = sorted(full[1].items(), key=lambda kv: float(kv[0]))[:depth]
+        return dict(bids), dict(asks)
+
+    def _symbol(self, name: str) -> str:
+        """The truth symbol a Binance/Bybit stream name means (case-insensitive)."""
+        up = name.upper()
+        for s in self.truth:
+            if s.upper() == up:
+                return s
+        return up
+
+    def _known(self, sym: str) -> bool:
+        """A symbol with a truth, or one a recording may still announce."""
+        return sym in self.truth or bool(self._paths and not self.finished.is_set())
 
     def truth_at(self, symbol: str, seq: int) -> tuple[dict[str, str], dict[str, str]] | None:
         """The true book just after update ``seq`` as ``({px: sz} bids, {px: sz} asks)``, or
@@ -489,12 +629,46 @@ class LocalVenue:
                 for c in self._conns.values():
                     if ("books", ch.symbol) in c.subs:
                         c.put(self._snapshot_frame(tr), "snap", ch.symbol)
+                    for k, sym in list(c.subs):
+                        if sym == ch.symbol and k.startswith("ob"):
+                            self._bybit_subscribe(c, tr, int(k[2:]), resend=True)
                 return
             ts = str(time.time_ns() // 1_000_000)
             books_frame: str | None = None
             b5: str | None = None
             gq: str | None = None
+            bn: dict[str, str] = {}  # Binance frames by stream name
+            ticker: str | bool | None = False  # False: not computed yet, None: top unchanged
+            by: dict[int, str | None] = {}  # Bybit deltas by depth (None: view unchanged)
             for c in self._conns.values():
+                if c.kind == "binance":
+                    key = ("depth", ch.symbol)
+                    if key in c.subs:
+                        name = c.names[key]
+                        fr = bn.get(name)
+                        if fr is None:
+                            fr = bn[name] = self._binance_depth_frame(tr, ch, name, prev_id)
+                        c.put(fr, "data", ch.symbol, tr.seq)
+                    key = ("bookTicker", ch.symbol)
+                    if key in c.subs:
+                        if ticker is False:
+                            ticker = self._binance_ticker(tr)
+                        if isinstance(ticker, str):
+                            name = c.names[key]
+                            fr = bn.get(name)
+                            if fr is None:
+                                fr = bn[name] = orjson.dumps(
+                                    {"stream": name, "data": orjson.Fragment(ticker)}).decode()
+                            c.put(fr, "ctl", ch.symbol)
+                    continue
+                if c.kind == "bybit":
+                    for depth in self._bybit_depths(c, ch.symbol):
+                        if depth not in by:
+                            by[depth] = self._bybit_delta_frame(tr, depth, ts)
+                        fr2 = by[depth]
+                        if fr2 is not None:
+                            c.put(fr2, "data", ch.symbol)
+                    continue
                 if c.kind == "goquant":
                     if c.subs and ("gq", ch.symbol) in c.subs:
                         if gq is None:
@@ -518,6 +692,15 @@ class LocalVenue:
                              "sz": sz, "side": side, "ts": ts})
             frame: str | None = None
             for c in self._conns.values():
+                if c.kind == "binance":
+                    key = ("trade", ch.symbol)
+                    if key in c.subs:
+                        self._binance_trades(c, c.names[key], data)
+                    continue
+                if c.kind == "bybit":
+                    if ("pt", ch.symbol) in c.subs:
+                        c.put(self._bybit_trades_frame(ch.symbol, data), "ctl", ch.symbol)
+                    continue
                 if ("trades", ch.symbol) in c.subs:
                     if frame is None:
                         frame = orjson.dumps({"arg": {"channel": "trades", "instId": ch.symbol},
@@ -533,6 +716,141 @@ class LocalVenue:
                 self.stats["slow_consumer_closed"] += 1
                 c.queue.clear()
                 c.put("", "close")
+
+    # -- Binance frames ------------------------------------------------------------------------
+    @staticmethod
+    def _binance_depth_frame(tr: _Truth, ch: _Change, name: str, prev_id: int) -> str:
+        """``depthUpdate``: ids ``prev_id+1 .. seq`` (``U``..``u``), ``pu`` = previous ``u``."""
+        ms = time.time_ns() // 1_000_000
+        return orjson.dumps({"stream": name, "data": {
+            "e": "depthUpdate", "E": ms, "T": ms, "s": tr.symbol, "U": prev_id + 1, "u": tr.seq,
+            "pu": prev_id, "b": [[p, q] for p, q in ch.bids],
+            "a": [[p, q] for p, q in ch.asks]}}).decode()
+
+    @staticmethod
+    def _binance_ticker(tr: _Truth) -> str | None:
+        """The bookTicker payload (JSON) if the top changed since the last one, else None."""
+        b = tr.book.level_strings("bid", 1)
+        a = tr.book.level_strings("ask", 1)
+        if not (b and a):
+            return None
+        top = (b[0][0], b[0][1], a[0][0], a[0][1])
+        if top == tr.last_top:
+            return None
+        tr.last_top = top
+        return orjson.dumps({"u": tr.seq, "s": tr.symbol, "b": top[0], "B": top[1],
+                             "a": top[2], "A": top[3]}).decode()
+
+    @staticmethod
+    def _binance_trades(c: _Conn, name: str, data: list[dict[str, str]]) -> None:
+        ms = time.time_ns() // 1_000_000
+        agg = name.endswith("@aggTrade")
+        for t in data:
+            d: dict[str, Any] = {"e": "aggTrade" if agg else "trade", "E": ms,
+                                 "s": t["instId"], "p": t["px"], "q": t["sz"], "T": ms,
+                                 "m": t["side"] == "sell"}
+            d["a" if agg else "t"] = int(t["tradeId"])
+            c.put(orjson.dumps({"stream": name, "data": d}).decode(), "ctl", t["instId"])
+
+    def _rest_depth(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        """Answer ``GET /api/v3/depth`` or ``/fapi/v1/depth``: (HTTP status, JSON body)."""
+        futures = path == BINANCE_REST_PATHS[1]
+        sym_q = (query.get("symbol") or [""])[0]
+        sym = self._symbol(sym_q)
+        tr = self.truth.get(sym)
+        if tr is None or not tr.announced:
+            return 400, {"code": -1121, "msg": "Invalid symbol."}
+        raw = (query.get("limit") or ["500" if futures else "100"])[0]
+        try:
+            limit = int(raw)
+        except ValueError:
+            limit = -1
+        ok = limit in (5, 10, 20, 50, 100, 500, 1000) if futures else 1 <= limit <= 5000
+        if not ok:
+            return 400, {"code": -1100, "msg": f"Illegal characters found in parameter "
+                                               f"'limit'; legal range is "
+                         f"{'5,10,20,50,100,500,1000' if futures else '1..5000'}."}
+        b, a = tr.sides(limit)
+        body: dict[str, Any] = {"lastUpdateId": tr.seq, "bids": [[p, q] for p, q in b],
+                                "asks": [[p, q] for p, q in a]}
+        if futures:
+            ms = time.time_ns() // 1_000_000
+            body["E"] = ms
+            body["T"] = ms
+        # the socket chains of this symbol are whole again from this id on
+        for c in self._conns.values():
+            if c.kind == "binance" and ("depth", sym) in c.subs:
+                c.intact[sym] = True
+                c.snap_id[sym] = tr.seq
+                c.gap_pending.discard(sym)
+        self.stats["rest_snapshots"] += 1
+        return 200, body
+
+    async def _process_request(self, connection: Any, request: Any) -> Any:
+        """Plain HTTP on the websocket port: the Binance REST depth snapshot."""
+        from urllib.parse import parse_qs, urlsplit
+
+        parts = urlsplit(request.path)
+        if parts.path not in BINANCE_REST_PATHS:
+            return None
+        if self.rest_delay_s > 0:
+            await asyncio.sleep(self.rest_delay_s)
+        status, body = self._rest_depth(parts.path, parse_qs(parts.query))
+        resp = connection.respond(status, orjson.dumps(body).decode())
+        del resp.headers["Content-Type"]
+        resp.headers["Content-Type"] = "application/json"
+        return resp
+
+    # -- Bybit frames --------------------------------------------------------------------------
+    @staticmethod
+    def _bybit_depths(c: _Conn, sym: str) -> list[int]:
+        return [int(k[2:]) for k, s in c.subs if s == sym and k.startswith("ob")]
+
+    def _bybit_view(self, tr: _Truth, depth: int) -> _BybitView:
+        v = tr.bybit.get(depth)
+        if v is None:
+            v = tr.bybit[depth] = _BybitView(depth, int(self._rng.integers(1_000, 100_000)),
+                                             self.history)
+            v.reset(tr)
+        return v
+
+    def _bybit_subscribe(self, c: _Conn, tr: _Truth, depth: int, resend: bool = False) -> None:
+        """Subscribe ``c`` to ``orderbook.{depth}`` and queue its snapshot."""
+        key = (f"ob{depth}", tr.symbol)
+        others = any(key in o.subs for o in self._conns.values() if o is not c)
+        c.subs.add(key)
+        if not tr.announced:
+            return  # a recording's instrument: the snapshot goes out with its first data
+        v = self._bybit_view(tr, depth)
+        if not others or resend:
+            v.reset(tr)  # nobody kept the view current: start it again from the truth
+        b, a = tr.sides(depth)
+        ms = time.time_ns() // 1_000_000
+        c.put(orjson.dumps({"topic": f"orderbook.{depth}.{tr.symbol}", "type": "snapshot",
+                            "ts": ms, "data": {"s": tr.symbol, "b": [[p, q] for p, q in b],
+                                               "a": [[p, q] for p, q in a], "u": v.u,
+                                               "seq": tr.seq}, "cts": ms}).decode(),
+              "snap", tr.symbol)
+        self.stats["snapshots"] += 1
+
+    def _bybit_delta_frame(self, tr: _Truth, depth: int, ts: str) -> str | None:
+        v = self._bybit_view(tr, depth)
+        ch = v.delta(tr)
+        if ch is None:
+            return None
+        return orjson.dumps({"topic": f"orderbook.{depth}.{tr.symbol}", "type": "delta",
+                             "ts": int(ts), "data": {
+                                 "s": tr.symbol, "b": [[p, q] for p, q in ch[0]],
+                                 "a": [[p, q] for p, q in ch[1]], "u": v.u, "seq": tr.seq},
+                             "cts": int(ts)}).decode()
+
+    @staticmethod
+    def _bybit_trades_frame(sym: str, data: list[dict[str, str]]) -> str:
+        ms = time.time_ns() // 1_000_000
+        return orjson.dumps({"topic": f"publicTrade.{sym}", "type": "snapshot", "ts": ms,
+                             "data": [{"T": ms, "s": sym, "S": "Sell" if t["side"] == "sell"
+                                       else "Buy", "v": t["sz"], "p": t["px"],
+                                       "i": t["tradeId"], "BT": False} for t in data]}).decode()
 
     @staticmethod
     def _lv(levels: list[_Str2]) -> list[list[str]]:
@@ -590,6 +908,17 @@ class LocalVenue:
                     return
                 conn.subs.add(("gq", sym))
                 conn.put(self._goquant_frame(tr), "gq", sym)
+            elif path.startswith(BINANCE_STREAM_PATH):
+                conn.kind = "binance"
+                from urllib.parse import parse_qs, urlsplit
+
+                names = (parse_qs(urlsplit(path).query).get("streams") or [""])[0]
+                bad = self._binance_subscribe(conn, [n for n in names.split("/") if n])
+                if bad:
+                    await ws.close(code=1008, reason=f"invalid stream(s) {','.join(bad)}"[:120])
+                    return
+            elif path.startswith(BYBIT_PREFIX):
+                conn.kind = "bybit"
             async for msg in ws:
                 self._on_request(conn, msg)
         except Exception as e:  # a client's broken socket must not stop the venue
@@ -603,7 +932,110 @@ class LocalVenue:
             for k, v in conn.injector.counts.items():
                 self.stats[f"fault_{k}"] += v
 
+    def _binance_subscribe(self, conn: _Conn, names: Sequence[str], sub: bool = True
+                           ) -> list[str]:
+        """(Un)subscribe Binance stream names; returns the names not understood."""
+        bad = []
+        for name in names:
+            s_l, _, kind = name.partition("@")
+            ch = kind.split("@", 1)[0]
+            ok = ch in _BINANCE_CHANNELS and kind in ("depth", "depth@100ms", "depth@250ms",
+                                                      "depth@500ms", "depth@1000ms", ch)
+            sym = self._symbol(s_l)
+            if not (ok and s_l and self._known(sym)):
+                bad.append(name)
+                continue
+            key = ("trade" if ch == "aggTrade" else ch, sym)
+            if sub:
+                conn.subs.add(key)
+                conn.names[key] = name
+            else:
+                conn.subs.discard(key)
+        return bad
+
+    def _on_binance(self, conn: _Conn, msg: str | bytes) -> None:
+        """``{"method": "SUBSCRIBE"|"UNSUBSCRIBE"|"LIST_SUBSCRIPTIONS", "params", "id"}``."""
+        try:
+            req = orjson.loads(msg)
+            method = req["method"]
+            rid = req.get("id")
+            params = req.get("params", [])
+            if method not in ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS") or not (
+                    isinstance(params, list) and all(isinstance(x, str) for x in params)):
+                raise ValueError(method)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            conn.put(orjson.dumps({"error": {"code": 2, "msg": "Invalid request"},
+                                   "id": None}).decode())
+            return
+        if method == "LIST_SUBSCRIPTIONS":
+            conn.put(orjson.dumps({"result": sorted(conn.names[k] for k in conn.subs),
+                                   "id": rid}).decode())
+            return
+        bad = self._binance_subscribe(conn, params, method == "SUBSCRIBE")
+        if bad:
+            conn.put(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown "
+                                             f"stream(s) {','.join(bad)}"}, "id": rid}).decode())
+            return
+        conn.put(orjson.dumps({"result": None, "id": rid}).decode())
+
+    def _on_bybit(self, conn: _Conn, msg: str | bytes) -> None:
+        """Bybit v5 public: ``{"op": "ping"|"subscribe"|"unsubscribe", "args", "req_id"}``."""
+        cid = f"{conn.id:08x}-local"
+        try:
+            req = orjson.loads(msg)
+            op = req["op"]
+            rid = req.get("req_id", "")
+            args = req.get("args", [])
+            if not isinstance(args, list):
+                raise ValueError(args)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            conn.put(orjson.dumps({"success": False, "ret_msg": f"error:invalid request "
+                                   f"{str(msg)[:100]}", "conn_id": cid, "op": ""}).decode())
+            return
+        if op == "ping":
+            self.stats["pings"] += 1
+            conn.put(orjson.dumps({"success": True, "ret_msg": "pong", "conn_id": cid,
+                                   "req_id": rid, "op": "ping"}).decode())
+            return
+        if op not in ("subscribe", "unsubscribe"):
+            conn.put(orjson.dumps({"success": False, "ret_msg": f"error:unknown op {op!r}",
+                                   "conn_id": cid, "req_id": rid, "op": op}).decode())
+            return
+        todo: list[tuple[str, str, int]] = []
+        for t in args:
+            parts = t.split(".") if isinstance(t, str) else []
+            ok = False
+            if len(parts) == 3 and parts[0] == "orderbook" and parts[1].isdigit():
+                ok = int(parts[1]) in (1, 50, 200, 500, 1000)
+            elif len(parts) == 2 and parts[0] == "publicTrade":
+                ok = True
+            sym = self._symbol(parts[-1]) if ok else ""
+            if not (ok and self._known(sym)):
+                conn.put(orjson.dumps({"success": False, "ret_msg": f"error:handler not found,"
+                                       f"topic:{t}", "conn_id": cid, "req_id": rid,
+                                       "op": op}).decode())
+                return
+            todo.append((parts[0], sym, int(parts[1]) if len(parts) == 3 else 0))
+        conn.put(orjson.dumps({"success": True, "ret_msg": "", "conn_id": cid, "req_id": rid,
+                               "op": op}).decode())
+        for kind, sym, depth in todo:
+            key = (f"ob{depth}", sym) if kind == "orderbook" else ("pt", sym)
+            if op == "unsubscribe":
+                conn.subs.discard(key)
+            elif kind == "publicTrade":
+                conn.subs.add(key)
+            elif sym in self.truth:
+                self._bybit_subscribe(conn, self.truth[sym], depth)
+            else:
+                conn.subs.add(key)  # a recording's instrument, announced with its first data
+
     def _on_request(self, conn: _Conn, msg: str | bytes) -> None:
+        if conn.kind == "bybit":
+            self._on_bybit(conn, msg)
+            return
+        if conn.kind == "binance":
+            self._on_binance(conn, msg)
+            return
         if msg == "ping" or msg == b"ping":
             self.stats["pings"] += 1
             conn.put("pong")
@@ -668,12 +1100,13 @@ class LocalVenue:
                 conn.wake.clear()
                 await conn.wake.wait()
                 continue
-            frame, kind, sym = q.popleft()
+            frame, kind, sym, seq = q.popleft()
             if kind == "close":
                 await ws.close(code=1008, reason="slow consumer")
                 return
             inj.enabled = self.faults_enabled
             fired = inj.decide(kind == "data") if inj.spec else ()
+            hit: list[str] = []
             if fired:
                 if "close" in fired:
                     log.info("fault: closing connection %d", conn.id)
@@ -683,10 +1116,14 @@ class LocalVenue:
                     d = inj.stall_s()
                     log.info("fault: stalling connection %d for %.3f s", conn.id, d)
                     await asyncio.sleep(d)
-                hit = [f for f in fired if f in DESTRUCTIVE]
-                if hit and conn.intact.get(sym, False):
+                hit = [f for f in fired if f in DESTRUCTIVE
+                       and not (f == "reorder" and conn.held is not None)]
+                # (Binance: an update older than the last REST snapshot is harmless)
+                if hit and conn.intact.get(sym, False) and seq > conn.snap_id.get(sym, -1):
                     conn.intact[sym] = False
-                    self.gaps_injected += 1
+                    # counted once a later update of the chain is written: the first moment a
+                    # client can see it (a close or a snapshot first heals it unseen)
+                    conn.gap_pending.add(sym)
                 if "drop" in fired:
                     continue
                 if "corrupt" in fired:
@@ -696,8 +1133,12 @@ class LocalVenue:
                     continue
             if kind == "snap":
                 conn.intact[sym] = True
+                conn.gap_pending.discard(sym)
             await ws.send(frame)
             self.stats["frames_sent"] += 1
+            if kind == "data" and not hit and sym in conn.gap_pending:
+                conn.gap_pending.discard(sym)
+                self.gaps_injected += 1
             if fired and "dup" in fired:
                 await ws.send(frame)
                 self.stats["frames_sent"] += 1

@@ -1,0 +1,345 @@
+"""The live client for Binance (spot, USD-M futures) and Bybit against the local venue on
+loopback: the book equals the venue's truth after every resync under each fault, every
+injected gap is detected, the REST snapshot never blocks the loop, Bybit's JSON keepalive,
+the venue's protocol replies, and ``tradesim watch --venue binance|bybit`` end to end.
+
+Every server binds 127.0.0.1 and is stopped by the test that started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+
+from tradesim_nb.instruments import get_instrument
+from tradesim_nb.live.client import BookClient, ClientConfig
+from tradesim_nb.live.server import LocalVenue
+from tradesim_nb.live.synthetic import RandomWalkBook
+from tradesim_nb.recording import read_frames
+from tradesim_nb.venues.binance import BinanceSpotFeed
+
+SYM = "BTCUSDT"
+ALL = 10**6
+FAST = ClientConfig(backoff_initial_s=0.02, backoff_max_s=0.2, silence_timeout_s=0.25,
+                    resync_timeout_s=1.0, connect_timeout_s=2.0, rest_min_interval_s=0.05)
+REPO = Path(__file__).resolve().parent.parent
+TRADESIM = str(REPO / ".venv" / "bin" / "tradesim")
+
+
+def run(coro: Any, timeout: float = 60.0) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def _levels(book: Any) -> tuple[dict[str, str], dict[str, str]]:
+    return dict(book.level_strings("bid", ALL)), dict(book.level_strings("ask", ALL))
+
+
+async def _until(pred: Any, timeout: float = 10.0) -> bool:
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        if pred():
+            return True
+        await asyncio.sleep(0.01)
+    return bool(pred())
+
+
+def _venue(venue: str, seed: int = 0, **kw: Any) -> LocalVenue:
+    inst = get_instrument(venue, SYM)
+    return LocalVenue(RandomWalkBook(inst, seed=seed), **kw)
+
+
+def _source(v: LocalVenue, venue: str) -> str:
+    # Binance: the bare ws://host:port (the client appends the stream path and asks REST from
+    # http://host:port); Bybit: the v5 public linear path
+    return v.bybit_url() if venue == "bybit" else v.base_url
+
+
+def _truth(v: LocalVenue, venue: str, u: int) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The venue's true book at the client's update id ``u`` (Bybit: its top 50 view)."""
+    return v.bybit_truth(SYM, u, 50) if venue == "bybit" else v.truth_at(SYM, u)
+
+
+def _current_id(v: LocalVenue, venue: str) -> int | None:
+    return v.bybit_u(SYM, 50) if venue == "bybit" else v.seq(SYM)
+
+
+FAULTS = {
+    "drop": "drop:every=200",
+    "dup": "dup:every=250",
+    "reorder": "reorder:every=230",
+    "corrupt": "corrupt:every=210",
+    "stall": "stall:every=900:0.5s",
+    "close": "close:every=900",
+    "mix": "drop:0.003,dup:0.002,reorder:0.002,corrupt:0.002,close:every=1700,"
+           "stall:0.0004:0.4s",
+}
+CASES = [(v, k) for v in ("binance", "bybit") for k in FAULTS] + [("binance-futures", "drop"),
+                                                                  ("binance-futures", "mix")]
+
+
+@pytest.mark.parametrize(("venue", "kind"), CASES)
+def test_book_equals_truth_after_every_resync_under_faults(venue: str, kind: str) -> None:
+    async def main() -> None:
+        v = _venue(venue, seed=11, rate_hz=2500, faults=FAULTS[kind], history=200_000)
+        async with v:
+            c = BookClient(venue, SYM, source=_source(v, venue), config=FAST, seed=1)
+            resync_checks: list[bool] = []
+            sampled: list[bool] = []
+            n = [0]
+
+            def check(book: Any, events: list[Any], recv_ns: int) -> None:
+                n[0] += 1
+                snap = any(type(e).__name__ == "BookSnapshot" for e in events)
+                if not book.valid or not (snap or n[0] % 37 == 0):
+                    return
+                want = _truth(v, venue, book.seq)
+                assert want is not None
+                (resync_checks if snap else sampled).append(_levels(book) == want)
+
+            c.on_update(check)
+            await c.start()
+            await asyncio.sleep(1.3)
+            # faults off; more updates, so a fault just before shows as a gap; a valid book;
+            # the venue paused: the last update reaches the client
+            v.faults_enabled = False
+            f0 = c.frames
+            assert await _until(lambda: c.frames > f0 + 50, 10)
+            assert await _until(lambda: c.book_valid, 10)
+            v.pause()
+            assert await _until(lambda: c.book.seq == _current_id(v, venue) and c.book_valid,
+                                10)
+            tb, ta = v.true_levels(SYM)
+            depth = 50 if venue == "bybit" else ALL
+            assert c.book.level_strings("bid", ALL) == tb[:depth]
+            assert c.book.level_strings("ask", ALL) == ta[:depth]
+            assert len(tb) >= 40
+            m = c.metrics
+            v.resume()
+            await c.stop()
+        st = c.feed.stats[SYM]
+        assert c.callback_errors == 0 and c.apply_errors == 0
+        assert resync_checks and all(resync_checks), resync_checks
+        assert sampled and all(sampled)
+        if venue != "bybit":
+            # the book's top after every diff equals the venue's bookTicker for that id
+            assert st.top_match > 100 and st.top_mismatch == 0
+            assert m["rest_requests"] >= m["resyncs"] + 1 and m["rest_errors"] == 0
+        if kind == "dup":
+            # a duplicate is recognised (id already applied) and dropped: no resync needed
+            assert st.stale_dropped >= 3 and m["gaps_detected"] == 0
+        else:
+            assert len(resync_checks) >= 2  # the first snapshot and at least one resync
+        # every injected gap is detected
+        assert c.stale_episodes >= v.gaps_injected
+        if kind == "drop":
+            assert v.gaps_injected >= 5 and m["gaps_detected"] == v.gaps_injected
+            # no reconnect but, at most, one by the watchdog during the final pause (a drop
+            # just before the faults were turned off shows only at the next update)
+            assert m["reconnects"] == m["watchdog_closes"] <= 1
+        if kind in ("drop", "reorder", "corrupt"):
+            assert m["resyncs"] >= 3 and v.gaps_injected >= 3
+        if kind == "corrupt":
+            assert m["malformed"] >= 3
+        if kind == "stall":
+            assert m["watchdog_closes"] >= 1 and m["reconnects"] >= 1
+        if kind in ("close", "mix"):
+            assert m["reconnects"] >= 1
+    run(main())
+
+
+def test_rest_snapshot_never_blocks_the_loop() -> None:
+    """The venue answers the REST snapshot after 0.6 s, on the same loop as the client: a
+    blocking HTTP call would freeze the ticker (and the venue itself) for 0.6 s."""
+    delay = 0.6
+
+    async def main() -> None:
+        async with _venue("binance", seed=2, rate_hz=1000, rest_delay_s=delay) as v:
+            gaps: list[float] = []
+            stop = asyncio.Event()
+
+            async def ticker() -> None:
+                last = time.monotonic()
+                while not stop.is_set():
+                    await asyncio.sleep(0.005)
+                    now = time.monotonic()
+                    gaps.append(now - last)
+                    last = now
+
+            tick = asyncio.create_task(ticker())
+            t0 = time.monotonic()
+            c = BookClient("binance", SYM, source=v.base_url, config=FAST)
+            c.start_nowait()
+            # frames keep arriving and are buffered while the snapshot is on its way
+            assert await _until(lambda: c.frames > 100, 5)
+            assert not c.book_valid and c.rest_requests == 1
+            assert await _until(lambda: c.book_valid, 10)
+            took = time.monotonic() - t0
+            stop.set()
+            await tick
+            await c.stop()
+        assert took >= delay
+        assert len(gaps) > 50 and max(gaps) < 0.25, max(gaps)
+        assert c.feed.stats[SYM].snapshots == 1 and c.feed.stats[SYM].stale_dropped > 50
+    run(main())
+
+
+def test_bybit_json_ping_every_keepalive_even_while_data_flows() -> None:
+    cfg = ClientConfig(keepalive_s=0.1, silence_timeout_s=1.0)
+
+    async def main() -> None:
+        async with _venue("bybit", seed=3, rate_hz=1000) as v:
+            c = BookClient("bybit", SYM, source=v.bybit_url(), config=cfg)
+            await c.start()
+            await asyncio.sleep(1.0)
+            await c.stop()
+        # pings sent although frames arrive every millisecond; each pong is a heartbeat
+        assert v.stats["pings"] >= 5
+        assert c.feed.pongs >= 5 and c.watchdog_closes == 0 and c.reconnects == 0  # type: ignore[attr-defined]
+        assert c.frames > 500
+    run(main())
+
+
+def test_binance_recording_while_live_replays_to_the_same_book(tmp_path: Path) -> None:
+    out = tmp_path / "bn.jsonl.gz"
+
+    async def main() -> BookClient:
+        async with _venue("binance", seed=4, rate_hz=2000, faults="drop:every=300") as v:
+            c = BookClient("binance", SYM, source=v.base_url, config=FAST, record=out)
+            await c.start()
+            await asyncio.sleep(0.8)
+            v.faults_enabled = False
+            assert await _until(lambda: c.book_valid, 5)
+            v.pause()
+            assert await _until(lambda: c.book.seq == v.seq(SYM), 5)
+            await c.stop()
+            return c
+
+    c = run(main())
+    assert c.metrics["resyncs"] >= 2
+    feed = BinanceSpotFeed()
+    frames = list(read_frames(out))
+    for recv_ns, fr in frames:
+        feed.on_frame(fr, recv_ns)
+    # every frame and every REST snapshot is in the file; the replay ends on the same book
+    assert len(frames) == c.frames + c.rest_requests
+    assert feed.books[SYM].valid and _levels(feed.books[SYM]) == _levels(c.book)
+
+
+def test_venue_protocol_replies_for_binance_and_bybit() -> None:
+    async def main() -> None:
+        async with _venue("binance", seed=5, rate_hz=500) as v:
+            def get(path: str) -> tuple[int, Any]:
+                try:
+                    with urllib.request.urlopen(v.http_url + path, timeout=5) as r:
+                        return r.status, orjson.loads(r.read())
+                except urllib.error.HTTPError as e:
+                    return e.code, orjson.loads(e.read())
+
+            code, snap = await asyncio.to_thread(get, f"/api/v3/depth?symbol={SYM}&limit=5")
+            assert code == 200 and len(snap["bids"]) == 5 and len(snap["asks"]) == 5
+            assert snap["lastUpdateId"] <= v.seq(SYM)
+            code, err = await asyncio.to_thread(get, "/api/v3/depth?symbol=NOPE")
+            assert code == 400 and err["code"] == -1121
+            code, err = await asyncio.to_thread(get, f"/fapi/v1/depth?symbol={SYM}&limit=7")
+            assert code == 400 and err["code"] == -1100
+            async with ws_connect(v.binance_url(SYM)) as ws:
+                await ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
+                seen: set[str] = set()
+                last_u = None
+                for _ in range(2000):
+                    o = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if "id" in o and "result" in o:
+                        assert sorted(o["result"]) == sorted(
+                            f"btcusdt@{k}" for k in ("depth@100ms", "trade", "bookTicker"))
+                        seen.add("list")
+                        continue
+                    seen.add(o["stream"])
+                    d = o["data"]
+                    if d.get("e") == "depthUpdate":
+                        if last_u is not None:
+                            assert d["U"] == last_u + 1 and d["pu"] == last_u
+                        assert d["U"] <= d["u"]
+                        last_u = d["u"]
+                    if len(seen) == 4:
+                        break
+                assert len(seen) == 4, seen
+            with pytest.raises(Exception, match="1008"):
+                async with ws_connect(v.base_url + "/stream?streams=nope@depth") as ws:
+                    await asyncio.wait_for(ws.recv(), 5)
+            async with ws_connect(v.bybit_url()) as ws:
+                await ws.send('{"op":"ping","req_id":"p1"}')
+                o = orjson.loads(await ws.recv())
+                assert o["ret_msg"] == "pong" and o["req_id"] == "p1"
+                await ws.send('{"op":"subscribe","args":["orderbook.50.NOPE"]}')
+                o = orjson.loads(await ws.recv())
+                assert o["success"] is False and "NOPE" in o["ret_msg"]
+                await ws.send('{"op":"subscribe","args":["orderbook.50.BTCUSDT"],"req_id":"s"}')
+                o = orjson.loads(await ws.recv())
+                assert o["success"] is True and o["op"] == "subscribe"
+                snap = orjson.loads(await ws.recv())
+                assert snap["type"] == "snapshot" and len(snap["data"]["b"]) == 50
+                u = snap["data"]["u"]
+                for _ in range(50):
+                    d = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+                    assert d["type"] == "delta" and d["data"]["u"] == u + 1
+                    u += 1
+    run(main())
+
+
+def test_bad_arguments_are_named() -> None:
+    with pytest.raises(ValueError, match="rest_limit"):
+        ClientConfig(rest_limit=0)
+    with pytest.raises(ValueError, match="rest_min_interval_s"):
+        ClientConfig(rest_min_interval_s=-1)
+    with pytest.raises(ValueError, match="rest_url"):
+        BookClient("binance", SYM, rest_url="ftp://x")
+    with pytest.raises(ValueError, match="limit"):  # futures limits are a fixed set
+        BookClient("binance-futures", SYM, config=ClientConfig(rest_limit=999))
+    with pytest.raises(ValueError, match="rest_delay_s"):
+        LocalVenue("synthetic", rest_delay_s=-1)
+    c = BookClient("binance", SYM, rest_url="http://127.0.0.1:1/")
+    assert c.rest_snapshot_url(SYM) == "http://127.0.0.1:1/api/v3/depth?symbol=BTCUSDT&limit=1000"
+    assert c.url is None and "stream.binance.com" in c.live_url and "btcusdt@depth@100ms" in (
+        c.live_url)
+
+
+def _popen(args: list[str]) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([TRADESIM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def test_cli_watch_binance_and_bybit_against_tradesim_venue() -> None:
+    venue = _popen(["venue", "--instrument", "binance:BTCUSDT", "--rate", "1000", "--seed", "3",
+                    "--duration", "30", "--faults", "drop:every=1200"])
+    try:
+        assert venue.stdout is not None
+        url = venue.stdout.readline().strip()
+        assert url.startswith("ws://127.0.0.1:"), url
+        base = url.split("/ws/")[0]
+        procs = {v: _popen(["watch", base, "--venue", v, "--duration", "3", "--json"])
+                 for v in ("binance", "bybit")}
+        for v, p in procs.items():
+            out, err = p.communicate(timeout=30)
+            assert p.returncode == 0, err
+            m = json.loads(out)
+            assert m["venue"] == v and m["symbols"] == [SYM] and m["book_valid"], m
+            assert m["frames"] > 500 and m["best_bid"] < m["best_ask"]
+            # a gap every 1.2 s; Binance refetches its REST snapshot at most once a second
+            assert m["gaps_detected"] >= 1 and m["resyncs"] >= 1, m
+            assert "frames=" in err  # status lines
+    finally:
+        venue.terminate()
+        venue.wait(timeout=10)
+    assert venue.returncode == 0
