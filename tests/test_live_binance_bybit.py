@@ -312,6 +312,38 @@ def test_bad_arguments_are_named() -> None:
     assert c.rest_snapshot_url(SYM) == "http://127.0.0.1:1/api/v3/depth?symbol=BTCUSDT&limit=1000"
     assert c.url is None and "stream.binance.com" in c.live_url and "btcusdt@depth@100ms" in (
         c.live_url)
+    # REST base: the venue's own for its stream host, else the socket's host and port
+    c = BookClient("binance-futures", SYM)
+    assert c.rest_snapshot_url(SYM).startswith("https://fapi.binance.com/fapi/v1/depth?")
+    c = BookClient("binance", SYM, source="wss://stream.binance.com:9443")
+    c.url = c.protocol.ws_url(c.requested_source, c.symbols)
+    assert c.rest_snapshot_url(SYM).startswith("https://api.binance.com/api/v3/depth?")
+    assert c.url.startswith("wss://stream.binance.com:9443/stream?streams=btcusdt@depth@100ms/")
+    c = BookClient("binance", SYM, source="ws://127.0.0.1:5555/")
+    c.url = c.protocol.ws_url(c.requested_source, c.symbols)
+    assert c.rest_snapshot_url(SYM).startswith("http://127.0.0.1:5555/api/v3/depth?")
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit"])
+def test_local_source_serves_the_venue_protocol(venue: str) -> None:
+    import tradesim_nb.live as live
+
+    async def main() -> None:
+        c = await live.connect(venue, SYM, source="local", local_venue={"rate_hz": 500},
+                               wait_snapshot_s=5.0)
+        try:
+            assert c.book_valid and c.source.startswith("local:ws://127.0.0.1:")
+            v = c.local_venue
+            assert v is not None
+            v.pause()
+            want = v.bybit_u(SYM) if venue == "bybit" else v.seq(SYM)
+            assert await _until(lambda: c.book.seq == want, 5)
+            n = 50 if venue == "bybit" else ALL
+            assert c.book.level_strings("bid", ALL) == v.true_levels(SYM)[0][:n]
+        finally:
+            await c.stop()
+        assert c.local_venue is None and not c.tasks
+    run(main())
 
 
 def _popen(args: list[str]) -> subprocess.Popen[str]:

@@ -4,9 +4,11 @@ Nothing here is imported by ``import tradesim_nb``; websockets loads only when a
 connects or a local venue starts.
 
 * :func:`connect` (await in a notebook cell) / :func:`start` (plain cell) / :func:`start_in_thread`
-  (plain code) → :class:`BookClient`;
-* :class:`LocalVenue`: OKX v5 public + GoQuant relay on 127.0.0.1 from a recording or a seeded
-  :class:`~tradesim_nb.sources.BookSource`, with seeded faults (:func:`parse_faults`);
+  (plain code) → :class:`BookClient` for ``okx``, ``goquant``, ``binance``, ``binance-futures``
+  (REST-snapshot sync, the HTTP request off the loop) and ``bybit``;
+* :class:`LocalVenue`: OKX v5 public, GoQuant relay, Binance combined streams + REST depth and
+  Bybit v5 public on 127.0.0.1, all from one true book (a recording or a seeded
+  :class:`~tradesim_nb.sources.BookSource`), with seeded faults (:func:`parse_faults`);
 * :class:`RandomWalkBook`: the simple seeded random-walk book source.
 """
 

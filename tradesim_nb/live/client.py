@@ -820,11 +820,14 @@ class BookClient:
     def _rest_base(self) -> str:
         if self.rest_url:
             return self.rest_url.rstrip("/")
-        if self.url is None or self.url == self.live_url:
-            return str(getattr(self.feed, "rest_url", ""))
         from urllib.parse import urlsplit
 
+        official = str(getattr(self.feed, "rest_url", ""))
+        if self.url is None or self.url == self.live_url:
+            return official
         parts = urlsplit(self.url)
+        if parts.netloc == urlsplit(str(getattr(self.feed, "ws_url", ""))).netloc:
+            return official  # the venue's own stream host: its REST host is another one
         return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
 
     def rest_snapshot_url(self, symbol: str) -> str:
