@@ -39,10 +39,16 @@ def test_depth_view_sends_the_staircase_of_each_side():
     v = DepthView(levels=5)
     v.update(book)
     v.flush()
-    assert list(v.bids.source.data["x"]) == [99.0, 98.0, 98.0]
-    assert list(v.bids.source.data["y"]) == [1.0, 1.0, 3.0]
-    assert list(v.asks.source.data["x"]) == [101.0, 102.0, 102.0]
-    assert list(v.asks.source.data["y"]) == [0.5, 0.5, 2.0]
+    d = v.view.source.data
+    assert list(d["bx"]) == [99.0, 98.0, 98.0]
+    assert list(d["by"]) == [1.0, 1.0, 3.0]
+    assert list(d["ax"]) == [101.0, 102.0, 102.0]
+    assert list(d["ay"]) == [0.5, 0.5, 2.0]
+    # a shorter side is padded with its last corner so both share one source
+    v.update(book_from_levels([(99.0, 1.0)], [(101.0, 0.5), (102.0, 1.5), (103.0, 1.0)]))
+    v.flush()
+    d = v.view.source.data
+    assert list(d["bx"]) == [99.0] * 5 and list(d["ay"]) == [0.5, 0.5, 2.0, 2.0, 3.0]
 
 
 def test_book_replay_reproduces_every_okx_checksum_and_throttles_the_ui():

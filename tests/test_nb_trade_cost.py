@@ -22,10 +22,10 @@ def test_dashboard_streams_estimates_at_ui_rate_and_follows_inputs():
                 "banner": dash.banner.value, "source": dash.client.source,
                 "frames": dash.client.frames, "flushes": dash.throttle.flushes,
                 "requests": dash.throttle.requests, "drawn": dash.estimates_drawn,
-                "band_rows": dash.band.buffer.total, "cost_rows": dash.costs.buffer.total,
+                "rows": dash.series.buffer.total,
                 "net_before": dash.simulator.latest.net_usd,
                 "notional_before": dash.simulator.latest.notional_usd,
-                "depth_points": len(dash.depth.asks.data["x"]),
+                "depth_points": len(dash.depth.view.data["ax"]),
                 "hist_total": float(np.sum(dash.hist.data["count"])),
                 "numbers": dash.numbers.value,
             }
@@ -44,7 +44,7 @@ def test_dashboard_streams_estimates_at_ui_rate_and_follows_inputs():
     assert o["frames"] > 100  # ~100 frames/s for 2 s
     # many ticks, few UI updates: about 10 a second (+ the immediate ones on connect)
     assert o["requests"] > 100 and o["flushes"] <= 2.0 * 10 + 5
-    assert o["drawn"] >= 10 and o["band_rows"] == o["cost_rows"] == o["drawn"]
+    assert o["drawn"] >= 10 and o["rows"] == o["drawn"]
     assert o["depth_points"] > 10 and o["hist_total"] > 50
     assert "net cost" in o["numbers"] and "internal latency" in o["numbers"]
     assert o["notional_before"] == pytest.approx(100_000)

@@ -84,8 +84,9 @@ class DepthView:
         if int(levels) != levels or levels < 1:
             raise ValueError(f"levels={levels!r} must be an integer >= 1")
         self.levels = int(levels)
-        self.bids = SnapshotView(["x", "y"])
-        self.asks = SnapshotView(["x", "y"])
+        # one source for both sides (one update message a frame); the shorter side is
+        # padded by repeating its last corner point
+        self.view = SnapshotView(["bx", "by", "ax", "ay"])
         kw: dict[str, Any] = {"height": height, "title": title, "tools": "pan,wheel_zoom,reset",
                               "x_axis_label": "price", "y_axis_label": "cumulative size (base)"}
         if width is None:
@@ -95,11 +96,11 @@ class DepthView:
         fig = figure(**kw)
         # Steps are drawn from explicit corner points (line + varea): BokehJS 3.9's
         # ``varea_step`` with an empty source froze the browser tab (measured in Voila).
-        for view, color, name in ((self.bids, "#2ca02c", "bids"), (self.asks, "#d62728", "asks")):
-            fig.varea(x="x", y1=0, y2="y", source=view.source, fill_color=color,
-                      fill_alpha=0.25)
-            fig.line(x="x", y="y", source=view.source, color=color, line_width=2,
-                     legend_label=name)
+        for side, color, name in (("b", "#2ca02c", "bids"), ("a", "#d62728", "asks")):
+            fig.varea(x=f"{side}x", y1=0, y2=f"{side}y", source=self.view.source,
+                      fill_color=color, fill_alpha=0.25)
+            fig.line(x=f"{side}x", y=f"{side}y", source=self.view.source, color=color,
+                     line_width=2, legend_label=name)
         fig.legend.location = "top_center"
         fig.toolbar.logo = None
         self.figure = fig
@@ -111,9 +112,16 @@ class DepthView:
         self.last = d
         bx, by = step_points(d["bid_px"], d["bid_cum"])
         ax, ay = step_points(d["ask_px"], d["ask_cum"])
-        self.bids.set(x=bx, y=by)
-        self.asks.set(x=ax, y=ay)
+        n = max(bx.size, ax.size)
+        self.view.set(bx=_pad(bx, n), by=_pad(by, n), ax=_pad(ax, n), ay=_pad(ay, n))
 
     def flush(self) -> None:
-        self.bids.flush()
-        self.asks.flush()
+        self.view.flush()
+
+
+def _pad(a: np.ndarray, n: int) -> np.ndarray:
+    """``a`` extended to length ``n`` by repeating its last value (NaN when empty)."""
+    if a.size >= n:
+        return a
+    fill = a[-1] if a.size else np.nan
+    return np.concatenate([a, np.full(n - a.size, fill)])
