@@ -324,6 +324,54 @@ def test_bad_arguments_are_named() -> None:
     assert c.rest_snapshot_url(SYM).startswith("http://127.0.0.1:5555/api/v3/depth?")
 
 
+def test_unreachable_rest_is_counted_retried_and_never_makes_a_book() -> None:
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    closed = sock.getsockname()[1]
+    sock.close()
+    cfg = ClientConfig(rest_min_interval_s=0.1, resync_timeout_s=30.0)
+
+    async def main() -> None:
+        async with _venue("binance", seed=6, rate_hz=1000) as v:
+            c = BookClient("binance", SYM, source=v.base_url, config=cfg,
+                           rest_url=f"http://127.0.0.1:{closed}")
+            c.start_nowait()
+            assert await _until(lambda: c.rest_errors >= 3, 5)
+            assert not c.book_valid and c.status == "syncing" and c.frames > 100
+            assert c.rest_requests == c.rest_errors and c.reconnects == 0
+            await c.stop()
+        assert not c.tasks
+    run(main())
+
+
+def test_rest_snapshot_bridges_buffered_diffs_and_bad_payloads_are_counted() -> None:
+    """Without a socket: diffs are buffered, a bad REST payload is counted, a good one whose
+    lastUpdateId is inside the buffer bridges it (Binance's rule), and consumers see it."""
+    c = BookClient("binance", SYM, source="ws://127.0.0.1:9")
+    seen: list[int] = []
+    c.on_update(lambda book, ev, t: seen.append(book.seq) if book.valid else None)
+
+    def diff(u: int, px: str) -> str:
+        return orjson.dumps({"stream": "btcusdt@depth@100ms", "data": {
+            "e": "depthUpdate", "E": 1, "s": SYM, "U": u, "u": u, "b": [[px, "1.0"]],
+            "a": []}}).decode()
+
+    for u in range(101, 106):
+        c.handle_frame(diff(u, f"99.{u - 100}"))
+    assert not c.book_valid
+    assert c.handle_rest_snapshot(SYM, {"nope": 1}) == [] and c.malformed == 1
+    c.handle_rest_snapshot(SYM, {"lastUpdateId": 102, "bids": [["98.0", "2.0"]],
+                                 "asks": [["101.0", "1.0"]]})
+    assert c.book_valid and c.book.seq == 105 and seen == [105]
+    # diffs 101, 102 are covered by the snapshot; 103..105 are applied on top of it
+    assert dict(c.book.level_strings("bid", ALL)) == {
+        "99.5": "1.0", "99.4": "1.0", "99.3": "1.0", "98.0": "2.0"}
+    c.handle_frame(diff(107, "99.7"))  # U != 106: a gap
+    assert not c.book_valid and c.gaps_detected == 1
+
+
 @pytest.mark.parametrize("venue", ["binance", "bybit"])
 def test_local_source_serves_the_venue_protocol(venue: str) -> None:
     import tradesim_nb.live as live
