@@ -34,6 +34,12 @@ EXPECT: dict[str, list[str]] = {
         r"optimal \(lambda=1\.0e-06\): E = \$[\d,]+, sqrt V = \$[\d,]+, half-life = [\d.]+ days",
         r"immediate: E = \$[\d,]+, sqrt V = \$0",
         r"along the frontier: E rises",
+        r"Monte Carlo, 200 runs: realised mean \$[\d,]+ ± \$[\d,]+ vs model E",
+    ],
+    "03_calibrate_eta_gamma.ipynb": [
+        r"ac-records fit: n_obs=500",
+        r"covering the truth over 100 seeds: eta (8[5-9]|9\d|100)/100, gamma (8[5-9]|9\d|100)/100",
+        r"market-data fit: n_obs=\d+",
     ],
 }
 

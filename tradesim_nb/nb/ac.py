@@ -35,7 +35,8 @@ from ..costs.almgren_chriss import (
 )
 from .stream import bokeh_widget
 
-__all__ = ["ACExplorer", "ACState", "ac_explorer", "benchmarks", "frontier_grid"]
+__all__ = ["ACExplorer", "ACState", "ac_explorer", "ac_monte_carlo", "benchmarks",
+           "frontier_grid", "monte_carlo_view"]
 
 #: the paper's example, N=25
 DEFAULTS = ACParams(size=1e6, horizon=5.0, periods=25, sigma=0.95, epsilon=0.0625,
@@ -198,10 +199,19 @@ class ACExplorer:
         self.figures = (f1, f2, f3)
         self.plot = bokeh_widget(column(row(f1, f2, sizing_mode="stretch_width"), f3,
                                         sizing_mode="stretch_width"))
+        self.mc_button = w.Button(description="Monte Carlo (200 runs)", icon="play",
+                                  layout=w.Layout(width="220px"))
+        self.mc_button.add_class("ts-ac-mc-button")
+        self.mc_button.on_click(self._on_mc)
+        self.mc_out = w.Output()
+        self.mc_text = w.HTML()
+        self.mc_text.add_class("ts-ac-mc")
+        self.mc_result: Any = None
         self.formulas = w.HTMLMath(value=_FORMULAS)
         left = w.VBox([w.HTML("<b>Parameters</b>"), *self.sliders.values(), self.formulas],
                       layout=w.Layout(width="440px"))
-        right = w.VBox([self.message, self.numbers, self.plot],
+        right = w.VBox([self.message, self.numbers, self.plot,
+                        w.HBox([self.mc_button, self.mc_text]), self.mc_out],
                        layout=w.Layout(flex="1 1 auto", min_width="500px"))
         self.widget = w.HBox([left, right], layout=w.Layout(width="100%"))
         self.state: ACState | None = None
@@ -220,6 +230,32 @@ class ACExplorer:
                        periods=int(v["periods"]), sigma=float(v["sigma"]),
                        epsilon=float(v["epsilon"]), eta=float(v["eta"]),
                        gamma=float(v["gamma"]), risk_aversion=float(v["risk_aversion"]))
+
+    def run_monte_carlo(self, n_runs: int = 200, seed: int = 0) -> Any:
+        """Run :func:`ac_monte_carlo` for the current parameters and show the histogram."""
+        from IPython.display import display
+
+        p = self.current_params()
+        self.mc_text.value = "<i>running…</i>"
+        res = ac_monte_carlo(p, n_runs, seed)
+        self.mc_result = res
+        self.mc_text.value = (
+            f"realised mean <b>{_fmt_money(res.mean)}</b> ± {_fmt_money(res.std_error_mean)}"
+            f" (model E {_fmt_money(res.expected_cost)}, z = {res.z_mean:+.2f}) · realised sd "
+            f"<b>{_fmt_money(math.sqrt(res.variance))}</b> (model sqrt V "
+            f"{_fmt_money(math.sqrt(res.model_variance))}, ratio V {res.variance_ratio:.2f} ± "
+            f"{res.std_error_variance / res.model_variance:.2f})")
+        self.mc_out.clear_output()
+        with self.mc_out:
+            display(bokeh_widget(monte_carlo_view(res)))
+        return res
+
+    def _on_mc(self, _button: Any) -> None:
+        try:
+            self.run_monte_carlo()
+        except ValueError as e:
+            self.mc_text.value = (f"<span style='color:#b00'>cannot simulate these parameters: "
+                                  f"{html.escape(str(e))}</span>")
 
     def _on_slider(self, change: dict[str, Any]) -> None:
         self.recompute()
@@ -310,3 +346,43 @@ def ac_explorer(**params: Any) -> ACExplorer:
     """
     p = replace(DEFAULTS, **params) if params else DEFAULTS
     return ACExplorer(p)
+
+
+def ac_monte_carlo(p: ACParams, n_runs: int = 200, seed: int = 0) -> Any:
+    r"""Realised shortfall of the optimal schedule of ``p`` on the synthetic market, ``n_runs`` times.
+
+    The market (:class:`tradesim_nb.market.SyntheticMarket`) has the same :math:`\sigma,
+    \epsilon, \eta, \gamma` and period :math:`\tau = T/N` as ``p``; every child order walks
+    its book. Returns :class:`tradesim_nb.execution.MonteCarloResult` (realised mean and
+    variance with standard errors beside the model's :math:`E` and :math:`V`; the model's
+    :math:`E` there includes the book's known tick bias).
+    """
+    from ..execution import ac_schedule, monte_carlo
+    from ..market import MarketParams
+
+    if int(n_runs) != n_runs or n_runs < 2:
+        raise ValueError(f"n_runs={n_runs!r} must be an integer >= 2")
+    # no background flow: the mid's noise is the diffusion sigma alone, as in the model
+    mp = MarketParams(sigma=p.sigma, tau=p.tau, epsilon=p.epsilon, eta=p.eta, gamma=p.gamma,
+                      mean_trade_size=0.0)
+    return monte_carlo(ac_schedule(p), mp, range(seed, seed + int(n_runs)))
+
+
+def monte_carlo_view(result: Any, title: str = "Realised cost on the synthetic market") -> Any:
+    """A Bokeh histogram of the realised costs with the model's E and E ± sqrt(V) marked."""
+    from bokeh.models import Span
+    from bokeh.plotting import figure
+
+    costs = np.asarray(result.costs, dtype=float)
+    counts, edges = np.histogram(costs, bins=max(10, min(40, costs.size // 5)))
+    f = figure(height=280, sizing_mode="stretch_width", title=title, x_axis_label="cost ($)",
+               y_axis_label="runs", tools="pan,wheel_zoom,reset")
+    f.quad(left=edges[:-1], right=edges[1:], top=counts, bottom=0, fill_color="#1f77b4",
+           fill_alpha=0.6, line_color="white", legend_label=f"{costs.size} runs")
+    e, sd = result.expected_cost, math.sqrt(result.model_variance)
+    for x, dash, color in ((e, "solid", "#d62728"), (e - sd, "dashed", "#d62728"),
+                           (e + sd, "dashed", "#d62728"), (result.mean, "solid", "#2ca02c")):
+        f.add_layout(Span(location=x, dimension="height", line_color=color, line_dash=dash,
+                          line_width=2))
+    f.toolbar.logo = None
+    return f
