@@ -370,7 +370,7 @@ def ac_monte_carlo(p: ACParams, n_runs: int = 200, seed: int = 0) -> Any:
 
 def monte_carlo_view(result: Any, title: str = "Realised cost on the synthetic market") -> Any:
     """A Bokeh histogram of the realised costs with the model's E and E ± sqrt(V) marked."""
-    from bokeh.models import Span
+    from bokeh.models.annotations import Span
     from bokeh.plotting import figure
 
     costs = np.asarray(result.costs, dtype=float)

@@ -37,7 +37,8 @@ class CalibrationExplorer:
     def __init__(self, eta: float = 2.5e-6, gamma: float = 2.5e-7, n_orders: int = 500,
                  seed: int = 0, sigma: float = 0.3, flow_share: float = 0.2) -> None:
         import ipywidgets as w
-        from bokeh.models import ColumnDataSource, Span, Whisker
+        from bokeh.models import ColumnDataSource, FactorRange
+        from bokeh.models.annotations import Span, Whisker
         from bokeh.plotting import figure
 
         style = {"description_width": "140px"}
@@ -67,7 +68,7 @@ class CalibrationExplorer:
         self.text = w.HTML()
         self.src = ColumnDataSource({"param": [], "ratio": [], "lo": [], "hi": []})
         params = ["eta", "gamma", "epsilon"]
-        f = figure(height=260, sizing_mode="stretch_width", y_range=params,
+        f = figure(height=260, sizing_mode="stretch_width", y_range=FactorRange(factors=params),
                    title="estimate / truth with 95% interval (1 = exact)",
                    x_axis_label="ratio to the true value", tools="pan,wheel_zoom,reset")
         f.scatter("ratio", "param", source=self.src, size=10, color="#1f77b4")
@@ -106,8 +107,8 @@ class CalibrationExplorer:
                 float(self.w_eta.value), float(self.w_gamma.value), int(self.w_seed.value),
                 n_orders=int(self.w_n.value), sigma=float(self.w_sigma.value),
                 flow_share=float(self.w_flow.value))
-        except ValueError as e:
-            self.text.value = f"<span style='color:#b00'>{html.escape(str(e))}</span>"
+        except ValueError as err:
+            self.text.value = f"<span style='color:#b00'>{html.escape(str(err))}</span>"
             return None
         self.fit = fit
         self.truth = {"eta": mp.eta, "gamma": mp.gamma, "epsilon": mp.epsilon}
