@@ -876,9 +876,7 @@ class BookClient:
                 continue
             if self._ws is not ws or self._stopping:
                 return
-            t0 = time.perf_counter_ns()
-            self._last_recv = time.monotonic()
-            self.handle_rest_snapshot(sym, payload, t0)
+            self.handle_rest_snapshot(sym, payload)
 
     async def _send(self, ws: Any, msgs: list[str]) -> None:
         with contextlib.suppress(Exception):
