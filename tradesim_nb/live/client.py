@@ -70,6 +70,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -423,7 +424,7 @@ class BookClient:
 
     def __init__(self, venue: str, symbols: str | Sequence[str], *, source: str = "live",
                  live_url: str | None = None, channels: Sequence[str] = ("books",),
-                 record: str | Path | None = None, config: ClientConfig | None = None,
+                 record: str | os.PathLike[str] | None = None, config: ClientConfig | None = None,
                  local_venue: dict[str, Any] | None = None, feed: VenueFeed | None = None,
                  seed: int | None = None, rest_url: str | None = None) -> None:
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
