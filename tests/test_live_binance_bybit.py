@@ -324,6 +324,29 @@ def test_bad_arguments_are_named() -> None:
     assert c.rest_snapshot_url(SYM).startswith("http://127.0.0.1:5555/api/v3/depth?")
 
 
+def test_bybit_service_restart_u_1_replaces_the_book_without_a_gap() -> None:
+    async def main() -> None:
+        async with _venue("bybit", seed=7, rate_hz=1000, history=50_000) as v:
+            c = await live_connect("bybit", v.bybit_url())
+            await asyncio.sleep(0.3)
+            u_before = c.book.seq
+            v.bybit_restart(SYM)
+            assert await _until(lambda: c.feed.stats[SYM].sequence_resets == 1, 5)
+            await asyncio.sleep(0.3)
+            v.pause()
+            assert await _until(lambda: c.book.seq == v.bybit_u(SYM), 5)
+            assert c.book.seq < u_before and c.book_valid
+            assert c.book.level_strings("bid", ALL) == v.true_levels(SYM)[0][:50]
+            assert c.gaps_detected == 0 and c.metrics["reconnects"] == 0
+            await c.stop()
+    run(main())
+
+
+async def live_connect(venue: str, url: str) -> BookClient:
+    c = BookClient(venue, SYM, source=url, config=FAST)
+    return await c.start(5.0)
+
+
 def test_unreachable_rest_is_counted_retried_and_never_makes_a_book() -> None:
     import socket
 

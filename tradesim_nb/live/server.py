@@ -466,6 +466,19 @@ class LocalVenue:
         asks = sorted(full[1].items(), key=lambda kv: float(kv[0]))[:depth]
         return dict(bids), dict(asks)
 
+    def bybit_restart(self, symbol: str, depth: int = 50) -> None:
+        """Emulate a restart of Bybit's book service: the ``orderbook.{depth}`` view's ``u``
+        starts again at 1 and every subscriber gets a snapshot with ``u = 1`` (a client must
+        replace its book, not call it a gap)."""
+        v = self.truth[symbol].bybit.get(depth)
+        if v is None:
+            raise ValueError(f"depth={depth!r}: orderbook.{depth}.{symbol} was never subscribed")
+        v.u = 1
+        v.seqs.clear()
+        for c in list(self._conns.values()):
+            if (f"ob{depth}", symbol) in c.subs:
+                self._bybit_subscribe(c, self.truth[symbol], depth, resend=True)
+
     def _symbol(self, name: str) -> str:
         """The truth symbol a Binance/Bybit stream name means (case-insensitive)."""
         up = name.upper()
