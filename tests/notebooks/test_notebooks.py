@@ -41,6 +41,12 @@ EXPECT: dict[str, list[str]] = {
         r"covering the truth over 100 seeds: eta (8[5-9]|9\d|100)/100, gamma (8[5-9]|9\d|100)/100",
         r"market-data fit: n_obs=\d+",
     ],
+    "05_reproducible_session.ipynb": [
+        r"recorded \d+ frames from local:ws://127\.0\.0\.1",
+        r"replayed \d+ estimates; identical to the live session: True",
+        r"second replay identical to the first: True",
+        r"largest difference of any field: 0\.0",
+    ],
 }
 
 
@@ -77,9 +83,10 @@ def test_notebooks_are_saved_without_outputs():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
-def test_notebook_runs_offline(name: str, monkeypatch: pytest.MonkeyPatch):
+def test_notebook_runs_offline(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     # the kernel inherits the environment: never try the exchange from a test
     monkeypatch.setenv("TRADESIM_LIVE_SOURCE", "local")
+    monkeypatch.setenv("TRADESIM_SESSION_DIR", str(tmp_path))
     nb = _execute(name)
     text = _text_outputs(nb)
     for pat in EXPECT[name]:
