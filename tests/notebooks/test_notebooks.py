@@ -41,6 +41,12 @@ EXPECT: dict[str, list[str]] = {
         r"covering the truth over 100 seeds: eta (8[5-9]|9\d|100)/100, gamma (8[5-9]|9\d|100)/100",
         r"market-data fit: n_obs=\d+",
     ],
+    "04_slippage_and_maker_taker_models.ipynb": [
+        r"SlippageModel \(latency 100 ms, trained on spot_btcusdt",
+        r"maker share model: AUC 0\.\d+",
+        r"replayed 99,574 frames; [\d,]+ simulator ticks",  # the whole real recording
+        r"at \$100,000: market \d+\.\d+ bps vs passive-then-cross \d+\.\d+ bps",
+    ],
     "05_reproducible_session.ipynb": [
         r"recorded \d+ frames from local:ws://127\.0\.0\.1",
         r"replayed \d+ estimates; identical to the live session: True",
