@@ -57,6 +57,8 @@ def test_dashboard_streams_estimates_at_ui_rate_and_follows_inputs():
 def test_source_is_validated(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TRADESIM_LIVE_SOURCE", "local")
     assert default_source() == "local"
+    monkeypatch.setenv("TRADESIM_LIVE_SOURCE", "ws://127.0.0.1:9/ws/v5/public")
+    assert default_source() == "ws://127.0.0.1:9/ws/v5/public"  # e.g. `tradesim venue`
     monkeypatch.setenv("TRADESIM_LIVE_SOURCE", "moon")
     with pytest.raises(ValueError, match="TRADESIM_LIVE_SOURCE"):
         default_source()

@@ -1,13 +1,15 @@
 """Measure the trade-cost dashboard in a real browser: kernel CPU, UI cost, browser memory.
 
-Starts Voila on ``notebooks/01_trade_cost_simulator.ipynb`` with the local venue
-(``TRADESIM_LIVE_SOURCE=local``, 100 book updates a second), opens it in headless Debian
-Chromium through Playwright, and samples every ``--every`` seconds for ``--duration`` seconds:
+Starts a synthetic OKX-protocol venue (``tradesim venue --rate 100``) in its own process, as a
+live exchange would be, and Voila on ``notebooks/01_trade_cost_simulator.ipynb`` pointed at it
+(``TRADESIM_LIVE_SOURCE=ws://127.0.0.1:P/ws/v5/public``; ``--in-kernel-venue`` uses the
+dashboard's own in-kernel local venue instead), opens it in headless Debian Chromium through
+Playwright, and samples every ``--every`` seconds for ``--duration`` seconds:
 
 * the kernel's CPU share: :math:`\\Delta(\\text{user} + \\text{sys}) / \\Delta t` of the kernel
-  process (psutil), in % of one core; it includes everything that runs in the kernel: the local
-  venue publishing, the client parsing and applying frames, the per-tick cost estimate and the
-  UI updates;
+  process (psutil), in % of one core; it includes everything that runs in the kernel: the
+  client parsing and applying frames, the per-tick cost estimate, the UI updates (and with
+  ``--in-kernel-venue`` the venue publishing too);
 * the kernel-side time per UI update, as the dashboard measures it around its flush
   (``UiThrottle.flush_ns_total / flushes``, shown on screen and read from the page);
 * the browser's JS heap (``JSHeapUsedSize`` of the Chrome DevTools ``Performance`` domain),
@@ -75,7 +77,37 @@ def _kernel_process(voila_pid: int, timeout_s: float = 60.0) -> Any:
     raise RuntimeError("no kernel process found under voila")
 
 
-def run(notebook: Path, duration_s: float, every_s: float, chromium: str) -> dict[str, Any]:
+def _start_venue(rate_hz: float) -> tuple[subprocess.Popen[bytes], str]:
+    """``tradesim venue`` (synthetic OKX BTC-USDT-SWAP) in its own process; returns its URL."""
+    tradesim = Path(sys.executable).parent / "tradesim"
+    port = _free_port()
+    proc = subprocess.Popen([str(tradesim), "venue", "--port", str(port), "--rate", str(rate_hz),
+                             "--seed", "7"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    t_end = time.monotonic() + 30
+    while time.monotonic() < t_end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"ws://127.0.0.1:{port}/ws/v5/public"
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    _stop(proc)
+    raise RuntimeError("tradesim venue did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def run(notebook: Path, duration_s: float, every_s: float, chromium: str,
+        venue_process: bool = True, rate_hz: float = 100.0) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(chromium).exists():
@@ -84,14 +116,20 @@ def run(notebook: Path, duration_s: float, every_s: float, chromium: str) -> dic
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     env = os.environ.copy()
-    env["TRADESIM_LIVE_SOURCE"] = "local"
+    venue_proc = None
+    if venue_process:  # the venue outside the kernel, as a live exchange would be
+        venue_proc, venue_url = _start_venue(rate_hz)
+        env["TRADESIM_LIVE_SOURCE"] = venue_url
+    else:  # the dashboard's own in-kernel local venue (100 updates/s)
+        env["TRADESIM_LIVE_SOURCE"] = "local"
     proc = subprocess.Popen([str(voila), str(notebook), "--no-browser", f"--port={port}",
                              "--Voila.ip=127.0.0.1"], cwd=str(notebook.parent), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     samples: list[dict[str, Any]] = []
     out: dict[str, Any] = {"notebook": notebook.name, "duration_s": duration_s,
-                           "every_s": every_s, "samples": samples}
+                           "every_s": every_s, "venue_process": venue_process,
+                           "source": env["TRADESIM_LIVE_SOURCE"], "samples": samples}
     try:
         t_end = time.monotonic() + 60
         while True:
@@ -148,12 +186,9 @@ def run(notebook: Path, duration_s: float, every_s: float, chromium: str) -> dic
             out["heap_after_gc_end_mb"] = heap_mb(gc=True)
             browser.close()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _stop(proc)
+        if venue_proc is not None:
+            _stop(venue_proc)
     out["summary"] = summarize(out)
     return out
 
@@ -188,8 +223,10 @@ def summarize(out: dict[str, Any]) -> dict[str, Any]:
 
 def format_summary(out: dict[str, Any]) -> str:
     s = out["summary"]
-    lines = [f"{out['notebook']}: {out['duration_s']:.0f} s in headless Chromium (Voila, local "
-             f"venue); first numbers on screen after {out.get('first_numbers_s', float('nan')):.1f} s"]
+    where = "a separate `tradesim venue` process" if out["venue_process"] else "the kernel"
+    lines = [f"{out['notebook']}: {out['duration_s']:.0f} s in headless Chromium (Voila); local "
+             f"venue in {where} ({out['source']}); first numbers on screen after "
+             f"{out.get('first_numbers_s', float('nan')):.1f} s"]
     for k, v in s.items():
         lines.append(f"  {k:32s} {v}")
     return "\n".join(lines)
@@ -203,11 +240,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=float, default=10.0, help="sampling period, seconds")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--json", help="write every sample and the summary to this file")
+    ap.add_argument("--in-kernel-venue", action="store_true",
+                    help="let the dashboard start its local venue inside the kernel (its CPU "
+                         "then counts as the kernel's) instead of `tradesim venue` in its own "
+                         "process")
+    ap.add_argument("--rate", type=float, default=100.0,
+                    help="book updates a second of the separate venue (default 100)")
     a = ap.parse_args(argv)
     if not (a.duration > 0 and a.every > 0):
         raise SystemExit(f"--duration={a.duration} and --every={a.every} must be > 0")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    out = run(Path(a.notebook).resolve(), a.duration, a.every, a.chromium)
+    out = run(Path(a.notebook).resolve(), a.duration, a.every, a.chromium,
+              venue_process=not a.in_kernel_venue, rate_hz=a.rate)
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
         Path(a.json).write_text(json.dumps(out, indent=1))

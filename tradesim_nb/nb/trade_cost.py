@@ -50,11 +50,19 @@ LOCAL_MIDS: dict[str, float] = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
 LOCAL_LEVEL_USD = 30_000.0
 
 
+def _valid_source(src: str) -> bool:
+    return src in SOURCES or src.startswith(("ws://", "wss://"))
+
+
 def default_source() -> str:
-    """``$TRADESIM_LIVE_SOURCE`` if set (auto/live/local), else ``"auto"``."""
-    src = os.environ.get("TRADESIM_LIVE_SOURCE", "auto").strip().lower() or "auto"
-    if src not in SOURCES:
-        raise ValueError(f"TRADESIM_LIVE_SOURCE={src!r} is not one of {', '.join(SOURCES)}")
+    """``$TRADESIM_LIVE_SOURCE`` if set (auto, live, local, or a ``ws://`` URL of a venue
+    such as ``tradesim venue``), else ``"auto"``."""
+    src = os.environ.get("TRADESIM_LIVE_SOURCE", "auto").strip() or "auto"
+    if not src.startswith(("ws://", "wss://")):
+        src = src.lower()
+    if not _valid_source(src):
+        raise ValueError(f"TRADESIM_LIVE_SOURCE={src!r} is not one of {', '.join(SOURCES)} "
+                         "or a ws:// URL")
     return src
 
 
@@ -92,8 +100,9 @@ class TradeCostDashboard:
         if not (math.isfinite(auto_timeout_s) and 0 < auto_timeout_s <= 60):
             raise ValueError(f"auto_timeout_s={auto_timeout_s!r} must be in (0, 60]")
         self.source = default_source() if source is None else source
-        if self.source not in SOURCES:
-            raise ValueError(f"source={self.source!r} is not one of {', '.join(SOURCES)}")
+        if not _valid_source(self.source):
+            raise ValueError(f"source={self.source!r} is not one of {', '.join(SOURCES)} or a "
+                             "ws:// URL")
         self.local_rate_hz = float(local_rate_hz)
         self.auto_timeout_s = float(auto_timeout_s)
         self.models = models
@@ -409,7 +418,7 @@ class TradeCostDashboard:
         if src == "live":
             tag = ("<span style='background:#2ca02c;color:white;padding:2px 8px;"
                    f"border-radius:3px'>LIVE {html.escape(c.venue.upper())}</span>")
-        elif src.startswith("local"):
+        elif src.startswith(("local", "ws://127.", "ws://localhost")):
             tag = ("<span style='background:#ff7f0e;color:white;padding:2px 8px;"
                    "border-radius:3px'>LOCAL VENUE (synthetic data, not a live market)</span>")
         else:
