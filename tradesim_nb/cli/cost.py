@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from . import emit_json
+from .watch import PRESETS  # live sources: the same presets as `tradesim watch`
 
-PRESETS = ("okx", "goquant", "local", "auto")
 _SUMMARY_FIELDS = ("net_bps", "slippage_bps", "fee_bps", "impact_bps", "maker_share")
 
 
@@ -168,19 +168,13 @@ def _result(sim: Any, meta: dict[str, Any]) -> dict[str, Any]:
 async def live_cost(args: argparse.Namespace) -> dict[str, Any]:
     """Run the live client for ``args.duration`` seconds with the simulator as a consumer."""
     from ..instruments import get_instrument
-    from ..live.client import BookClient
-    from .watch import run_until
+    from .watch import client_from_args, run_until
 
-    src = args.source
-    sym = args.instrument or "BTC-USDT-SWAP"
-    if src.startswith(("ws://", "wss://")):
-        venue, source = args.venue or "okx", src
-    elif src in ("okx", "goquant"):
-        venue, source = args.venue or src, "live"
-    else:
-        venue, source = args.venue or "okx", src
+    ns = argparse.Namespace(source=args.source, venue=args.venue,
+                            instrument=[args.instrument] if args.instrument else None)
+    client = client_from_args(ns)  # the same sources and presets as `tradesim watch`
+    venue, sym = client.venue, client.symbols[0]
     sim = _simulator(args, get_instrument(venue, sym))
-    client = BookClient(venue, [sym], source=source)
     client.on_update(sim.on_update)
     try:
         await run_until(client, args.duration, False)
