@@ -110,3 +110,28 @@ def test_throttle_survives_a_failing_flush_and_close_cancels():
 def test_throttle_rate_is_validated():
     with pytest.raises(ValueError, match="rate_hz"):
         UiThrottle(lambda: None, rate_hz=0)
+
+
+def test_bokeh_widget_drops_only_the_echoes_of_our_own_data_updates():
+    from bokeh.plotting import figure
+
+    from tradesim_nb.nb.stream import bokeh_widget
+
+    v = StreamView(["t", "y"], rollover=10)
+    f = figure()
+    f.line("t", "y", source=v.source)
+    w = bokeh_widget(f)
+    v.append(t=1, y=2)
+    v.flush()
+    echo = {"event": "jsevent", "kind": "ColumnsStreamed", "model": {"id": v.source.id},
+            "attr": "data", "data": {"type": "map", "entries": [["t", [1]], ["y", [2]]]},
+            "rollover": 10}
+    w._sync_model(w, dict(echo), [])
+    w._sync_model(w, {"event": "jsevent", "kind": "ModelChanged", "model": {"id": v.source.id},
+                      "attr": "data", "new": {}}, [])
+    assert w.echoes_dropped == 2
+    assert list(v.source.data["t"]) == [1]  # no duplicated row
+    # other events still reach bokeh: a range change from the browser is applied
+    w._sync_model(w, {"event": "jsevent", "kind": "ModelChanged",
+                      "model": {"id": f.x_range.id}, "attr": "start", "new": 5.0}, [])
+    assert f.x_range.start == 5.0 and w.echoes_dropped == 2
