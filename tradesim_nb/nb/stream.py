@@ -64,10 +64,11 @@ def _lean_bokeh_model() -> Any:
     jupyter_bokeh's front end queues the document events raised while it applies a patch from
     the kernel and then sends them back (``ColumnsStreamed`` for every ``stream``,
     ``ModelChanged`` of ``data`` for every assignment). The kernel deserialises each against
-    every model of the document and applies it again: duplicated rows in ``source.data`` and,
-    measured at 10 UI updates a second, about 10 % of a core. Our buffers are the truth and
-    nothing reads ``source.data`` back, so these echoes are counted and dropped; every other
-    event (ranges, tool events) is handled as before.
+    every model of the document and applies it again: duplicated rows in ``source.data`` and
+    work for nothing. Our buffers are the truth and nothing reads ``source.data`` back, so these
+    echoes are counted and dropped; every other event (ranges, tool events) is handled as
+    before. (Measured on the trade-cost dashboard, 5 minutes each: kernel CPU 17.8 % of a core
+    before, 16.0 % after; most of the kernel's cost with a browser attached is elsewhere.)
     """
     global _lean_class
     if _lean_class is None:
