@@ -278,3 +278,24 @@ def test_checksum_string_interleaves_exact_venue_strings(seq: list, n: int) -> N
         if i < len(a):
             expect.append(a[i])
     assert ob.checksum_string(n) == ":".join(expect)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops, st.lists(st.sampled_from([0.0, 5.0, 10.0, 50.0, 200.0, 1000.0]), min_size=1,
+                     max_size=4))
+def test_depth_within_bps_incremental_equals_a_full_sum(seq: list, bands: list) -> None:
+    ob = OrderBook(venue="test", symbol="X", price_scale=100)
+    for i, (kind, bids, asks) in enumerate(seq):
+        ev = BookSnapshot if kind == "snap" else BookDelta
+        ob.apply(ev("test", "X", _levels(bids), _levels(asks), 0, 0))
+        bps = bands[i % len(bands)]
+        mid = ob.mid
+        for side in ("bid", "ask"):
+            got = ob.depth_within_bps(side, bps)  # type: ignore[arg-type]
+            if math.isnan(mid):
+                assert got == 0.0
+                continue
+            lo, hi = mid * (1 - bps / 1e4), mid * (1 + bps / 1e4)
+            want = sum(s for p, s in ob.levels(side)  # type: ignore[arg-type]
+                       if (p >= lo - 1e-9 if side == "bid" else p <= hi + 1e-9))
+            assert got == pytest.approx(want, abs=1e-9)

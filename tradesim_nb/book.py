@@ -363,10 +363,11 @@ class OrderBook:
     def depth(self, side: BookSide, levels: int = 10) -> float:
         """Total size (venue units) of the best ``levels`` levels of a side."""
         d, keys = self._side(side)
-        return math.fsum(d[k][1] for k in keys[:levels])
+        return sum([d[k][1] for k in keys[:levels]])
 
     def depth_within_bps(self, side: BookSide, bps: float) -> float:
-        """Total size (venue units) within ``bps`` of the mid on a side."""
+        """Total size (venue units) of the levels priced within ``bps`` of the mid on a side:
+        bids at or above ``mid (1 - bps/1e4)``, asks at or below ``mid (1 + bps/1e4)``."""
         if not (math.isfinite(bps) and bps >= 0):
             raise ValueError(f"bps={bps!r} must be a finite number >= 0")
         mid = self.mid
@@ -374,12 +375,11 @@ class OrderBook:
             return 0.0
         d, keys = self._side(side)
         if side == "bid":
-            lim = -math.floor(mid * (1 - bps / 1e4) * self._scale)
-            end = bisect_left(keys, lim + 1)
+            lim = -math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
         else:
-            lim = math.floor(mid * (1 + bps / 1e4) * self._scale)
-            end = bisect_left(keys, lim + 1)
-        return math.fsum(d[k][1] for k in keys[:end])
+            lim = math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
+        end = bisect_left(keys, lim + 1)  # keys[:end] are the levels in the band
+        return sum([d[k][1] for k in keys[:end]])
 
     def imbalance(self, levels: int = 5) -> float:
         """``(Q_bid - Q_ask) / (Q_bid + Q_ask)`` over the best ``levels`` levels, in [-1, 1]."""
