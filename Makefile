@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ROOTFLAG)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOTFLAG) notebooks/01_trade_cost_simulator.ipynb
 
 app: $(STAMP)
 	$(BIN)/voila notebooks/01_trade_cost_simulator.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
