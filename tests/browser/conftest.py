@@ -109,8 +109,10 @@ def voila() -> Iterator[Callable[..., VoilaServer]]:
         s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    # Function scope: Playwright's sync API keeps an event loop running in this thread while
+    # it is open, which would make every later test's asyncio.run() fail.
     from playwright.sync_api import sync_playwright
 
     exe = chromium_path()
