@@ -75,7 +75,8 @@ class BookReplay:
         tf.line("t_ms", "mid", source=self.top.source, color="#555555", line_dash="dashed")
         tf.xaxis.formatter = DatetimeTickFormatter(seconds="%H:%M:%S", minsec="%H:%M:%S")
         tf.toolbar.logo = None
-        self.plot = bokeh_widget(column(self.depth.figure, tf, sizing_mode="stretch_width"))
+        self._layout = column(self.depth.figure, tf, sizing_mode="stretch_width")
+        self.plot = bokeh_widget(self._layout)
         self.status = w.HTML(value="<i>not started</i>")
         self.status.add_class("ts-replay-status")
         self.widget = w.VBox([self.status, self.plot])
@@ -167,6 +168,10 @@ class BookReplay:
             self.wall_s = time.perf_counter() - t0
             self.throttle.flush_now()
             self.throttle.close()
+            # Re-send the whole document as widget state: a front end that connected after
+            # the streamed patches (Voila runs every cell before the page shows its widgets)
+            # would otherwise keep the empty plots it was first given.
+            self.plot.update_from_model(self._layout)
         return self.summary()
 
     def start(self, max_frames: int | None = None) -> asyncio.Task[dict[str, Any]]:
