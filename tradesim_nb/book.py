@@ -13,7 +13,7 @@ import math
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +27,13 @@ OrderSide = Literal["buy", "sell"]
 
 #: one level: (price, size, price_str, size_str, "price_str:size_str")
 _LevelT = tuple[float, float, str, str, str]
+_NO_BAND = -(1 << 62)  # no tracked depth band: every key is outside it
+_BAND_RESUM = 1000  # uses of a tracked band between full re-sums
+
+
+def _no_band() -> list[float]:
+    # [bid limit key, bid sum, bid bps, ask limit key, ask sum, ask bps, uses since re-sum]
+    return [_NO_BAND, 0.0, -1.0, _NO_BAND, 0.0, -1.0, 0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ class OrderBook:
     __slots__ = (
         "_akeys",
         "_asks",
+        "_band",
         "_bids",
         "_bkeys",
         "_scale",
@@ -128,6 +136,7 @@ class OrderBook:
         self._asks: dict[int, _LevelT] = {}
         self._bkeys: list[int] = []  # negated ticks, ascending = best bid first
         self._akeys: list[int] = []  # ticks, ascending = best ask first
+        self._band: list[Any] = _no_band()  # tracked depth bands, see depth_within_bps
         self.seq: int | None = None
         self.stale = True  # until the first snapshot
         self.updates = 0
@@ -140,6 +149,7 @@ class OrderBook:
         self._asks.clear()
         self._bkeys.clear()
         self._akeys.clear()
+        self._band = _no_band()
         self.seq = None
         self.stale = True
 
@@ -179,13 +189,17 @@ class OrderBook:
         self._asks = ad
         self._bkeys = sorted(bd)
         self._akeys = sorted(ad)
+        self._band = _no_band()
         self.stale = False
         self.updates += 1
 
     def apply_delta(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
         scale = self._scale
+        # the tracked depth band of each side (see depth_within_bps) is kept up to date here
+        band = self._band
         d = self._bids
         keys = self._bkeys
+        lim, tot = band[0], band[1]
         for lv in bids:
             ps = lv[0]
             ss = lv[1]
@@ -193,14 +207,24 @@ class OrderBook:
             s = float(ss)
             k = -round(p * scale)
             if s == 0.0:
-                if d.pop(k, None) is not None:
+                old = d.pop(k, None)
+                if old is not None:
                     del keys[bisect_left(keys, k)]
+                    if k <= lim:
+                        tot -= old[1]
             else:
-                if k not in d:
+                old = d.get(k)
+                if old is None:
                     insort(keys, k)
+                    if k <= lim:
+                        tot += s
+                elif k <= lim:
+                    tot += s - old[1]
                 d[k] = (p, s, ps, ss, ps + ":" + ss)
+        band[1] = tot
         d = self._asks
         keys = self._akeys
+        lim, tot = band[3], band[4]
         for lv in asks:
             ps = lv[0]
             ss = lv[1]
@@ -208,12 +232,21 @@ class OrderBook:
             s = float(ss)
             k = round(p * scale)
             if s == 0.0:
-                if d.pop(k, None) is not None:
+                old = d.pop(k, None)
+                if old is not None:
                     del keys[bisect_left(keys, k)]
+                    if k <= lim:
+                        tot -= old[1]
             else:
-                if k not in d:
+                old = d.get(k)
+                if old is None:
                     insort(keys, k)
+                    if k <= lim:
+                        tot += s
+                elif k <= lim:
+                    tot += s - old[1]
                 d[k] = (p, s, ps, ss, ps + ":" + ss)
+        band[4] = tot
         self.updates += 1
 
     def remove_crossed(self) -> tuple[int, int]:
@@ -245,6 +278,7 @@ class OrderBook:
             del self._asks[k]
         del self._bkeys[:nb]
         del self._akeys[:na]
+        self._band = _no_band()
         return (nb, na)
 
     # -- top of book --------------------------------------------------------------------
@@ -367,7 +401,13 @@ class OrderBook:
 
     def depth_within_bps(self, side: BookSide, bps: float) -> float:
         """Total size (venue units) of the levels priced within ``bps`` of the mid on a side:
-        bids at or above ``mid (1 - bps/1e4)``, asks at or below ``mid (1 + bps/1e4)``."""
+        bids at or above ``mid (1 - bps/1e4)``, asks at or below ``mid (1 + bps/1e4)``.
+
+        The cost features call this on every tick, so the band of the last ``bps`` asked is
+        tracked: :meth:`apply_delta` adds each in-band size change to its running sum, and a
+        moved mid only adds or takes off the levels between the old and the new edge. A full
+        re-sum happens after a snapshot, for another ``bps``, and every 1,000 uses (float drift).
+        """
         if not (math.isfinite(bps) and bps >= 0):
             raise ValueError(f"bps={bps!r} must be a finite number >= 0")
         mid = self.mid
@@ -376,10 +416,28 @@ class OrderBook:
         d, keys = self._side(side)
         if side == "bid":
             lim = -math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
+            i = 0
         else:
             lim = math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
+            i = 3
+        band = self._band
         end = bisect_left(keys, lim + 1)  # keys[:end] are the levels in the band
-        return sum([d[k][1] for k in keys[:end]])
+        old_lim = band[i]
+        if band[i + 2] == bps and old_lim != _NO_BAND and band[6] < _BAND_RESUM:
+            tot = band[i + 1]
+            old_end = bisect_left(keys, old_lim + 1)
+            if end > old_end:
+                tot += sum([d[k][1] for k in keys[old_end:end]])
+            elif end < old_end:
+                tot -= sum([d[k][1] for k in keys[end:old_end]])
+            band[6] += 1
+        else:
+            tot = sum([d[k][1] for k in keys[:end]])
+            band[i + 2] = bps
+            band[6] = 0
+        band[i] = lim
+        band[i + 1] = tot
+        return tot if tot > 0.0 else 0.0
 
     def imbalance(self, levels: int = 5) -> float:
         """``(Q_bid - Q_ask) / (Q_bid + Q_ask)`` over the best ``levels`` levels, in [-1, 1]."""
