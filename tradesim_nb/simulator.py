@@ -278,6 +278,7 @@ class TradeSimulator:
         self.volatility_bps = volatility_bps
         self.impact = impact or ImpactParams()
         self.models = models or self.default_models()
+        self._qidx = self._quantile_index(self.models.slippage)
         self.features = FeatureState()
         self.history: deque[CostEstimate] = deque(maxlen=history)
         self.latest: CostEstimate | None = None
@@ -456,7 +457,10 @@ class TradeSimulator:
             passive = -0.5 * row[1]
             mean = m * passive + (1.0 - m) * mean
             qs = tuple(m * passive + (1.0 - m) * q for q in qs)
-        q50, q90, q95 = _pick(sm.quantiles, qs)
+        i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
+        q50 = qs[i50] if i50 >= 0 else math.nan
+        q90 = qs[i90] if i90 >= 0 else math.nan
+        q95 = qs[i95] if i95 >= 0 else math.nan
         slip_usd = notional * mean / 1e4
         fee = notional * (m * self._maker_rate + (1.0 - m) * self._taker_rate)
         impact, impact_model = self._impact_usd(qty_base, mid, book.spread, vol, now_ns)
@@ -467,6 +471,12 @@ class TradeSimulator:
             q50, q90, q95, fee, fee * k, impact, impact * k, net, net * k, m, 1.0 - m, vol,
             time.perf_counter_ns() - t0, True, fill.complete, impact_model,
         )
+
+    def _quantile_index(self, sm: SlippageModel) -> tuple[int, int, int, SlippageModel]:
+        """Where p50/p90/p95 sit in the slippage model's quantiles (cached per model)."""
+        q = sm.quantiles
+        self._qidx = (_pick_index(q, 0.5), _pick_index(q, 0.9), _pick_index(q, 0.95), sm)
+        return self._qidx
 
     def on_update(self, book: OrderBook, events: Iterable[Any], recv_ns: int) -> None:
         """Live-client consumer: update features, then estimate if the book is valid.
@@ -497,13 +507,9 @@ class TradeSimulator:
         return pd.DataFrame([e.to_dict() for e in self.history])
 
 
-def _pick(quantiles: Sequence[float], qs: Sequence[float]) -> tuple[float, float, float]:
-    """p50, p90, p95 from the model's quantile list (NaN where absent)."""
-    out = []
-    for target in (0.5, 0.9, 0.95):
-        v = math.nan
-        for q, x in zip(quantiles, qs):
-            if abs(q - target) < 1e-9:
-                v = x
-        out.append(v)
-    return out[0], out[1], out[2]
+def _pick_index(quantiles: Sequence[float], target: float) -> int:
+    """Index of ``target`` in the model's quantile list, -1 where absent."""
+    for i, q in enumerate(quantiles):
+        if abs(q - target) < 1e-9:
+            return i
+    return -1

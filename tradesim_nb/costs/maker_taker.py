@@ -58,6 +58,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,9 +138,7 @@ class MakerTakerModel:
 
     def predict_row(self, x: Sequence[float]) -> float:
         """Expected passive share for one feature row (plain Python, hot path)."""
-        z = self.intercept
-        for c, v in zip(self.coef, x):
-            z += c * v
+        z = self.intercept + sum(map(mul, self.coef, x))
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
         e = math.exp(z)

@@ -52,6 +52,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,16 +166,9 @@ class SlippageModel:
     # -- prediction ---------------------------------------------------------------------
     def predict_row(self, x: Sequence[float]) -> tuple[float, tuple[float, ...]]:
         """``(mean_bps, (q_1, ..., q_m))`` for one feature row, plain Python (hot path)."""
-        mean = self.intercept
-        for c, v in zip(self.coef, x):
-            mean += c * v
-        qs = []
-        for b0, cs in zip(self.quantile_intercept, self.quantile_coef):
-            acc = b0
-            for c, v in zip(cs, x):
-                acc += c * v
-            qs.append(acc)
-        qs.sort()
+        mean = self.intercept + sum(map(mul, self.coef, x))
+        qs = sorted([b0 + sum(map(mul, cs, x))
+                     for b0, cs in zip(self.quantile_intercept, self.quantile_coef)])
         return mean, tuple(qs)
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
