@@ -20,6 +20,9 @@ from typing import Any
 
 import orjson
 import pytest
+from live_helpers import ALL, run
+from live_helpers import levels_of as _levels
+from live_helpers import until as _until
 from websockets.asyncio.client import connect as ws_connect
 
 from tradesim_nb.instruments import get_instrument
@@ -30,28 +33,10 @@ from tradesim_nb.recording import read_frames
 from tradesim_nb.venues.binance import BinanceSpotFeed
 
 SYM = "BTCUSDT"
-ALL = 10**6
 FAST = ClientConfig(backoff_initial_s=0.02, backoff_max_s=0.2, silence_timeout_s=0.25,
                     resync_timeout_s=1.0, connect_timeout_s=2.0, rest_min_interval_s=0.05)
 REPO = Path(__file__).resolve().parent.parent
 TRADESIM = str(REPO / ".venv" / "bin" / "tradesim")
-
-
-def run(coro: Any, timeout: float = 60.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def _levels(book: Any) -> tuple[dict[str, str], dict[str, str]]:
-    return dict(book.level_strings("bid", ALL)), dict(book.level_strings("ask", ALL))
-
-
-async def _until(pred: Any, timeout: float = 10.0) -> bool:
-    t_end = time.monotonic() + timeout
-    while time.monotonic() < t_end:
-        if pred():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(pred())
 
 
 def _venue(venue: str, seed: int = 0, **kw: Any) -> LocalVenue:

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
+from live_helpers import ALL, run
+from live_helpers import levels_of as _levels
+from live_helpers import until as _until
 
 import tradesim_nb.live as live
 from tradesim_nb.live.client import BookClient, ClientConfig, StaleBookError
@@ -26,24 +29,6 @@ from tradesim_nb.venues.okx import okx_checksum
 SYM = "BTC-USDT-SWAP"
 FAST = ClientConfig(backoff_initial_s=0.02, backoff_max_s=0.2, silence_timeout_s=0.25,
                     resync_timeout_s=1.0, connect_timeout_s=2.0)
-ALL = 10**6
-
-
-def run(coro: Any, timeout: float = 60.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def _levels(book: Any) -> tuple[dict[str, str], dict[str, str]]:
-    return dict(book.level_strings("bid", ALL)), dict(book.level_strings("ask", ALL))
-
-
-async def _until(pred: Any, timeout: float = 10.0) -> bool:
-    t_end = time.monotonic() + timeout
-    while time.monotonic() < t_end:
-        if pred():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(pred())
 
 
 async def _settle_and_compare(v: LocalVenue, c: BookClient) -> None:

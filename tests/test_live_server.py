@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
+from live_helpers import run
 from websockets.asyncio.client import connect as ws_connect
 
 from tradesim_nb.book import OrderBook
@@ -29,10 +30,6 @@ from tradesim_nb.venues.okx import OkxFeed, okx_checksum
 SYM = "BTC-USDT-SWAP"
 REPO = Path(__file__).resolve().parent.parent
 TRADESIM = str(REPO / ".venv" / "bin" / "tradesim")
-
-
-def run(coro: Any, timeout: float = 60.0) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 async def _recv_json(ws: Any, pred: Any, limit: int = 10_000) -> dict[str, Any]:
