@@ -8,6 +8,18 @@ from typing import Any
 
 ALL = 10**6  # "every level" for level_strings
 
+#: one spec per fault type alone, and a mix (seeded in the venue)
+FAULTS = {
+    "drop": "drop:every=200",
+    "dup": "dup:every=250",
+    "reorder": "reorder:every=230",
+    "corrupt": "corrupt:every=210",
+    "stall": "stall:every=900:0.5s",
+    "close": "close:every=900",
+    "mix": "drop:0.003,dup:0.002,reorder:0.002,corrupt:0.002,close:every=1700,"
+           "stall:0.0004:0.4s",
+}
+
 
 def run(coro: Any, timeout: float = 60.0) -> Any:
     """Run a test coroutine on a fresh loop, failing it after ``timeout`` seconds."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
-from live_helpers import ALL, run
+from live_helpers import ALL, FAULTS, run
 from live_helpers import levels_of as _levels
 from live_helpers import until as _until
 from websockets.asyncio.client import connect as ws_connect
@@ -57,18 +57,6 @@ def _truth(v: LocalVenue, venue: str, u: int) -> tuple[dict[str, str], dict[str,
 
 def _current_id(v: LocalVenue, venue: str) -> int | None:
     return v.bybit_u(SYM, 50) if venue == "bybit" else v.seq(SYM)
-
-
-FAULTS = {
-    "drop": "drop:every=200",
-    "dup": "dup:every=250",
-    "reorder": "reorder:every=230",
-    "corrupt": "corrupt:every=210",
-    "stall": "stall:every=900:0.5s",
-    "close": "close:every=900",
-    "mix": "drop:0.003,dup:0.002,reorder:0.002,corrupt:0.002,close:every=1700,"
-           "stall:0.0004:0.4s",
-}
 CASES = [(v, k) for v in ("binance", "bybit") for k in FAULTS] + [("binance-futures", "drop"),
                                                                   ("binance-futures", "mix")]
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pytest
-from live_helpers import ALL, run
+from live_helpers import ALL, FAULTS, run
 from live_helpers import levels_of as _levels
 from live_helpers import until as _until
 
@@ -41,18 +41,6 @@ async def _settle_and_compare(v: LocalVenue, c: BookClient) -> None:
     tb, ta = v.true_levels(SYM)
     assert c.book.level_strings("bid", ALL) == tb and c.book.level_strings("ask", ALL) == ta
     v.resume()
-
-
-FAULTS = {
-    "drop": "drop:every=200",
-    "dup": "dup:every=250",
-    "reorder": "reorder:every=230",
-    "corrupt": "corrupt:every=210",
-    "stall": "stall:every=900:0.5s",
-    "close": "close:every=900",
-    "mix": "drop:0.003,dup:0.002,reorder:0.002,corrupt:0.002,close:every=1700,"
-           "stall:0.0004:0.4s",
-}
 
 
 @pytest.mark.parametrize("kind", list(FAULTS))
