@@ -16,8 +16,6 @@ import math
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import itemgetter
 from typing import Any, Literal
 
 import numpy as np
@@ -34,7 +32,6 @@ OrderSide = Literal["buy", "sell"]
 _LevelT = tuple[float, float, str, str]
 _NO_BAND = 1 << 62  # no tracked depth band: every key is outside it (in band: key >= limit)
 _BAND_RESUM = 1000  # uses of a tracked band between full re-sums
-_STRS = itemgetter(2, 3)  # a level's (price_str, size_str)
 
 
 def _no_band() -> list[float]:
@@ -376,19 +373,21 @@ class OrderBook:
         """``"bid1px:bid1sz:ask1px:ask1sz:..."`` over the best ``n`` levels a side, from the
         venue's exact strings, sides interleaved bid first; where one side is shorter the
         other's remaining levels follow alone (the OKX v5 checksum layout). Every field is
-        joined by ``":"``, so this interleaves the levels' ``(price_str, size_str)`` pairs and
-        joins them flat, all in C loops."""
-        bl = list(map(_STRS, map(self._bids.__getitem__, _best(self._bkeys, n))))
-        al = list(map(_STRS, map(self._asks.__getitem__, _best(self._akeys, n))))
+        joined by ``":"``, so this is the levels' price and size strings, interleaved, and
+        one join."""
+        bd = self._bids
+        ad = self._asks
+        bl = [bd[k] for k in _best(self._bkeys, n)]
+        al = [ad[k] for k in _best(self._akeys, n)]
         m = min(len(bl), len(al))
-        parts: list[tuple[str, str]] = [("", "")] * (2 * m)
-        parts[0::2] = bl[:m]
-        parts[1::2] = al[:m]
-        if len(bl) > m:
-            parts += bl[m:]
-        elif len(al) > m:
-            parts += al[m:]
-        return ":".join(chain.from_iterable(parts))
+        parts: list[str] = []
+        for x, y in zip(bl, al):
+            parts += (x[2], x[3], y[2], y[3])
+        for x in bl[m:]:
+            parts += (x[2], x[3])
+        for x in al[m:]:
+            parts += (x[2], x[3])
+        return ":".join(parts)
 
     def top(self, n: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(bid_px, bid_sz, ask_px, ask_sz)`` of the best ``n`` levels as float64 arrays."""
@@ -487,26 +486,34 @@ class OrderBook:
         notional = 0.0
         n = 0
         last = math.nan
-        for k in reversed(keys):
-            p, s = d[k][0], d[k][1]
+        by_base = unit == "base"
+        by_contracts = unit == "contracts"
+        done = 1e-12 * max(1.0, amount)
+        for lv in map(d.__getitem__, reversed(keys)):
+            p = lv[0]
+            s = lv[1]
             # base units per venue size unit at this price
             bpu = cbase if linear else cbase / p
-            if unit == "base":
+            if by_base:
                 avail = s * bpu
-            elif unit == "contracts":
+            elif by_contracts:
                 avail = s
             else:
                 avail = s * bpu * p
-            take = avail if avail <= remaining else remaining
-            frac = take / avail
-            sv = s * frac
+            if avail <= remaining:  # the whole level (avail > 0: sizes in the book are > 0)
+                take = avail
+                sv = s
+            else:
+                take = remaining
+                sv = s * (take / avail)
             size_v += sv
-            base += sv * bpu
-            notional += sv * bpu * p
+            sb = sv * bpu
+            base += sb
+            notional += sb * p
             remaining -= take
             n += 1
             last = p
-            if remaining <= 1e-12 * max(1.0, amount):
+            if remaining <= done:
                 remaining = 0.0
                 break
         touch = d[keys[-1]][0]
