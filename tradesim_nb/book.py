@@ -434,12 +434,12 @@ class OrderBook:
             tot = band[i + 1]
             old_start = bisect_left(keys, old_lim)
             if start < old_start:
-                tot += sum([d[k][1] for k in keys[start:old_start]])
+                tot += sum([d[k][1] for k in reversed(keys[start:old_start])])
             elif start > old_start:
-                tot -= sum([d[k][1] for k in keys[old_start:start]])
+                tot -= sum([d[k][1] for k in reversed(keys[old_start:start])])
             band[6] += 1
         else:
-            tot = sum([d[k][1] for k in keys[start:]])
+            tot = sum([d[k][1] for k in reversed(keys[start:])])  # best first, as before
             band[i + 2] = bps
             band[6] = 0
         band[i] = lim
