@@ -306,11 +306,19 @@ class OrderBook:
 
     @property
     def mid(self) -> float:
-        return 0.5 * (self.best_bid + self.best_ask)
+        bk = self._bkeys
+        ak = self._akeys
+        if bk and ak:  # read on every tick by the features and the estimate: inlined
+            return 0.5 * (self._bids[bk[-1]][0] + self._asks[ak[-1]][0])
+        return math.nan
 
     @property
     def spread(self) -> float:
-        return self.best_ask - self.best_bid
+        bk = self._bkeys
+        ak = self._akeys
+        if bk and ak:
+            return self._asks[ak[-1]][0] - self._bids[bk[-1]][0]
+        return math.nan
 
     @property
     def spread_bps(self) -> float:
