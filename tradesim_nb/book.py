@@ -2,9 +2,12 @@
 
 Prices are keyed by integer ticks (``round(price * price_scale)``), never by floats; each
 level keeps the venue's exact price and size strings so venue checksums can be reproduced.
-Each side is a dict ``tick -> (price, size, price_str, size_str)`` plus a sorted list of
-ticks (bids stored negated so both lists run best-first); ``bisect`` keeps them sorted, which
-for books of a few thousand levels beats tree structures in CPython.
+Each side is a dict ``key -> (price, size, price_str, size_str)`` plus an ascending list of
+keys that runs worst-first, the best level *last* (bids keyed by tick, asks by the negated
+tick). ``bisect`` keeps them sorted, which for books of a few thousand levels beats tree
+structures in CPython; with the best level at the end, the inserts and deletes of a depth diff
+(mostly near the touch) only shift the few keys between them and the touch instead of the
+whole side.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ __all__ = ["BookSide", "Fill", "OrderBook"]
 BookSide = Literal["bid", "ask"]
 OrderSide = Literal["buy", "sell"]
 
-#: one level: (price, size, price_str, size_str, "price_str:size_str")
-_LevelT = tuple[float, float, str, str, str]
-_NO_BAND = -(1 << 62)  # no tracked depth band: every key is outside it
+#: one level: (price, size, price_str, size_str)
+_LevelT = tuple[float, float, str, str]
+_NO_BAND = 1 << 62  # no tracked depth band: every key is outside it (in band: key >= limit)
 _BAND_RESUM = 1000  # uses of a tracked band between full re-sums
 
 
@@ -134,8 +137,8 @@ class OrderBook:
         self._scale = float(price_scale)
         self._bids: dict[int, _LevelT] = {}
         self._asks: dict[int, _LevelT] = {}
-        self._bkeys: list[int] = []  # negated ticks, ascending = best bid first
-        self._akeys: list[int] = []  # ticks, ascending = best ask first
+        self._bkeys: list[int] = []  # ticks, ascending: best bid last
+        self._akeys: list[int] = []  # negated ticks, ascending: best ask last
         self._band: list[Any] = _no_band()  # tracked depth bands, see depth_within_bps
         self.seq: int | None = None
         self.stale = True  # until the first snapshot
@@ -172,9 +175,9 @@ class OrderBook:
             s = float(ss)
             p = float(ps)
             if s > 0.0:
-                bd[-round(p * scale)] = (p, s, ps, ss, ps + ":" + ss)
+                bd[round(p * scale)] = (p, s, ps, ss)
             else:  # a zero size in a snapshot: the level is absent (last mention wins)
-                bd.pop(-round(p * scale), None)
+                bd.pop(round(p * scale), None)
         ad: dict[int, _LevelT] = {}
         for lv in asks:
             ps = lv[0]
@@ -182,9 +185,9 @@ class OrderBook:
             s = float(ss)
             p = float(ps)
             if s > 0.0:
-                ad[round(p * scale)] = (p, s, ps, ss, ps + ":" + ss)
+                ad[-round(p * scale)] = (p, s, ps, ss)
             else:  # a zero size in a snapshot: the level is absent (last mention wins)
-                ad.pop(round(p * scale), None)
+                ad.pop(-round(p * scale), None)
         self._bids = bd
         self._asks = ad
         self._bkeys = sorted(bd)
@@ -205,22 +208,22 @@ class OrderBook:
             ss = lv[1]
             p = float(ps)
             s = float(ss)
-            k = -round(p * scale)
+            k = round(p * scale)
             if s == 0.0:
                 old = d.pop(k, None)
                 if old is not None:
                     del keys[bisect_left(keys, k)]
-                    if k <= lim:
+                    if k >= lim:
                         tot -= old[1]
             else:
                 old = d.get(k)
                 if old is None:
                     insort(keys, k)
-                    if k <= lim:
+                    if k >= lim:
                         tot += s
-                elif k <= lim:
+                elif k >= lim:
                     tot += s - old[1]
-                d[k] = (p, s, ps, ss, ps + ":" + ss)
+                d[k] = (p, s, ps, ss)
         band[1] = tot
         d = self._asks
         keys = self._akeys
@@ -230,22 +233,22 @@ class OrderBook:
             ss = lv[1]
             p = float(ps)
             s = float(ss)
-            k = round(p * scale)
+            k = -round(p * scale)
             if s == 0.0:
                 old = d.pop(k, None)
                 if old is not None:
                     del keys[bisect_left(keys, k)]
-                    if k <= lim:
+                    if k >= lim:
                         tot -= old[1]
             else:
                 old = d.get(k)
                 if old is None:
                     insort(keys, k)
-                    if k <= lim:
+                    if k >= lim:
                         tot += s
-                elif k <= lim:
+                elif k >= lim:
                     tot += s - old[1]
-                d[k] = (p, s, ps, ss, ps + ":" + ss)
+                d[k] = (p, s, ps, ss)
         band[4] = tot
         self.updates += 1
 
@@ -259,10 +262,12 @@ class OrderBook:
         """
         if not self.crossed:
             return (0, 0)
-        bids = [self._bids[k][0] for k in self._bkeys]  # descending prices
-        asks = [self._asks[k][0] for k in self._akeys]  # ascending prices
-        bsz = [self._bids[k][1] for k in self._bkeys]
-        asz = [self._asks[k][1] for k in self._akeys]
+        bkeys = self._bkeys[::-1]  # best first
+        akeys = self._akeys[::-1]
+        bids = [self._bids[k][0] for k in bkeys]  # descending prices
+        asks = [self._asks[k][0] for k in akeys]  # ascending prices
+        bsz = [self._bids[k][1] for k in bkeys]
+        asz = [self._asks[k][1] for k in akeys]
         # remove the top i bids and the top j asks; need bids[i] < asks[j] (or a side empty)
         best: tuple[int, float, int, int] | None = None
         for i in range(len(bids) + 1):
@@ -272,12 +277,12 @@ class OrderBook:
                 best = (cost[0], cost[1], i, j)
         assert best is not None
         _, _, nb, na = best
-        for k in self._bkeys[:nb]:
+        for k in bkeys[:nb]:
             del self._bids[k]
-        for k in self._akeys[:na]:
+        for k in akeys[:na]:
             del self._asks[k]
-        del self._bkeys[:nb]
-        del self._akeys[:na]
+        del self._bkeys[len(self._bkeys) - nb:]
+        del self._akeys[len(self._akeys) - na:]
         self._band = _no_band()
         return (nb, na)
 
@@ -285,27 +290,35 @@ class OrderBook:
     @property
     def best_bid(self) -> float:
         """Best bid price, NaN when the side is empty."""
-        return self._bids[self._bkeys[0]][0] if self._bkeys else math.nan
+        return self._bids[self._bkeys[-1]][0] if self._bkeys else math.nan
 
     @property
     def best_ask(self) -> float:
-        return self._asks[self._akeys[0]][0] if self._akeys else math.nan
+        return self._asks[self._akeys[-1]][0] if self._akeys else math.nan
 
     @property
     def best_bid_size(self) -> float:
-        return self._bids[self._bkeys[0]][1] if self._bkeys else math.nan
+        return self._bids[self._bkeys[-1]][1] if self._bkeys else math.nan
 
     @property
     def best_ask_size(self) -> float:
-        return self._asks[self._akeys[0]][1] if self._akeys else math.nan
+        return self._asks[self._akeys[-1]][1] if self._akeys else math.nan
 
     @property
     def mid(self) -> float:
-        return 0.5 * (self.best_bid + self.best_ask)
+        bk = self._bkeys
+        ak = self._akeys
+        if bk and ak:  # read on every tick by the features and the estimate: inlined
+            return 0.5 * (self._bids[bk[-1]][0] + self._asks[ak[-1]][0])
+        return math.nan
 
     @property
     def spread(self) -> float:
-        return self.best_ask - self.best_bid
+        bk = self._bkeys
+        ak = self._akeys
+        if bk and ak:
+            return self._asks[ak[-1]][0] - self._bids[bk[-1]][0]
+        return math.nan
 
     @property
     def spread_bps(self) -> float:
@@ -316,24 +329,24 @@ class OrderBook:
         """Size-weighted mid: ``(P_b Q_a + P_a Q_b) / (Q_a + Q_b)``."""
         if not (self._bkeys and self._akeys):
             return math.nan
-        pb, qb = self._bids[self._bkeys[0]][:2]
-        pa, qa = self._asks[self._akeys[0]][:2]
+        pb, qb = self._bids[self._bkeys[-1]][:2]
+        pa, qa = self._asks[self._akeys[-1]][:2]
         return (pb * qa + pa * qb) / (qa + qb)
 
     @property
     def crossed(self) -> bool:
         """Best bid >= best ask (locked books count as crossed: no valid spread)."""
-        return bool(self._bkeys and self._akeys and -self._bkeys[0] >= self._akeys[0])
+        return bool(self._bkeys and self._akeys and self._bkeys[-1] + self._akeys[-1] >= 0)
 
     @property
     def locked(self) -> bool:
-        return bool(self._bkeys and self._akeys and -self._bkeys[0] == self._akeys[0])
+        return bool(self._bkeys and self._akeys and self._bkeys[-1] + self._akeys[-1] == 0)
 
     @property
     def valid(self) -> bool:
         """Fresh (not stale), both sides present, and not crossed or locked."""
         return (not self.stale and bool(self._bkeys) and bool(self._akeys)
-                and -self._bkeys[0] < self._akeys[0])
+                and self._bkeys[-1] + self._akeys[-1] < 0)
 
     def __len__(self) -> int:
         return len(self._bkeys) + len(self._akeys)
@@ -357,31 +370,31 @@ class OrderBook:
     def levels(self, side: BookSide, n: int | None = None) -> list[tuple[float, float]]:
         """Best-first ``(price, size)`` of up to ``n`` levels (all when None)."""
         d, keys = self._side(side)
-        ks = keys if n is None else keys[:n]
-        return [d[k][:2] for k in ks]  # type: ignore[misc]
+        return [d[k][:2] for k in _best(keys, n)]  # type: ignore[misc]
 
     def level_strings(self, side: BookSide, n: int) -> list[tuple[str, str]]:
         """Best-first venue strings ``(price_str, size_str)`` of up to ``n`` levels."""
         d, keys = self._side(side)
-        return [d[k][2:4] for k in keys[:n]]  # type: ignore[misc]
+        return [d[k][2:4] for k in _best(keys, n)]  # type: ignore[misc]
 
     def checksum_string(self, n: int) -> str:
         """``"bid1px:bid1sz:ask1px:ask1sz:..."`` over the best ``n`` levels a side, from the
         venue's exact strings, sides interleaved bid first; where one side is shorter the
-        other's remaining levels follow alone (the OKX v5 checksum layout). Each level keeps
-        its ``"px:sz"`` string from when it was applied, so this is two slices and a join."""
-        b = self._bids
-        a = self._asks
-        bl = [b[k][4] for k in self._bkeys[:n]]
-        al = [a[k][4] for k in self._akeys[:n]]
+        other's remaining levels follow alone (the OKX v5 checksum layout). Every field is
+        joined by ``":"``, so this is the levels' price and size strings, interleaved, and
+        one join."""
+        bd = self._bids
+        ad = self._asks
+        bl = [bd[k] for k in _best(self._bkeys, n)]
+        al = [ad[k] for k in _best(self._akeys, n)]
         m = min(len(bl), len(al))
-        parts: list[str] = [""] * (2 * m)
-        parts[0::2] = bl[:m]
-        parts[1::2] = al[:m]
-        if len(bl) > m:
-            parts += bl[m:]
-        elif len(al) > m:
-            parts += al[m:]
+        parts: list[str] = []
+        for x, y in zip(bl, al):
+            parts += (x[2], x[3], y[2], y[3])
+        for x in bl[m:]:
+            parts += (x[2], x[3])
+        for x in al[m:]:
+            parts += (x[2], x[3])
         return ":".join(parts)
 
     def top(self, n: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -397,7 +410,7 @@ class OrderBook:
     def depth(self, side: BookSide, levels: int = 10) -> float:
         """Total size (venue units) of the best ``levels`` levels of a side."""
         d, keys = self._side(side)
-        return sum([d[k][1] for k in keys[:levels]])
+        return sum([d[k][1] for k in _best(keys, levels)])
 
     def depth_within_bps(self, side: BookSide, bps: float) -> float:
         """Total size (venue units) of the levels priced within ``bps`` of the mid on a side:
@@ -414,25 +427,27 @@ class OrderBook:
         if math.isnan(mid):
             return 0.0
         d, keys = self._side(side)
+        # keys at or above lim are the levels in the band (bids: tick >= the bid edge; asks:
+        # -tick >= -(ask edge))
         if side == "bid":
-            lim = -math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
+            lim = math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
             i = 0
         else:
-            lim = math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
+            lim = -math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
             i = 3
         band = self._band
-        end = bisect_left(keys, lim + 1)  # keys[:end] are the levels in the band
+        start = bisect_left(keys, lim)  # keys[start:] are the levels in the band
         old_lim = band[i]
         if band[i + 2] == bps and old_lim != _NO_BAND and band[6] < _BAND_RESUM:
             tot = band[i + 1]
-            old_end = bisect_left(keys, old_lim + 1)
-            if end > old_end:
-                tot += sum([d[k][1] for k in keys[old_end:end]])
-            elif end < old_end:
-                tot -= sum([d[k][1] for k in keys[end:old_end]])
+            old_start = bisect_left(keys, old_lim)
+            if start < old_start:
+                tot += sum([d[k][1] for k in reversed(keys[start:old_start])])
+            elif start > old_start:
+                tot -= sum([d[k][1] for k in reversed(keys[old_start:start])])
             band[6] += 1
         else:
-            tot = sum([d[k][1] for k in keys[:end]])
+            tot = sum([d[k][1] for k in reversed(keys[start:])])  # best first, as before
             band[i + 2] = bps
             band[6] = 0
         band[i] = lim
@@ -479,29 +494,37 @@ class OrderBook:
         notional = 0.0
         n = 0
         last = math.nan
-        for k in keys:
-            p, s = d[k][0], d[k][1]
+        by_base = unit == "base"
+        by_contracts = unit == "contracts"
+        done = 1e-12 * max(1.0, amount)
+        for lv in map(d.__getitem__, reversed(keys)):
+            p = lv[0]
+            s = lv[1]
             # base units per venue size unit at this price
             bpu = cbase if linear else cbase / p
-            if unit == "base":
+            if by_base:
                 avail = s * bpu
-            elif unit == "contracts":
+            elif by_contracts:
                 avail = s
             else:
                 avail = s * bpu * p
-            take = avail if avail <= remaining else remaining
-            frac = take / avail
-            sv = s * frac
+            if avail <= remaining:  # the whole level (avail > 0: sizes in the book are > 0)
+                take = avail
+                sv = s
+            else:
+                take = remaining
+                sv = s * (take / avail)
             size_v += sv
-            base += sv * bpu
-            notional += sv * bpu * p
+            sb = sv * bpu
+            base += sb
+            notional += sb * p
             remaining -= take
             n += 1
             last = p
-            if remaining <= 1e-12 * max(1.0, amount):
+            if remaining <= done:
                 remaining = 0.0
                 break
-        touch = d[keys[0]][0]
+        touch = d[keys[-1]][0]
         vwap = notional / base if base > 0 else math.nan
         sgn = 1.0 if side == "buy" else -1.0
         if math.isnan(mid):
@@ -518,6 +541,15 @@ class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def _best(keys: list[int], n: int | None) -> list[int]:
+    """The best ``n`` keys of a side's worst-first key list, best first (all when None)."""
+    if n is None:
+        return keys[::-1]
+    if n >= 0:
+        return keys[:-n - 1:-1]
+    return keys[::-1][:n]  # a negative n: all but the worst -n, as a best-first slice would
 
 
 def book_from_levels(bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]],

@@ -456,7 +456,7 @@ class TradeSimulator:
             m = self.models.maker.predict_row(maker_features(row, self.side, notional))
             passive = -0.5 * row[1]
             mean = m * passive + (1.0 - m) * mean
-            qs = tuple(m * passive + (1.0 - m) * q for q in qs)
+            qs = tuple([m * passive + (1.0 - m) * q for q in qs])  # a list: no generator
         i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
         q50 = qs[i50] if i50 >= 0 else math.nan
         q90 = qs[i90] if i90 >= 0 else math.nan
