@@ -220,7 +220,7 @@ class VenueFeed:
 
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
         sym = ev.symbol
-        book = self.books.get(sym) or self.book(sym)
+        book = self.book(sym)
         st = self.stats[sym]
         state = self.states[sym]
         st.frames += 1

@@ -325,7 +325,7 @@ class BinanceSpotFeed(VenueFeed):
 
     # -- machinery: buffer replay and deferred top check ----------------------------------------
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
-        book = self.books.get(ev.symbol) or self.book(ev.symbol)
+        book = self.book(ev.symbol)
         state = self.states[ev.symbol]
         n0 = book.updates
         out = super()._on_book(ev)
