@@ -35,7 +35,7 @@ def models(tmp_path_factory) -> SimulatorModels:
 
 def _check(e: CostEstimate) -> None:
     assert e.valid
-    vals = [getattr(e, k) for k in e.__slots__ if isinstance(getattr(e, k), float)]
+    vals = [getattr(e, k) for k in e._fields if isinstance(getattr(e, k), float)]
     assert all(math.isfinite(v) for v in vals), e
     assert e.net_usd == e.slippage_usd + e.fee_usd + e.impact_usd
     k = 1e4 / e.notional_usd
@@ -91,7 +91,7 @@ def test_every_tick_of_a_binance_replay(models: SimulatorModels) -> None:
     # live volatility estimate is positive once the mid has moved
     assert e.volatility_bps > 0
     df = mkt.history_frame()
-    assert list(df.columns) == list(CostEstimate.__slots__) and len(df) == len(mkt.history)
+    assert list(df.columns) == list(CostEstimate._fields) and len(df) == len(mkt.history)
 
 
 def test_okx_replay_all_instruments(models: SimulatorModels) -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -39,9 +38,9 @@ def _no_band() -> list[float]:
     return [_NO_BAND, 0.0, -1.0, _NO_BAND, 0.0, -1.0, 0]
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """The result of walking the book with a market order.
+class Fill(NamedTuple):
+    """The result of walking the book with a market order (an immutable named tuple: built on
+    every tick, where a frozen dataclass costs four times as much to construct).
 
     All ``*_bps`` figures are signed costs (positive = worse than the reference) for the
     order's side: ``slippage_bps = half_spread_bps + depth_cost_bps`` where
@@ -426,18 +425,28 @@ class OrderBook:
         mid = self.mid
         if math.isnan(mid):
             return 0.0
-        d, keys = self._side(side)
+        if side == "bid":
+            return self._band_depth(0, self._bids, self._bkeys, mid, bps)
+        if side == "ask":
+            return self._band_depth(3, self._asks, self._akeys, mid, bps)
+        raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
+
+    def _band_depth(self, i: int, d: dict[int, _LevelT], keys: list[int], mid: float,
+                    bps: float) -> float:
+        """:meth:`depth_within_bps` of the side at ``self._band[i]`` (0 bids, 3 asks)."""
         # keys at or above lim are the levels in the band (bids: tick >= the bid edge; asks:
         # -tick >= -(ask edge))
-        if side == "bid":
+        if i == 0:
             lim = math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
-            i = 0
         else:
             lim = -math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
-            i = 3
         band = self._band
-        start = bisect_left(keys, lim)  # keys[start:] are the levels in the band
         old_lim = band[i]
+        if lim == old_lim and band[i + 2] == bps and band[6] < _BAND_RESUM:
+            tot = band[i + 1]  # same edge: the running sum is the answer
+            band[6] += 1
+            return tot if tot > 0.0 else 0.0
+        start = bisect_left(keys, lim)  # keys[start:] are the levels in the band
         if band[i + 2] == bps and old_lim != _NO_BAND and band[6] < _BAND_RESUM:
             tot = band[i + 1]
             old_start = bisect_left(keys, old_lim)
@@ -454,6 +463,31 @@ class OrderBook:
         band[i + 1] = tot
         return tot if tot > 0.0 else 0.0
 
+    def tick_values(self, bps: float, levels: int = 5) -> tuple[float, float, float, float,
+                                                                float, float, float, float]:
+        """The book's per-tick feature inputs in one call (the cost features' hot path).
+
+        Returns ``(best_bid, best_bid_size, best_ask, best_ask_size, depth_within_bps("bid",
+        bps), depth_within_bps("ask", bps), depth("bid", levels), depth("ask", levels))``;
+        the first six NaN when a side is empty. ``bps`` (>= 0) and ``levels`` (>= 1) are not
+        validated here; sums run best first, as in :meth:`depth` and :meth:`depth_within_bps`.
+        """
+        bk = self._bkeys
+        ak = self._akeys
+        bd = self._bids
+        ad = self._asks
+        if not (bk and ak):
+            nan = math.nan
+            return (nan, nan, nan, nan, nan, nan, sum([bd[k][1] for k in bk[:-levels - 1:-1]]),
+                    sum([ad[k][1] for k in ak[:-levels - 1:-1]]))
+        b = bd[bk[-1]]
+        a = ad[ak[-1]]
+        mid = 0.5 * (b[0] + a[0])
+        return (b[0], b[1], a[0], a[1], self._band_depth(0, bd, bk, mid, bps),
+                self._band_depth(3, ad, ak, mid, bps),
+                sum([bd[k][1] for k in bk[:-levels - 1:-1]]),
+                sum([ad[k][1] for k in ak[:-levels - 1:-1]]))
+
     def imbalance(self, levels: int = 5) -> float:
         """``(Q_bid - Q_ask) / (Q_bid + Q_ask)`` over the best ``levels`` levels, in [-1, 1]."""
         qb = self.depth("bid", levels)
@@ -468,74 +502,92 @@ class OrderBook:
 
     # -- walk the book ------------------------------------------------------------------
     def walk(self, side: OrderSide, amount: float, unit: SizeUnit = "base") -> Fill:
-        """Fill a market order of ``amount`` (in ``unit``) against the book.
+        r"""Fill a market order of ``amount`` (in ``unit``) against the book.
 
         ``side="buy"`` consumes asks, ``"sell"`` consumes bids. ``unit`` is ``"base"``
         (base currency), ``"contracts"`` (venue size units) or ``"usd"`` (quote notional).
         Without an instrument, venue size units are taken as base units.
+
+        Notes
+        -----
+        With :math:`c` the contract size (1 for venues sized in base), a level of size
+        :math:`s` at price :math:`p` holds :math:`b = c\,s` base and :math:`q = c\,s\,p` quote
+        on a linear instrument, :math:`b = c\,s/p` and :math:`q = c\,s` on an inverse one.
+        Levels are taken best first until the order's amount is reached, the last one in part.
         """
-        if side not in ("buy", "sell"):
+        if side == "buy":
+            d, keys, sgn = self._asks, self._akeys, 1.0
+        elif side == "sell":
+            d, keys, sgn = self._bids, self._bkeys, -1.0
+        else:
             raise ValueError(f"side={side!r} is not one of 'buy', 'sell'")
-        if unit not in ("base", "contracts", "usd"):
+        if unit != "usd" and unit != "base" and unit != "contracts":
             raise ValueError(f"unit={unit!r} is not one of 'base', 'contracts', 'usd'")
-        if not (isinstance(amount, int | float) and math.isfinite(amount) and amount >= 0):
+        if not (isinstance(amount, (int, float)) and math.isfinite(amount) and amount >= 0):
             raise ValueError(f"amount={amount!r} must be a finite number >= 0")
-        d, keys = (self._asks, self._akeys) if side == "buy" else (self._bids, self._bkeys)
+        amount = float(amount)
         mid = self.mid
         if not keys:
             return Fill(side, amount, unit, 0.0, 0.0, 0.0, math.nan, 0, amount, mid, math.nan,
                         math.nan, math.nan, math.nan, math.nan, math.nan)
         inst = self.instrument
-        linear = inst is None or not inst.sized_in_contracts or inst.contract_type == "linear"
-        cbase = (1.0 if inst is None or not inst.sized_in_contracts else inst.contract_size)
-        remaining = float(amount)
-        size_v = 0.0
-        base = 0.0
-        notional = 0.0
+        c = 1.0
+        inverse = False
+        if inst is not None and inst.sized_in_contracts:
+            c = inst.contract_size
+            inverse = inst.contract_type != "linear"
+        # The walk measures the order in one metric per level: s (contracts; base on a linear
+        # instrument; usd on an inverse one), s*p (usd, linear) or s/p (base, inverse), with
+        # the amount divided by c where the unit is base or usd.
+        if unit == "contracts":
+            mode = 0
+            rem = amount
+            scale = 1.0
+        else:
+            mode = (2 if inverse else 0) if unit == "base" else (0 if inverse else 1)
+            rem = amount / c
+            scale = c
+        tol = 1e-12 * max(1.0, amount) / scale
+        ssum = 0.0  # sum of s
+        psum = 0.0  # sum of s*p (linear) or s/p (inverse)
         n = 0
         last = math.nan
-        by_base = unit == "base"
-        by_contracts = unit == "contracts"
-        done = 1e-12 * max(1.0, amount)
-        for lv in map(d.__getitem__, reversed(keys)):
+        for k in reversed(keys):
+            lv = d[k]
             p = lv[0]
             s = lv[1]
-            # base units per venue size unit at this price
-            bpu = cbase if linear else cbase / p
-            if by_base:
-                avail = s * bpu
-            elif by_contracts:
-                avail = s
-            else:
-                avail = s * bpu * p
-            if avail <= remaining:  # the whole level (avail > 0: sizes in the book are > 0)
-                take = avail
-                sv = s
-            else:
-                take = remaining
-                sv = s * (take / avail)
-            size_v += sv
-            sb = sv * bpu
-            base += sb
-            notional += sb * p
-            remaining -= take
+            m = s if mode == 0 else (s * p if mode == 1 else s / p)
             n += 1
-            last = p
-            if remaining <= done:
-                remaining = 0.0
+            if m >= rem - tol:  # the last level, taken in part (or exactly)
+                if m > rem:
+                    s *= rem / m
+                ssum += s
+                psum += s / p if inverse else s * p
+                rem = 0.0
+                last = p
                 break
+            rem -= m
+            ssum += s
+            psum += s / p if inverse else s * p
+        else:
+            last = p
+        if inverse:
+            base = c * psum
+            notional = c * ssum
+        else:
+            base = c * ssum
+            notional = c * psum
         touch = d[keys[-1]][0]
         vwap = notional / base if base > 0 else math.nan
-        sgn = 1.0 if side == "buy" else -1.0
-        if math.isnan(mid):
+        if mid != mid:  # NaN
             slip = half = depth_c = math.nan
         else:
             slip = sgn * (vwap - mid) / mid * 1e4
             half = sgn * (touch - mid) / mid * 1e4
             depth_c = sgn * (vwap - touch) / mid * 1e4
         slip_t = sgn * (vwap - touch) / touch * 1e4
-        return Fill(side, float(amount), unit, size_v, base, notional, vwap, n, remaining, mid,
-                    touch, last, slip, slip_t, half, depth_c)
+        return Fill(side, amount, unit, ssum, base, notional, vwap, n, rem * scale, mid, touch,
+                    last, slip, slip_t, half, depth_c)
 
     def __repr__(self) -> str:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")

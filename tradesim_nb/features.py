@@ -267,20 +267,25 @@ class FeatureState:
         key = (book.updates, len(book))  # len: clear()/remove_crossed() do not bump updates
         if book is self._bk_book and key == self._bk_updates:
             return self._bk_vals
-        mid = book.mid
-        bb = book.best_bid
-        ba = book.best_ask
+        bb, qb, ba, qa, dep_b, dep_a, qb5, qa5 = book.tick_values(self.depth_bps, 5)
+        mid = 0.5 * (bb + ba)
         inst = book.instrument
-        bpu_b = 1.0 if inst is None else inst.base_per_unit(bb)
-        bpu_a = 1.0 if inst is None else inst.base_per_unit(ba)
+        if inst is None or not inst.sized_in_contracts:
+            bpu_b = bpu_a = 1.0
+        elif inst.contract_type == "linear":
+            bpu_b = bpu_a = inst.contract_size
+        else:
+            bpu_b = inst.contract_size / bb
+            bpu_a = inst.contract_size / ba
+        tot5 = qb5 + qa5
         vals = [
             mid,
             1e4 * (ba - bb) / mid,
-            book.best_bid_size * bpu_b * bb,
-            book.best_ask_size * bpu_a * ba,
-            book.depth_within_bps("bid", self.depth_bps) * bpu_b * mid,
-            book.depth_within_bps("ask", self.depth_bps) * bpu_a * mid,
-            book.imbalance(5),
+            qb * bpu_b * bb,
+            qa * bpu_a * ba,
+            dep_b * bpu_b * mid,
+            dep_a * bpu_a * mid,
+            (qb5 - qa5) / tot5 if tot5 > 0 else 0.0,  # imbalance of the best 5 levels
         ]
         self._bk_book = book
         self._bk_updates = key
@@ -298,30 +303,34 @@ def slippage_features(row: Sequence[float], side: str, notional_usd: float,
                       walk_bps: float) -> list[float]:
     """:data:`SLIPPAGE_FEATURES` of one order from a market row (plain Python)."""
     s = _check_side(side)
-    own_depth = row[5] if s > 0 else row[4]
-    sod = notional_usd / own_depth if own_depth > 0 else _SIZE_OVER_DEPTH_CAP
-    return [
-        walk_bps,
-        math.log(max(notional_usd, 1.0)),
-        min(sod, _SIZE_OVER_DEPTH_CAP),
-        row[7],
-        s * row[8] / _FLOW_UNIT_USD,
-        s * row[6],
-    ]
+    return order_rows(row, s, notional_usd, math.log(max(notional_usd, 1.0)), walk_bps)[0]
 
 
 def maker_features(row: Sequence[float], side: str, notional_usd: float) -> list[float]:
     """:data:`MAKER_FEATURES` of one resting order from a market row (plain Python)."""
     s = _check_side(side)
-    own, opp = (row[2], row[3]) if s > 0 else (row[3], row[2])
-    return [
-        math.log(max(notional_usd, 1.0)),
-        math.log(max(own, 1.0)),
-        math.log(max(opp, 1.0)),
-        row[7],
-        s * row[9] / _FLOW_UNIT_USD,
-        s * row[6],
-    ]
+    return order_rows(row, s, notional_usd, math.log(max(notional_usd, 1.0)), 0.0)[1]
+
+
+def order_rows(row: Sequence[float], s: float, notional_usd: float, log_notional: float,
+               walk_bps: float) -> tuple[list[float], list[float]]:
+    """Both order-feature rows of one order at once (the per-tick hot path).
+
+    ``s`` is +1 for a buy and -1 for a sell, ``log_notional = ln(max(notional_usd, 1))``
+    (computed once per order size by the caller). Returns ``(slippage row, maker row)``, as
+    :func:`slippage_features` and :func:`maker_features` give them.
+    """
+    if s > 0:
+        own_depth, own, opp = row[5], row[2], row[3]
+    else:
+        own_depth, own, opp = row[4], row[3], row[2]
+    sod = notional_usd / own_depth if own_depth > 0 else _SIZE_OVER_DEPTH_CAP
+    vol = row[7]
+    imb = s * row[6]
+    return ([walk_bps, log_notional, sod if sod < _SIZE_OVER_DEPTH_CAP else _SIZE_OVER_DEPTH_CAP,
+             vol, s * row[8] / _FLOW_UNIT_USD, imb],
+            [log_notional, math.log(max(own, 1.0)), math.log(max(opp, 1.0)), vol,
+             s * row[9] / _FLOW_UNIT_USD, imb])
 
 
 # -- order features: columnar (training) -----------------------------------------------------

@@ -52,12 +52,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .costs.almgren_chriss import ACParams, optimal_execution
 from .costs.maker_taker import MakerTakerModel
 from .costs.slippage import SlippageModel
-from .features import FeatureState, maker_features, slippage_features
+from .features import FeatureState, order_rows
 from .instruments import Instrument, SizeUnit
 
 if TYPE_CHECKING:
@@ -120,9 +120,11 @@ class ImpactParams:
                              "number > 0 (or None)")
 
 
-@dataclass(frozen=True, slots=True)
-class CostEstimate:
+class CostEstimate(NamedTuple):
     """One tick's cost estimate of an order (USD and bps of the notional at the mid).
+
+    An immutable named tuple (one is built on every tick: a frozen dataclass of 25 fields
+    costs about 1.6 µs to construct, this about 0.2 µs); :attr:`_fields` lists the fields.
 
     ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly. ``valid`` is False (and the
     figures NaN) when the book was not valid. ``complete`` is False when the visible book
@@ -158,7 +160,7 @@ class CostEstimate:
     impact_model: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,8 @@ class TradeSimulator:
         self.ticks = 0
         self.skipped = 0
         self._sgn = 1.0 if side == "buy" else -1.0
+        self._ln_for = math.nan  # the notional whose log is cached in _ln
+        self._ln = math.nan
         self._ac_cache: dict[tuple[float, float, float], float] = {}
         self._ac_linear: tuple[float, float] | None = None
         self._walk_book: OrderBook | None = None
@@ -449,14 +453,18 @@ class TradeSimulator:
             row[7] = vol
         walk = fill.slippage_bps
         sm = self.models.slippage
-        mean, qs = sm.predict_row(slippage_features(row, self.side, notional, walk))
+        if notional != self._ln_for:
+            self._ln_for = notional
+            self._ln = math.log(max(notional, 1.0))
+        xs, xm = order_rows(row, 1.0 if self.side == "buy" else -1.0, notional, self._ln, walk)
+        mean, qs = sm.predict_row(xs)
         if self.order_type == "market":
             m = 0.0
         else:
-            m = self.models.maker.predict_row(maker_features(row, self.side, notional))
+            m = self.models.maker.predict_row(xm)
             passive = -0.5 * row[1]
             mean = m * passive + (1.0 - m) * mean
-            qs = tuple([m * passive + (1.0 - m) * q for q in qs])  # a list: no generator
+            qs = [m * passive + (1.0 - m) * q for q in qs]  # type: ignore[assignment]
         i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
         q50 = qs[i50] if i50 >= 0 else math.nan
         q90 = qs[i90] if i90 >= 0 else math.nan

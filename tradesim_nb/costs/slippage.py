@@ -167,8 +167,9 @@ class SlippageModel:
     def predict_row(self, x: Sequence[float]) -> tuple[float, tuple[float, ...]]:
         """``(mean_bps, (q_1, ..., q_m))`` for one feature row, plain Python (hot path)."""
         mean = self.intercept + sum(map(mul, self.coef, x))
-        qs = sorted([b0 + sum(map(mul, cs, x))
-                     for b0, cs in zip(self.quantile_intercept, self.quantile_coef)])
+        qs = [b0 + sum(map(mul, cs, x))
+              for b0, cs in zip(self.quantile_intercept, self.quantile_coef)]
+        qs.sort()  # monotone rearrangement: quantiles never cross
         return mean, tuple(qs)
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

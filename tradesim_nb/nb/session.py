@@ -125,7 +125,7 @@ def compare_estimates(a: Sequence[Any], b: Sequence[Any]) -> dict[str, Any]:
     Returns ``{"n_a", "n_b", "identical", "max_abs_diff": {field: float}}``; ``identical`` is
     True when the lengths match and every compared field is equal (NaN equals NaN).
     """
-    fields = [f for f in (a[0].__slots__ if a else ()) if f not in VOLATILE_FIELDS]
+    fields = [f for f in (a[0]._fields if a else ()) if f not in VOLATILE_FIELDS]
     diffs: dict[str, float] = {}
     same = len(a) == len(b)
     for f in fields:
