@@ -151,6 +151,71 @@ def test_walk_monotone_in_size(bk: tuple, q1: float, q2: float, side: str) -> No
     assert fl.filled_base >= fs.filled_base - 1e-12
 
 
+def _reference_walk(levels: list, amount: float, unit: str, c: float,
+                    inverse: bool) -> tuple[float, float, float, float, int]:
+    """Level by level, in the order's own unit: (size, base, notional, unfilled, levels)."""
+    rem, size_v, base, notional, n = amount, 0.0, 0.0, 0.0, 0
+    for p, s in levels:
+        bpu = c / p if inverse else c
+        avail = {"contracts": s, "base": s * bpu, "usd": s * bpu * p}[unit]
+        take = min(avail, rem)
+        sv = s * take / avail
+        size_v += sv
+        base += sv * bpu
+        notional += sv * bpu * p
+        rem -= take
+        n += 1
+        if rem <= 1e-12 * max(1.0, amount):
+            rem = 0.0
+            break
+    return size_v, base, notional, rem, n
+
+
+@settings(max_examples=300, deadline=None)
+@given(books, st.floats(0.0, 2e5), st.sampled_from(["buy", "sell"]),
+       st.sampled_from(["base", "contracts", "usd"]),
+       st.sampled_from([None, "BTC-USDT-SWAP", "BTC-USD-SWAP"]))
+def test_walk_equals_a_level_by_level_reference(bk: tuple, amount: float, side: str,
+                                                unit: str, symbol: str | None) -> None:
+    inst = get_instrument("okx", symbol) if symbol else None
+    bids, asks = bk
+    ob = OrderBook(inst, venue="test", symbol="X", price_scale=100)
+    ob.apply_snapshot(_levels(bids), _levels(asks))
+    c = inst.contract_size if inst is not None and inst.sized_in_contracts else 1.0
+    inverse = inst is not None and inst.contract_type == "inverse"
+    levels = ob.levels("ask" if side == "buy" else "bid")
+    size_v, base, notional, rem, n = _reference_walk(levels, amount, unit, c, inverse)
+    f = ob.walk(side, amount, unit)  # type: ignore[arg-type]
+    assert f.filled_size == pytest.approx(size_v, rel=1e-9, abs=1e-12)
+    assert f.filled_base == pytest.approx(base, rel=1e-9, abs=1e-12)
+    assert f.notional == pytest.approx(notional, rel=1e-9, abs=1e-9)
+    assert f.unfilled == pytest.approx(rem, rel=1e-9, abs=1e-6)
+    assert f.levels_consumed == n
+    assert f.complete == (rem == 0.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ops, st.sampled_from([0.0, 5.0, 10.0, 200.0]), st.integers(1, 8))
+def test_tick_values_equal_the_single_reads(seq: list, bps: float, n: int) -> None:
+    ob = OrderBook(venue="test", symbol="X", price_scale=100)
+    for kind, bids, asks in seq:
+        ev = BookSnapshot if kind == "snap" else BookDelta
+        ob.apply(ev("test", "X", _levels(bids), _levels(asks), 0, 0))
+        got = ob.tick_values(bps, n)
+        assert len(got) == 8
+        assert got[6] == ob.depth("bid", n) and got[7] == ob.depth("ask", n)
+        if not (ob.n_bids and ob.n_asks):
+            assert all(math.isnan(x) for x in got[:6])
+            continue
+        assert got[:4] == (ob.best_bid, ob.best_bid_size, ob.best_ask, ob.best_ask_size)
+        mid = ob.mid
+        lo, hi = mid * (1 - bps / 1e4), mid * (1 + bps / 1e4)
+        want_b = sum(q for p, q in ob.levels("bid") if p >= lo - 1e-9)
+        want_a = sum(q for p, q in ob.levels("ask") if p <= hi + 1e-9)
+        assert got[4] == pytest.approx(want_b, abs=1e-9)
+        assert got[5] == pytest.approx(want_a, abs=1e-9)
+
+
 def test_walk_units_agree_for_contracts() -> None:
     inst = get_instrument("okx", "BTC-USDT-SWAP")  # 1 contract = 0.01 BTC
     ob = OrderBook(inst)

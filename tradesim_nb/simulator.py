@@ -2,8 +2,8 @@
 
 On every book update :class:`TradeSimulator` turns the book and the recent trades into
 features (:class:`tradesim_nb.features.FeatureState`), evaluates the fitted linear models with
-plain Python dot products (no scikit-learn call on the hot path) and returns a frozen
-:class:`CostEstimate`:
+plain Python dot products (no scikit-learn call on the hot path) and returns an immutable
+:class:`CostEstimate` (a named tuple):
 
 .. math::
 

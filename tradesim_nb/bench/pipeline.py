@@ -9,7 +9,7 @@ recording goes through the full tick of :class:`~tradesim_nb.simulator.TradeSimu
   (spread, touch, depth within 10 bps, imbalance, volatility, flow);
 * **estimate** — walk the book, order features, the fitted linear slippage mean and quantile
   models and the maker/taker logit evaluated in plain Python, fees, Almgren-Chriss impact,
-  the frozen :class:`CostEstimate`.
+  the immutable :class:`CostEstimate`.
 
 Each stage is timed with :func:`time.perf_counter_ns`; a frame's total is parse → estimate.
 Frames that carry no data (subscription acks) are not counted; frames carrying a full book
