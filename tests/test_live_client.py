@@ -23,7 +23,7 @@ import tradesim_nb.live as live
 from tradesim_nb.live.client import BookClient, ClientConfig, StaleBookError
 from tradesim_nb.live.server import LocalVenue
 from tradesim_nb.live.synthetic import RandomWalkBook
-from tradesim_nb.recording import read_frames
+from tradesim_nb.recording import read_frames, read_header
 from tradesim_nb.venues.okx import okx_checksum
 
 SYM = "BTC-USDT-SWAP"
@@ -285,6 +285,19 @@ def test_recording_while_live_keeps_every_frame(tmp_path: Path) -> None:
     frames = list(read_frames(out))
     assert len(frames) == c.frames > 500
     assert all(isinstance(f, str) for _, f in frames)
+    header = read_header(out)
+    assert header["venue"] == "okx" and header["symbols"] == [SYM]
+    assert header["url"].startswith("ws://127.0.0.1:")  # the url the client really used
+
+
+def test_recording_to_a_missing_folder_is_refused_at_start(tmp_path: Path) -> None:
+    async def main() -> None:
+        c = BookClient("okx", SYM, source="ws://127.0.0.1:9", record=tmp_path / "no" / "r.gz")
+        with pytest.raises(ValueError, match=r"record=.*does not exist"):
+            c.start_nowait()
+        await c.stop()
+
+    run(main())
 
 
 def test_threaded_client_for_plain_code() -> None:

@@ -501,9 +501,9 @@ class BookClient:
         self.loop = loop
         self._stopping = False
         self._synced = asyncio.Event()
-        if self.record_path is not None and self.recorder is None:
-            self.recorder = RecordingWriter(self.record_path, venue=self.venue,
-                                            url=self.url or "", symbols=self.symbols)
+        if self.record_path is not None and not self.record_path.parent.is_dir():
+            raise ValueError(f"record={str(self.record_path)!r}: the folder "
+                             f"{str(self.record_path.parent)!r} does not exist")
         self._main = self._spawn(self._run(), "book-client")
         return self
 
@@ -964,6 +964,10 @@ class BookClient:
             self._state = "stopped"
             raise
         self.url = self.protocol.ws_url(self.url, self.symbols)
+        if self.record_path is not None and self.recorder is None:
+            # opened once the source is resolved, so the header names the url really used
+            self.recorder = RecordingWriter(self.record_path, venue=self.venue, url=self.url,
+                                            symbols=self.symbols)
         attempt = 0
         while not self._stopping:
             self._state = "connecting"
