@@ -92,6 +92,10 @@ def test_every_tick_of_a_binance_replay(models: SimulatorModels) -> None:
     assert e.volatility_bps > 0
     df = mkt.history_frame()
     assert list(df.columns) == list(CostEstimate._fields) and len(df) == len(mkt.history)
+    # the slippage models were trained on $1k-$1M orders of this recording: a $100 order is
+    # an extrapolation on every tick, a $1M one only where the market left the training range
+    assert all(h.extrapolated for h in mkt.history)
+    assert np.mean([h.extrapolated for h in pas.history]) < 0.05
 
 
 def test_okx_replay_all_instruments(models: SimulatorModels) -> None:

@@ -9,6 +9,8 @@ seeded boosting on a fixed recording), so the floors do not flake.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -120,6 +122,21 @@ def test_save_load_round_trip_is_exact(model: SlippageModel, tmp_path) -> None:
     mr, qr = model.predict_row(list(X[0]))
     assert_allclose(mr, m1[0], rtol=1e-12, atol=1e-12)
     assert_allclose(qr, q1[0], rtol=1e-12, atol=1e-12)
+
+
+def test_feature_range_covers_the_training_rows(model: SlippageModel) -> None:
+    X, _, _ = load_binance_dataset().slippage_table(slice(0, 400))
+    assert len(model.feature_range) == len(SLIPPAGE_FEATURES)
+    assert not any(model.outside_range(list(x)) for x in X)  # the first rows are training rows
+    for j, (lo, hi) in enumerate(model.feature_range):
+        assert lo <= hi
+        above = list(X[0])
+        above[j] = hi + abs(hi) + 1.0
+        below = list(X[0])
+        below[j] = lo - abs(lo) - 1.0
+        assert model.outside_range(above) and model.outside_range(below)
+    with pytest.raises(ValueError, match="feature_range"):
+        dataclasses.replace(model, feature_range=((1.0, 0.0),) * len(SLIPPAGE_FEATURES))
 
 
 def test_model_validation() -> None:

@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 OrderType = Literal["market", "passive_then_aggressive"]
 _SECONDS_PER_DAY = 86400.0
 #: bump when features or labels change: cached default models are retrained
-MODELS_VERSION = 2
+MODELS_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +131,10 @@ class CostEstimate(NamedTuple):
     could not fill the whole order (the slippage then covers the filled part only).
     ``impact_model`` says how the impact was priced (``"none: ..."`` with the reason when it
     could not be, e.g. no daily volume yet for the rule of thumb; impact is then 0).
+    ``extrapolated`` is True when the order's slippage features lie outside the range the
+    slippage models were trained on (another instrument, a synthetic book, an order larger
+    than any trained on): the mean and the band are then extrapolations of linear fits and
+    can disagree (e.g. a band below the mean).
     """
 
     recv_ts_ns: int
@@ -158,6 +162,7 @@ class CostEstimate(NamedTuple):
     valid: bool = True
     complete: bool = True
     impact_model: str = ""
+    extrapolated: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
@@ -458,6 +463,7 @@ class TradeSimulator:
             self._ln = math.log(max(notional, 1.0))
         xs, xm = order_rows(row, 1.0 if self.side == "buy" else -1.0, notional, self._ln, walk)
         mean, qs = sm.predict_row(xs)
+        extrapolated = sm.outside_range(xs)
         if self.order_type == "market":
             m = 0.0
         else:
@@ -477,7 +483,7 @@ class TradeSimulator:
         return CostEstimate(
             now_ns, self.side, self.order_type, mid, notional, qty_base, walk, mean, slip_usd,
             q50, q90, q95, fee, fee * k, impact, impact * k, net, net * k, m, 1.0 - m, vol,
-            time.perf_counter_ns() - t0, True, fill.complete, impact_model,
+            time.perf_counter_ns() - t0, True, fill.complete, impact_model, extrapolated,
         )
 
     def _quantile_index(self, sm: SlippageModel) -> tuple[int, int, int, SlippageModel]:

@@ -226,7 +226,9 @@ def format_result(res: dict[str, Any]) -> str:
         f"  net       {e['net_bps']:9.4f} bps  ${e['net_usd']:,.4f}",
         f"  volatility {e['volatility_bps']:.4f} bps/sqrt(s); this tick "
         f"{e['latency_ns'] / 1e3:.1f} µs" + ("" if e["complete"] else
-                                             "; the book could not fill the whole order"),
+                                             "; the book could not fill the whole order")
+        + ("; features outside the models' training range (extrapolated)"
+           if e.get("extrapolated") else ""),
     ]
     s = res["summary"]
     if s.get("estimates"):

@@ -138,6 +138,9 @@ class SlippageModel:
         Latency the labels assumed.
     metrics : dict
         Hold-out figures (see :func:`fit_slippage_model`).
+    feature_range : tuple of (float, float)
+        ``(min, max)`` of each feature over the training rows (empty: unknown). A row outside
+        it is an extrapolation of the linear models (:meth:`outside_range`).
     """
 
     feature_names: tuple[str, ...]
@@ -149,9 +152,14 @@ class SlippageModel:
     latency_ms: float = 100.0
     metrics: dict[str, Any] = field(default_factory=dict)
     trained_on: str = ""
+    feature_range: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         p = len(self.feature_names)
+        if self.feature_range and (len(self.feature_range) != p or any(
+                not lo <= hi for lo, hi in self.feature_range)):
+            raise ValueError(f"feature_range must be empty or {p} (min, max) pairs with "
+                             "min <= max")
         if len(self.coef) != p:
             raise ValueError(f"coef has {len(self.coef)} entries, expected {p} (feature_names)")
         if list(self.quantiles) != sorted(self.quantiles) or not all(
@@ -172,6 +180,13 @@ class SlippageModel:
         qs.sort()  # monotone rearrangement: quantiles never cross
         return mean, tuple(qs)
 
+    def outside_range(self, x: Sequence[float]) -> bool:
+        """Whether a feature row lies outside the training range of any feature (hot path)."""
+        for v, (lo, hi) in zip(x, self.feature_range):  # noqa: SIM110 (a loop: no generator)
+            if v < lo or v > hi:
+                return True
+        return False
+
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(mean (n,), quantiles (n, m))`` for a feature matrix; quantiles sorted per row."""
         X = np.asarray(X, dtype=np.float64)
@@ -191,6 +206,7 @@ class SlippageModel:
             "quantile_intercept": list(self.quantile_intercept),
             "latency_ms": self.latency_ms, "metrics": self.metrics,
             "trained_on": self.trained_on,
+            "feature_range": [list(r) for r in self.feature_range],
         }
 
     @classmethod
@@ -204,6 +220,7 @@ class SlippageModel:
             quantile_intercept=tuple(map(float, d["quantile_intercept"])),
             latency_ms=float(d.get("latency_ms", 100.0)), metrics=dict(d.get("metrics", {})),
             trained_on=str(d.get("trained_on", "")),
+            feature_range=tuple((float(lo), float(hi)) for lo, hi in d.get("feature_range", [])),
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -424,6 +441,8 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
         intercept=float(beta[0]), quantiles=qs, quantile_coef=tuple(qcoef),
         quantile_intercept=tuple(qint), latency_ms=dataset.config.latency_ms,
         trained_on=dataset.source,
+        feature_range=tuple((float(lo), float(hi))
+                            for lo, hi in zip(Xtr.min(axis=0), Xtr.max(axis=0))),
     )
     mean, Q = model.predict(Xte)
     raw = Xte @ np.asarray(model.quantile_coef).T + np.asarray(model.quantile_intercept)

@@ -442,7 +442,9 @@ class TradeCostDashboard:
              f"band p50 {_fmt(est.slippage_p50_bps, '.2f')} · p90 "
              f"{_fmt(est.slippage_p90_bps, '.2f')} · p95 {_fmt(est.slippage_p95_bps, '.2f')} bps"
              f"; walk-the-book {_fmt(est.walk_bps, '.2f')} bps"
-             + ("" if est.complete else " <b style='color:#b00'>(book too thin to fill)</b>")),
+             + ("" if est.complete else " <b style='color:#b00'>(book too thin to fill)</b>")
+             + (" <b style='color:#b60'>(outside the models' training range: "
+                "extrapolated)</b>" if est.extrapolated else "")),
             ("fees", f"{_fmt(est.fee_bps, '.2f')} bps", f"${_fmt(est.fee_usd, ',.2f')}",
              f"tier {html.escape(str(self.w_tier.value))}"),
             ("market impact", f"{_fmt(est.impact_bps, '.2f')} bps",
