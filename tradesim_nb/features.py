@@ -270,13 +270,8 @@ class FeatureState:
         bb, qb, ba, qa, dep_b, dep_a, qb5, qa5 = book.tick_values(self.depth_bps, 5)
         mid = 0.5 * (bb + ba)
         inst = book.instrument
-        if inst is None or not inst.sized_in_contracts:
-            bpu_b = bpu_a = 1.0
-        elif inst.contract_type == "linear":
-            bpu_b = bpu_a = inst.contract_size
-        else:
-            bpu_b = inst.contract_size / bb
-            bpu_a = inst.contract_size / ba
+        bpu_b = 1.0 if inst is None else inst.base_per_unit(bb)
+        bpu_a = 1.0 if inst is None else inst.base_per_unit(ba)
         tot5 = qb5 + qa5
         vals = [
             mid,
