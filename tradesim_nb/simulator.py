@@ -291,7 +291,6 @@ class TradeSimulator:
         self.latest: CostEstimate | None = None
         self.ticks = 0
         self.skipped = 0
-        self._sgn = 1.0 if side == "buy" else -1.0
         self._ln_for = math.nan  # the notional whose log is cached in _ln
         self._ln = math.nan
         self._ac_cache: dict[tuple[float, float, float], float] = {}
