@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: install lab app test lint bench clean
+.PHONY: install browser lab app test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,7 +25,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check tradesim_nb tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# the browser tests need a Chromium: Debian's (installed with apt-get when missing and possible),
+# else Playwright's own; the script says which one it found or installed
+browser: $(STAMP)
+	@scripts/ensure_browser.sh $(BIN)
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: $(STAMP)

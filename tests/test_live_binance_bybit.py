@@ -423,7 +423,7 @@ def test_cli_watch_binance_and_bybit_against_tradesim_venue() -> None:
 
 @pytest.mark.slow
 def test_real_binance_recording_served_as_binance_and_bybit_is_rebuilt_exactly() -> None:
-    """The shared Binance BTCUSDT recording (diffs + REST snapshot) replayed by the venue as
+    """The packaged Binance BTCUSDT recording (diffs + REST snapshot) replayed by the venue as
     fast as the clients read: a Binance client (REST limit 5000, the book has > 1000 levels a
     side) ends equal to the truth at every level, a Bybit client to its top 50, no gap, and
     the Binance book's top matches every bookTicker the venue derived."""

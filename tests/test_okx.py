@@ -68,7 +68,7 @@ def _update_index(frames: Frames, inst: str, k: int) -> int:
 # -- the real recording, untouched ------------------------------------------------------------
 def test_real_recording_every_checksum_verifies(frames: Frames) -> None:
     books = Counter(orjson.loads(f)["arg"]["instId"] for _, f in frames if _is_books(f))
-    assert sum(books.values()) == 290  # as stated in shared/data/README.md
+    assert sum(books.values()) == 290  # as stated in tradesim_nb/data/README.md
     feed, events = _run(frames)
     assert feed.malformed == Counter()
     assert set(feed.books) >= set(books)

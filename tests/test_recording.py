@@ -19,7 +19,7 @@ def test_roundtrip_own_format(tmp_path: Path) -> None:
     assert list(read_frames(p)) == [(1_000 + i, f) for i, f in enumerate(frames)]
 
 
-def test_reads_both_shared_layouts() -> None:
+def test_reads_both_recorded_layouts() -> None:
     okx = list(read_frames(datasets.okx_books_file()))
     # the URL-prefixed lines are the client's own requests and are skipped
     raw = datasets.okx_books_file().read_text().splitlines()
@@ -43,7 +43,29 @@ def test_bad_line_names_file_and_line(tmp_path: Path) -> None:
 def test_missing_data_dir_says_where_it_looked(monkeypatch: pytest.MonkeyPatch,
                                                tmp_path: Path) -> None:
     monkeypatch.setenv("TRADESIM_DATA", str(tmp_path / "nowhere"))
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(datasets, "__file__", str(tmp_path / "x" / "y" / "datasets.py"))
     with pytest.raises(FileNotFoundError, match="nowhere"):
         datasets.data_dir()
+
+
+def test_datasets_are_packaged_with_their_licenses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRADESIM_DATA", raising=False)
+    root = datasets.packaged_dir()
+    assert root.is_relative_to(Path(datasets.__file__).parent)
+    for d in datasets.DATASETS.values():
+        assert (root / d.name / d.license_file).read_text().strip()
+        for p in d.paths():
+            assert p.parent == root / d.name and p.stat().st_size > 0
+    assert len(datasets.goquant_samples()) == 6
+    assert "kraken-ws-v1-20210417" in datasets.describe()
+
+
+def test_user_data_folder_overrides_a_packaged_file(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    own = tmp_path / "okx-v5-public-20220513" / "okx_ws_v5_public.log"
+    own.parent.mkdir()
+    own.write_text("1652459225.1: {}\n")
+    monkeypatch.setenv("TRADESIM_DATA", str(tmp_path))
+    assert datasets.okx_books_file() == own
+    # files the user folder lacks still come from the package
+    assert datasets.binance_spot_files()[0].parent == (
+        datasets.packaged_dir() / "binance-btcusdt-spot-20240808")

@@ -2,7 +2,7 @@
 
 Format written here (``.jsonl.gz``): a first line ``{"header": {...}}`` (venue, url, symbols,
 start time), then one JSON object a frame, ``{"recv_ns": <int>, "frame": "<raw text>"}``.
-The reader also accepts the two layouts of the shared recordings:
+The reader also accepts the two layouts of the shipped recordings (:mod:`tradesim_nb.datasets`):
 
 * ``<recv_ns> <raw json>`` (Binance, hftbacktest style), gzip or plain;
 * ``<epoch_s>: <raw json>`` (cryptofeed's OKX log); lines that start with a URL are the

@@ -1,8 +1,10 @@
-"""Real-browser harness: a Voila server on a free loopback port and Debian's headless Chromium.
+"""Real-browser harness: a Voila server on a free loopback port and a headless Chromium.
 
-Nothing here skips: if Chromium or Voila is missing the tests fail and say what is missing
-(CI installs ``chromium`` with apt-get). Never ``playwright install``: the browser is
-``/usr/bin/chromium`` (``TRADESIM_CHROMIUM`` overrides the path).
+Nothing here skips: if Chromium or Voila is missing the tests fail and say what is missing.
+The browser is ``$TRADESIM_CHROMIUM``, else Debian's ``chromium`` on the PATH (or
+``/usr/bin/chromium``), else Playwright's own Chromium if ``playwright install chromium`` has
+put one in place. ``make test`` runs ``scripts/ensure_browser.sh`` first, which installs
+Debian's chromium with apt-get when it can and Playwright's otherwise.
 """
 
 from __future__ import annotations
@@ -31,12 +33,17 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str:
+def chromium_path(pw: Any = None) -> str | None:
+    """The Chromium to drive: a path, or None for Playwright's own browser when that is the
+    only one installed. Fails (never skips) when there is none."""
     path = os.environ.get("TRADESIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).exists():
-        pytest.fail(f"Chromium not found at {path}: install it with `apt-get install -y chromium` "
-                    "(the browser tests never skip)")
-    return path
+    if Path(path).exists():
+        return path
+    if pw is not None and Path(pw.chromium.executable_path).exists():
+        return None
+    pytest.fail(f"Chromium not found at {path}, nor Playwright's own: run `make browser` "
+                "(Debian: `apt-get install -y chromium`; elsewhere `playwright install "
+                "chromium`). The browser tests never skip.")
 
 
 def free_port() -> int:
@@ -115,8 +122,8 @@ def browser() -> Iterator[Any]:
     # it is open, which would make every later test's asyncio.run() fail.
     from playwright.sync_api import sync_playwright
 
-    exe = chromium_path()
     with sync_playwright() as pw:
+        exe = chromium_path(pw)
         b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, headless=True)
         try:
             yield b

@@ -1,7 +1,7 @@
 """``tradesim cost``: the cost estimate of one order against a recording or a live feed.
 
 ``--source FILE`` replays a recording (``.jsonl.gz`` written by ``tradesim record``, the
-shared Binance ``.gz`` files or the OKX log) through the venue's parser and a
+packaged Binance ``.gz`` files or the OKX log) through the venue's parser and a
 :class:`~tradesim_nb.simulator.TradeSimulator`, and reports the estimate on the last valid
 book plus summary statistics over every tick. ``--source okx|goquant|local|auto`` or a
 ``ws://``/``wss://`` URL runs the live client (:mod:`tradesim_nb.live.client`) for
@@ -144,7 +144,7 @@ def replay_cost(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _continuations(path: Path) -> list[Path]:
-    """The shared Binance recording is split in two files: replay the second after the first."""
+    """The packaged Binance recording is split in two files: replay the second after the first."""
     try:
         from ..datasets import binance_spot_files
 

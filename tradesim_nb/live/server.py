@@ -6,8 +6,8 @@ more instruments from
 * a :class:`~tradesim_nb.sources.BookSource` (the random walk of
   :mod:`tradesim_nb.live.synthetic`, or the impact-aware market), stepped ``rate_hz`` times a
   second; or
-* a recording (any venue whose feed rebuilds book states from it: the OKX v5 log in the shared
-  data, recordings made by ``tradesim record``, Binance, GoQuant), replayed at ``speed`` times
+* a recording (any venue whose feed rebuilds book states from it: the packaged OKX v5 log
+  (:mod:`tradesim_nb.datasets`), recordings made by ``tradesim record``, Binance, GoQuant), replayed at ``speed`` times
   real time (``speed=0``: as fast as the clients read).
 
 Protocols, by URL path:
