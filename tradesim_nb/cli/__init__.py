@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -59,6 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         rc = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (``tradesim ... | head``): a quiet exit, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (ValueError, KeyError, FileNotFoundError) as e:
         print(f"tradesim {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -76,6 +76,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "MAX_PERIODS",
     "ACParams",
     "ACSolution",
     "expected_cost_of",
@@ -93,6 +94,10 @@ Regime = Literal["linear", "hyperbolic", "trigonometric"]
 _KT_SMALL = 1e-8
 #: above this kappa*T the variance switches to the exp(-kappa t) form (no overflow)
 _KT_LARGE = 20.0
+
+
+#: the largest number of periods a schedule may have (arrays of N + 1 floats; 10**7 is 80 MB each)
+MAX_PERIODS = 10_000_000
 
 
 def _bad(name: str, value: object, allowed: str) -> ValueError:
@@ -160,6 +165,9 @@ class ACParams:
             raise _bad("periods", self.periods, "an integer >= 1")
         if int(self.periods) < 1:
             raise _bad("periods", self.periods, "an integer >= 1")
+        if int(self.periods) > MAX_PERIODS:
+            raise _bad("periods", self.periods,
+                       f"periods <= {MAX_PERIODS:_} (each schedule array holds N + 1 floats)")
         sigma = _finite("sigma", self.sigma)
         if sigma < 0:
             raise _bad("sigma", self.sigma, "sigma >= 0")
@@ -178,6 +186,18 @@ class ACParams:
                         ("risk_aversion", lam)):
             set_(self, name, v)
         set_(self, "periods", int(self.periods))
+        tau = self.tau
+        if tau * tau == 0 or (sigma > 0 and (sigma * tau) ** 2 == 0):
+            raise ValueError(
+                f"horizon={horizon!r} over periods={self.periods} gives tau = T/N = {tau!r}, "
+                f"so (sigma*tau)**2 with sigma={sigma!r} underflows to 0: allowed range is "
+                "(sigma*tau)**2 > 0; use a larger time unit (e.g. days instead of seconds)")
+        scale = size * size * max(gamma, eta / tau, sigma * sigma * horizon, epsilon / size)
+        if not math.isfinite(scale):
+            raise ValueError(
+                f"size={size!r} with eta={eta!r}, gamma={gamma!r}, sigma={sigma!r}, "
+                f"horizon={horizon!r}: the cost terms (of order X**2 * eta/tau, X**2 * gamma, "
+                "X**2 * sigma**2 * T) overflow float64; use a larger size unit (e.g. lots)")
         if self.eta_tilde <= 0:
             raise ValueError(
                 f"eta_tilde = eta - gamma*tau/2 = {self.eta_tilde!r} is invalid: allowed range is "
@@ -472,6 +492,9 @@ def optimal_execution(p: ACParams) -> ACSolution:
     hold, trades = _holdings_and_trades(a, trig, p.periods, p.size)
     abs_sum, mono = _abs_trade_sum(p, a, trig)
     e, v = _closed_forms(p, a, trig, abs_sum)
+    if not (np.isfinite(e[0]) and np.isfinite(v[0]) and np.isfinite(hold).all()):
+        raise ValueError(f"the schedule of {p} overflows float64 (E={float(e[0])!r}, "
+                         f"V={float(v[0])!r}): rescale size, time or price units")
     kt = float(a[0]) * p.periods
     regime: Regime = "linear" if kt < _KT_SMALL else (
         "trigonometric" if bool(trig[0]) else "hyperbolic")
