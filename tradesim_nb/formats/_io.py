@@ -36,6 +36,7 @@ __all__ = [
     "TruncatedFile",
     "UnknownFormat",
     "compression_of",
+    "epoch_s_to_ns",
     "open_stream",
     "zip_members",
 ]
@@ -109,6 +110,25 @@ class TruncatedFile(FormatError):
         self.bytes_read = bytes_read
 
 
+def epoch_s_to_ns(text: str | bytes) -> int:
+    """Seconds since the epoch written as a decimal (``"1652459225.2987883"``) to integer ns.
+
+    Exact for up to nine decimals (``round(float(x) * 1e9)`` is not: a float64 near 1.6e18 ns
+    is a multiple of 256 ns). Other spellings (an exponent) go through float.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a number.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("ascii")
+    whole, dot, frac = text.strip().partition(".")
+    if whole.isdigit() and (not dot or frac.isdigit() or frac == ""):
+        return int(whole) * 1_000_000_000 + (int(frac[:9].ljust(9, "0")) if frac else 0)
+    return round(float(text) * 1e9)
+
+
 def compression_of(head: bytes) -> str:
     """``"gzip"``, ``"bzip2"``, ``"xz"``, ``"zip"`` or ``"none"`` from a file's first bytes."""
     if head[:2] == b"\x1f\x8b":
@@ -164,20 +184,49 @@ class _Guarded(io.RawIOBase):
                 path=self._path, lines_read=self.lines, bytes_read=self.nbytes) from None
         if not n:
             return 0
-        mv = memoryview(b)[:n]
-        chunk = mv.tobytes()
-        nl = chunk.count(b"\n")
-        if nl:
-            self.lines += nl
-            self._run = n - 1 - chunk.rfind(b"\n")
-        else:
+        chunk = memoryview(b)[:n].tobytes()
+        mx = self._max
+        first = chunk.find(b"\n")
+        if first < 0:
             self._run += n
-        if self._run > self._max:
-            raise LineTooLong(f"line longer than max_line_bytes={self._max} "
-                              "(a file of one huge line is no recording; raise the bound if it "
-                              "really is one)", path=self._path, line=self.lines + 1)
+            if self._run > mx:
+                raise self._too_long(self.lines + 1)
+        else:
+            if self._run + first > mx:
+                raise self._too_long(self.lines + 1)
+            if n > mx:  # a whole line longer than the bound may sit inside this block
+                self._interior(chunk, first)
+            self.lines += chunk.count(b"\n")
+            self._run = n - 1 - chunk.rfind(b"\n")
+            if self._run > mx:
+                raise self._too_long(self.lines + 1)
         self.nbytes += n
         return n
+
+    def _interior(self, chunk: bytes, first: int) -> None:
+        """Find a line longer than the bound between two newlines of ``chunk``: look at
+        windows of half the bound; only a window without a newline can be inside one."""
+        mx = self._max
+        step = max(1, mx // 2)
+        n = len(chunk)
+        a = first + 1
+        while a + step <= n:
+            b = a + step
+            if chunk.find(b"\n", a, b) >= 0:
+                a = b
+                continue
+            lo = chunk.rfind(b"\n", 0, a) + 1
+            hi = chunk.find(b"\n", b)
+            if hi < 0:
+                return  # the block's tail: counted in the run
+            if hi - lo > mx:
+                raise self._too_long(self.lines + chunk.count(b"\n", 0, lo) + 1)
+            a = hi + 1
+
+    def _too_long(self, line: int) -> LineTooLong:
+        return LineTooLong(f"line longer than max_line_bytes={self._max} (a file of one huge "
+                           "line is no recording; raise the bound if it really is one)",
+                           path=self._path, line=line)
 
     def close(self) -> None:
         try:

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from ._base import Reader, merge_by_time
-from ._io import FormatError, open_stream
+from ._io import FormatError, epoch_s_to_ns, open_stream
 
 __all__ = ["REST_FRAMES", "CryptofeedReader", "rest_answer_frame", "venue_of_url"]
 
@@ -97,10 +97,6 @@ def rest_answer_frame(url: str, body: str) -> str | None:
     venue = venue_of_url(url)
     conv = REST_FRAMES.get(venue or "")
     return conv(url, body.strip()) if conv is not None else None
-
-
-def _epoch_ns(text: str) -> int:
-    return round(float(text) * 1e9)
 
 
 class CryptofeedReader(Reader):
@@ -208,7 +204,7 @@ class CryptofeedReader(Reader):
                     i = line.find(b": ")
                     if i > 0:
                         try:
-                            t = _epoch_ns(line[:i].decode())
+                            t = epoch_s_to_ns(line[:i].decode())
                         except ValueError:
                             raise FormatError("a line starting with a digit that is not "
                                               "'<epoch_s>: <message>'", path=path,
@@ -274,7 +270,7 @@ class CryptofeedReader(Reader):
                     url, rest = line.split(b" -> ", 1)
                     i = rest.find(b": ")
                     try:
-                        t = _epoch_ns(rest[:i].decode()) if i > 0 else None
+                        t = epoch_s_to_ns(rest[:i].decode()) if i > 0 else None
                     except ValueError:
                         t = None
                     if t is None:

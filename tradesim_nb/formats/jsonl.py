@@ -9,7 +9,8 @@ Layouts (all may be gzip, bzip2 or xz compressed; the compression is read from t
     symbols. A line that is not such an object is an error naming the file and line.
 ``lines``
     ``<recv_ns> <raw json>`` (nanoseconds, the hftbacktest layout of the Binance recording) or
-    ``<epoch_s>: <raw json>`` (seconds with a fraction, cryptofeed's layout). Lines that start
+    ``<epoch_s>: <raw json>`` (seconds with a fraction, cryptofeed's layout; converted to ns
+    exactly, digit by digit). Lines that start
     with a URL are the recording client's own requests and connects: they are skipped and
     counted (``client_lines``); any other line that fits no layout is counted
     (``unrecognized_lines``) with a warning naming the first one. The venue is guessed from
@@ -28,7 +29,7 @@ from typing import Any, ClassVar
 import orjson
 
 from ._base import Reader
-from ._io import FormatError, OpenFile, open_stream
+from ._io import FormatError, OpenFile, epoch_s_to_ns, open_stream
 
 __all__ = ["DocumentReader", "JsonlReader", "LinesReader", "parse_line", "sniff_venue"]
 
@@ -65,7 +66,7 @@ def parse_line(line: bytes) -> tuple[str, int, str] | None:
         if sp > 0:
             head = line[:sp]
             if head.endswith(b":"):  # "<epoch_s>: <json>"
-                return "frame", round(float(head[:-1]) * 1e9), line[sp + 1:].decode()
+                return "frame", epoch_s_to_ns(head[:-1]), line[sp + 1:].decode()
             if head.isdigit():
                 return "frame", int(head), line[sp + 1:].decode()
         raise ValueError("a line starting with a digit that is neither '<ns> <frame>' nor "
@@ -142,7 +143,7 @@ class _LineRecording(Reader):
                                       1 if raw.endswith(b"\n") else 0)
                     try:
                         # b":" ends the "<epoch_s>:" head
-                        t = round(float(head[:-1]) * 1e9) if head[-1] == 58 else int(head)
+                        t = epoch_s_to_ns(head[:-1]) if head[-1] == 58 else int(head)
                         frame = raw[sp + 1:end].decode()
                     except (ValueError, UnicodeDecodeError):
                         pass  # the slow path below names the problem

@@ -477,6 +477,19 @@ class TardisReader(Reader):
         return FormatError(f"unreadable rows after line {start}: {err}", path=tf.path,
                            line=start)
 
+    def _empty(self, tf: TardisFile, line: int, name: str) -> FormatError:
+        """``empty <name>`` at ``line``, unless the row is short of fields (pandas fills those
+        with empty values): then say so."""
+        with open_stream(tf.path, max_line_bytes=self.max_line_bytes) as f:
+            for lineno, raw in enumerate(f, 1):
+                if lineno == line:
+                    vals = next(csv.reader([raw.decode(errors="replace").rstrip("\r\n")]))
+                    if len(vals) != len(tf.columns):
+                        return FormatError(f"{len(vals)} fields where the header has "
+                                           f"{len(tf.columns)}", path=tf.path, line=line)
+                    break
+        return FormatError(f"empty {name}", path=tf.path, line=line, field=name)
+
     def _check_one(self, tf: TardisFile, line: int, name: str, col: pd.Series,
                    expect: str | None) -> str:
         """The single value of a category column (symbol, exchange), else an error."""
@@ -484,7 +497,7 @@ class TardisReader(Reader):
         cats = [str(c) for c in col.cat.categories]
         bad = np.flatnonzero(codes < 0)
         if bad.size:
-            raise FormatError(f"empty {name}", path=tf.path, line=line + int(bad[0]), field=name)
+            raise self._empty(tf, line + int(bad[0]), name)
         if len(cats) > 1 or (expect and cats and cats[0] != expect):
             first = cats[codes[0]] if expect is None else expect
             i = int(np.flatnonzero(np.asarray(cats, dtype=object)[codes] != first)[0])
@@ -495,8 +508,7 @@ class TardisReader(Reader):
                               field=name)
         return cats[0] if cats else (expect or "")
 
-    @staticmethod
-    def _numbers(tf: TardisFile, line: int, name: str, values: np.ndarray) -> np.ndarray:
+    def _numbers(self, tf: TardisFile, line: int, name: str, values: np.ndarray) -> np.ndarray:
         try:
             out = values.astype(np.float64)
         except (ValueError, TypeError):
@@ -510,8 +522,10 @@ class TardisReader(Reader):
         bad = np.flatnonzero(~np.isfinite(out))
         if bad.size:
             v = values[bad[0]]
-            what = f"{name}={v!r} is not a finite number" if isinstance(v, str) else f"empty {name}"
-            raise FormatError(what, path=tf.path, line=line + int(bad[0]), field=name)
+            if not isinstance(v, str):
+                raise self._empty(tf, line + int(bad[0]), name)
+            raise FormatError(f"{name}={v!r} is not a finite number", path=tf.path,
+                              line=line + int(bad[0]), field=name)
         return out
 
     @staticmethod
@@ -542,8 +556,8 @@ class TardisReader(Reader):
             ts, lts = self._times(tf, line, df, last)
             if len(lts):
                 last = int(lts[-1])
-            snap = _flags(tf, line, df["is_snapshot"])
-            is_bid = _sides(tf, line, df["side"])
+            snap = _flags(self, tf, line, df["is_snapshot"])
+            is_bid = _sides(self, tf, line, df["side"])
             price = df["price"].to_numpy(object)
             amount = df["amount"].to_numpy(object)
             price_f = self._numbers(tf, line, "price", price)
@@ -641,7 +655,7 @@ class TardisReader(Reader):
                 lut[k] = 1 if c == "buy" else (-1 if c == "sell" else 0)
             if (codes < 0).any():
                 i = int(np.flatnonzero(codes < 0)[0])
-                raise FormatError("empty side", path=tf.path, line=line + i, field="side")
+                raise self._empty(tf, line + i, "side")
             side = lut[codes]
             price = self._numbers(tf, line, "price", df["price"].to_numpy(object))
             amount = self._numbers(tf, line, "amount", df["amount"].to_numpy(object))
@@ -760,7 +774,7 @@ def _is_number(v: Any) -> bool:
     return bool(np.isfinite(x) and x >= 0)
 
 
-def _flags(tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
+def _flags(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
     codes = col.cat.codes.to_numpy()
     cats = list(col.cat.categories)
     lut = np.zeros(len(cats), bool)
@@ -774,12 +788,11 @@ def _flags(tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
                               line=line + i, field="is_snapshot")
     bad = np.flatnonzero(codes < 0)
     if bad.size:
-        raise FormatError("empty is_snapshot", path=tf.path, line=line + int(bad[0]),
-                          field="is_snapshot")
+        raise r._empty(tf, line + int(bad[0]), "is_snapshot")
     return lut[codes] if len(cats) else np.zeros(len(codes), bool)
 
 
-def _sides(tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
+def _sides(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
     codes = col.cat.codes.to_numpy()
     cats = [str(c) for c in col.cat.categories]
     lut = np.zeros(len(cats), bool)
@@ -792,7 +805,7 @@ def _sides(tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
                               field="side")
     bad = np.flatnonzero(codes < 0)
     if bad.size:
-        raise FormatError("empty side", path=tf.path, line=line + int(bad[0]), field="side")
+        raise r._empty(tf, line + int(bad[0]), "side")
     return lut[codes] if len(cats) else np.zeros(len(codes), bool)
 
 
