@@ -252,3 +252,26 @@ def test_the_line_bound_matches_a_brute_force(tmp_path_factory: pytest.TempPathF
     assert got == want
     if want is None:
         assert b"".join(got_lines) == data
+
+
+def test_an_explicit_format_that_does_not_fit_is_an_error(tmp_path: Path) -> None:
+    t = tmp_path / "t.csv"
+    t.write_text("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+                 "binance,BTCUSDT,1,1,x,buy,1,1\n")
+    with pytest.raises(FormatError, match=r"t\.csv:1: not a lines recording: the first line"):
+        list(formats.open_source(t, format="lines"))
+    with pytest.raises(FormatError, match=r"okx_ws_v5_public\.log:1: not a Tardis CSV header: "
+                                          r"missing column"):
+        formats.open_source(datasets.okx_books_file(), format="tardis")
+    with pytest.raises(FormatError, match=r"spot_btcusdt_20240808\.gz:1: a line starting with a "
+                                          r"digit that is not '<epoch_s>: <message>'"):
+        list(formats.open_source(datasets.binance_spot_files()[0], format="cryptofeed"))
+    with pytest.raises(FormatError, match=r"not a Bybit history file"):
+        formats.open_source(t, format="bybit-archive")
+
+
+def test_counts_describe_one_pass() -> None:
+    reader = formats.open_source(datasets.okx_books_file())
+    first = (list(reader), dict(reader.stats))
+    second = (list(reader), dict(reader.stats))
+    assert first == second and first[1]["frames"] == len(first[0]) == reader.items

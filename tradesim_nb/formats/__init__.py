@@ -48,7 +48,7 @@ from ._io import (
     TruncatedFile,
     UnknownFormat,
 )
-from .detect import FORMATS, Detected, detect
+from .detection import FORMATS, Detected, detect
 
 __all__ = [
     "DEFAULT_MAX_LINE_BYTES",

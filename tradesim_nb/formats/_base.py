@@ -72,7 +72,8 @@ class Reader:
     symbols : tuple of str
         Instruments the files name (may be empty for raw recordings).
     stats : collections.Counter
-        What was read and what was skipped, by reason (nothing is dropped without a count).
+        What was read and what was skipped, by reason (nothing is dropped without a count);
+        each iteration starts the counts again.
     warnings : list of str
         Things the caller should know (a missing REST companion, a venue mismatch, ...).
     items : int
@@ -110,6 +111,7 @@ class Reader:
         self.items = 0
         self._open: list[OpenFile] = []
         self._done_bytes = 0
+        self._init_stats: Counter[str] | None = None
 
     # -- what subclasses provide ------------------------------------------------------------
     def _items(self) -> Iterator[tuple[int, Any]]:
@@ -153,6 +155,10 @@ class Reader:
 
     # -- iteration ----------------------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[int, Any]]:
+        # the counts describe one pass: what the constructor found, plus this iteration's
+        if self._init_stats is None:
+            self._init_stats = Counter(self.stats)
+        self.stats = Counter(self._init_stats)
         self.items = 0
         self._done_bytes = 0
         it = self._items()

@@ -224,6 +224,9 @@ class CryptofeedReader(Reader):
                             raise FormatError("not UTF-8 text", path=path,
                                               line=lineno) from None
                         continue
+                    raise FormatError("a line starting with a digit that is not '<epoch_s>: "
+                                      "<message>' (a '<recv_ns> <frame>' recording is "
+                                      "format='lines')", path=path, line=lineno)
                 if line.startswith(b"configuration:"):
                     stats["configuration_lines"] += 1
                 elif b" <-> " in line:

@@ -104,6 +104,8 @@ def sniff_venue(frame: str | bytes) -> str | None:
 class _LineRecording(Reader):
     """Shared reading of line recordings (see the module docstring)."""
 
+    _content_seen = False
+
     def __init__(self, paths: Any, **kwargs: Any) -> None:
         super().__init__(paths, **kwargs)
         self._sniff()
@@ -133,6 +135,7 @@ class _LineRecording(Reader):
     def _parse_file(self, f: OpenFile, sniffing: bool) -> Iterator[tuple[int, str]]:
         stats = self.stats
         nframes = 0
+        self._content_seen = False
         try:
             for lineno, raw in enumerate(f, 1):
                 # fast path: "<ns> <frame>" and "<epoch_s>: <frame>" (the common lines)
@@ -149,6 +152,7 @@ class _LineRecording(Reader):
                         pass  # the slow path below names the problem
                     else:
                         nframes += 1
+                        self._content_seen = True
                         yield t, frame
                         continue
                 rec = self._slow_line(f, lineno, raw, sniffing)
@@ -171,6 +175,10 @@ class _LineRecording(Reader):
             if raw[:1] == b"{" or raw[:1].isdigit():
                 raise FormatError(f"not a recording line ({e})", path=f.path,
                                   line=lineno) from None
+            if not self._content_seen:
+                raise FormatError(f"not a {self.format} recording: the first line "
+                                  f"{raw[:60].decode(errors='replace')!r} fits no line layout",
+                                  path=f.path, line=lineno) from None
             if not sniffing:
                 stats["unrecognized_lines"] += 1
                 self.warn(f"{f.path}:{lineno}: a line that fits no layout was skipped "
@@ -178,6 +186,7 @@ class _LineRecording(Reader):
             return None
         if rec is None:
             return None
+        self._content_seen = True
         kind, recv_ns, frame = rec
         if kind == "frame":
             return recv_ns, frame

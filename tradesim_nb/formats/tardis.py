@@ -15,10 +15,10 @@ arrival time; the reader converts both to nanoseconds).
     order book state must be discarded"). Non-snapshot rows before a file's first snapshot
     are buffered updates from before a reconnect's snapshot: they are skipped, as Tardis
     says to, and counted (``stats["rows_before_first_snapshot"]``).
-``book_snapshot_25`` / ``book_snapshot_5``: ``asks[i].price, asks[i].amount, bids[i].price,
-bids[i].amount`` for ``i = 0..N-1``
-    One row a full top-N book: one :class:`~tradesim_nb.BookSnapshot` each; empty cells are
-    levels the book did not have.
+``book_snapshot_25`` / ``book_snapshot_5``: ``asks[i].price``, ``asks[i].amount``, ...
+    Columns ``asks[i].price, asks[i].amount, bids[i].price, bids[i].amount`` for
+    ``i = 0..N-1``. One row a full top-N book: one :class:`~tradesim_nb.BookSnapshot` each;
+    empty cells are levels the book did not have.
 ``trades``: ``id, side, price, amount``
     ``side`` is the taker's (``buy``/``sell``; ``unknown`` rows are counted in
     ``stats["trades_unknown_side"]`` and not replayed). Trades sharing ``local_timestamp``
