@@ -234,6 +234,15 @@ def test_trades_round_trip(tardis_dir: Path) -> None:
     assert sum(1 for t in got if t.side == "sell") == sum(1 for t in want if t.side == "sell")
 
 
+def test_detection_names_the_tardis_data_type(tardis_dir: Path) -> None:
+    d = formats.detect(_l2(tardis_dir))
+    assert (d.format, d.detail) == ("tardis", "Tardis incremental_book_L2 CSV (gzip)")
+    d = formats.detect(_trades(tardis_dir))
+    assert (d.format, d.detail) == ("tardis", "Tardis trades CSV (gzip)")
+    kinds = [tf.kind for tf in TardisReader([_l2(tardis_dir), _trades(tardis_dir)]).files]
+    assert kinds == ["incremental_book_L2", "trades"]
+
+
 def test_files_are_merged_by_local_timestamp(tardis_dir: Path) -> None:
     a = [(t, type(e).__name__) for t, item in formats.open_source(
         [_l2(tardis_dir), _trades(tardis_dir)]) for e in item]
