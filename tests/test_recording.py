@@ -25,7 +25,9 @@ def test_reads_both_recorded_layouts() -> None:
     raw = datasets.okx_books_file().read_text().splitlines()
     received = [ln for ln in raw if ln[:1].isdigit()]
     assert len(okx) == len(received)
-    assert okx[0][0] == round(float(received[0].split(":")[0]) * 1e9)
+    # "<epoch_s>:" is converted digit by digit, exactly (a float would round to 256 ns)
+    whole, frac = received[0].split(":")[0].split(".")
+    assert okx[0][0] == int(whole) * 10**9 + int(frac.ljust(9, "0"))
     b = datasets.binance_spot_files()[0]
     first = next(read_frames(b))
     with gzip.open(b, "rt") as fh:

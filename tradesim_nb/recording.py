@@ -8,7 +8,9 @@ The reader also accepts the two layouts of the shipped recordings (:mod:`tradesi
 * ``<epoch_s>: <raw json>`` (cryptofeed's OKX log); lines that start with a URL are the
   client's own requests and are skipped.
 
-This module does file I/O only; it never touches an event loop.
+The reading itself lives in :mod:`tradesim_nb.formats.jsonl` (with the readers of the other
+formats people keep); :func:`read_frames` is kept for its callers. This module does file I/O
+only; it never touches an event loop.
 """
 
 from __future__ import annotations
@@ -38,44 +40,22 @@ def _open_text(path: PathLike) -> IO[str]:
     return open(p, encoding="utf-8", newline="\n")
 
 
-def _parse_line(line: str) -> tuple[int, str] | None:
-    """One line → ``(recv_ns, frame)``; None for lines that carry no received frame."""
-    line = line.rstrip("\r\n")
-    if not line:
-        return None
-    c = line[0]
-    if c == "{":
-        obj = orjson.loads(line)
-        if "header" in obj:
-            return None
-        return int(obj["recv_ns"]), obj["frame"]
-    if c.isdigit():
-        sp = line.find(" ")
-        if sp < 0:
-            return None
-        head = line[:sp]
-        if head.endswith(":"):  # "<epoch_s>: <json>"
-            return round(float(head[:-1]) * 1e9), line[sp + 1:]
-        return int(head), line[sp + 1:]
-    return None  # e.g. "wss://... <- time: request" (the client's own sends)
-
-
-def read_frames(*paths: PathLike) -> Iterator[tuple[int, str]]:
+def read_frames(*paths: PathLike, max_line_bytes: int | None = None
+                ) -> Iterator[tuple[int, str]]:
     """Yield ``(recv_ns, raw_frame)`` from one or more recordings in order.
 
-    Files are read one after the other (pass continuing files in time order). A line that is
-    neither layout is skipped; a line in our own format that is not valid JSON raises
-    ``ValueError`` naming the file and line number.
+    Files are read one after the other (pass continuing files in time order) by
+    :class:`tradesim_nb.formats.jsonl.LinesReader`, which reads our ``.jsonl.gz`` and both
+    line layouts. A line that fits no layout is skipped (and counted by the reader); a line
+    of our format that is not valid JSON, or a digit-led line of neither layout, raises
+    :class:`tradesim_nb.formats.FormatError` (a ``ValueError``) naming the file and line.
+    ``max_line_bytes`` bounds a line's length (64 MiB when None).
     """
+    from .formats.jsonl import LinesReader
+
+    kw = {} if max_line_bytes is None else {"max_line_bytes": max_line_bytes}
     for path in paths:
-        with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, 1):
-                try:
-                    rec = _parse_line(line)
-                except (ValueError, KeyError, TypeError) as e:
-                    raise ValueError(f"{path}:{lineno}: not a recording line ({e})") from None
-                if rec is not None:
-                    yield rec
+        yield from LinesReader(path, **kw)
 
 
 def read_header(path: PathLike) -> dict[str, Any]:
