@@ -248,14 +248,24 @@ def fit_resilience(tape: BookTape, *, band_bps: float = 2.0, quantile: float = 0
 
 def _power_fit(lags: np.ndarray, g: np.ndarray, tau0: float, x0: tuple[float, float]
                ) -> tuple[float, float]:
-    """(G0, beta) of g = G0 (1 + l/tau0)^-beta by least squares, beta in [0, 5]."""
+    """(G0, beta) of g = G0 (1 + l/tau0)^-beta by least squares, beta in [0, 5]: G0 profiled
+    out in closed form, beta by a bounded scalar search (``x0`` is unused, kept for callers)."""
     base = np.log1p(lags / tau0)
 
-    def fun(th: np.ndarray) -> np.ndarray:
-        return g - th[0] * np.exp(-th[1] * base)
+    def prof(beta: float) -> tuple[float, float]:
+        b = np.exp(-beta * base)
+        g0 = float(b @ g) / float(b @ b)
+        r = g - g0 * b
+        return float(r @ r), g0
 
-    res = optimize.least_squares(fun, np.array(x0), bounds=([-np.inf, 0.0], [np.inf, 5.0]))
-    return float(res.x[0]), float(res.x[1])
+    grid = np.linspace(0.0, 5.0, 51)
+    vals = [prof(x)[0] for x in grid]
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(lambda x: prof(x)[0], bounds=(lo, hi), method="bounded",
+                                   options={"xatol": 1e-7})
+    beta = float(res.x) if res.fun <= vals[i] else float(grid[i])
+    return prof(beta)[1], beta
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> np.ndarray:
