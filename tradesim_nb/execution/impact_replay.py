@@ -51,13 +51,13 @@ A. F. Perold, "The implementation shortfall: paper versus reality", J. Portfolio
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ..impact.transient import DecayKernel, ExponentialKernel, PowerLawKernel, transient_cost
 from .schedules import Schedule, volume_profile
@@ -350,7 +350,7 @@ class ReplayComparison:
                               for nm in self.names}}
 
 
-def replay_many(tape: BookTape, schedules: Mapping[str, ScheduleSpec], starts_s: Sequence[float],
+def replay_many(tape: BookTape, schedules: Mapping[str, ScheduleSpec], starts_s: ArrayLike,
                 impact: ReplayImpact, *, side: Side = "buy", fee_bps: float = 0.0,
                 models: ExecutionModels | None = None) -> ReplayComparison:
     """Replay each schedule from each start, impact-aware and untouched.
@@ -360,7 +360,7 @@ def replay_many(tape: BookTape, schedules: Mapping[str, ScheduleSpec], starts_s:
     tape : BookTape
     schedules : mapping of name -> Schedule or callable ``(tape, start_s) -> Schedule``
         A callable builds a data-driven schedule (VWAP, POV) from the data before ``start_s``.
-    starts_s : sequence of float
+    starts_s : array_like
         Start times on the tape's grid.
     impact : ReplayImpact
     side, fee_bps
@@ -369,7 +369,7 @@ def replay_many(tape: BookTape, schedules: Mapping[str, ScheduleSpec], starts_s:
         Adds each model's expected cost and :math:`\\sqrt V` (bps, averaged over the starts
         for data-driven schedules) to the table.
     """
-    starts = np.asarray(list(starts_s), dtype=np.float64)
+    starts = np.atleast_1d(np.asarray(starts_s, dtype=np.float64))
     if starts.size == 0:
         raise ValueError("starts_s is empty: allowed range is at least one start time")
     aware: dict[str, list[ReplayRun]] = {}
@@ -480,8 +480,69 @@ class ExecutionModels:
             "nonlinear AC optimal": Schedule.from_nonlinear(self.nonlinear),
         }
 
+    @classmethod
+    def from_params(cls, *, size: float, horizon: float, periods: int, depth: float,
+                    resilience: float, permanent_share: float, sigma: float,
+                    epsilon: float = 0.0, kernel_exponent: float = 0.3, tau0: float = 0.5,
+                    impact_exponent: float = 1.0, impact_eta: float | None = None,
+                    risk_aversion: float = 0.0) -> ExecutionModels:
+        r"""The same bundle from typed parameters (teaching, what-if), no fits.
+
+        Parameters
+        ----------
+        size, horizon, periods : float, float, int
+            :math:`X`, :math:`T`, :math:`N`.
+        depth : float
+            :math:`q`: :math:`\eta = \tau/(2q)` (AC), the OW depth, :math:`G(0) = 1/q`.
+        resilience : float
+            :math:`\rho` (OW, the replay's refill).
+        permanent_share : float
+            :math:`\varphi \in [0, 1)`: :math:`\gamma = \varphi/q`.
+        sigma, epsilon : float
+        kernel_exponent, tau0 : float
+            The propagator's :math:`(1 + t/\tau_0)^{-\beta}`.
+        impact_exponent : float
+            Almgren (2003)'s :math:`\beta_h`.
+        impact_eta : float, optional
+            Its :math:`\eta`; default the value that makes a child traded at the average rate
+            :math:`\bar v = X/T` cost the same per unit as in the linear model:
+            :math:`\eta_h = \frac{\tau}{2q}\bar v^{1-\beta_h}`.
+        risk_aversion : float
+            :math:`\lambda` of the AC, propagator and nonlinear optima.
+        """
+        from ..costs.almgren_chriss import ACParams
+        from ..impact.nonlinear import NonlinearACParams
+        from ..impact.transient import OWParams, TransientParams
+
+        if not (isinstance(permanent_share, int | float) and 0.0 <= permanent_share < 1.0):
+            raise ValueError(f"permanent_share={permanent_share!r} is invalid: allowed range is "
+                             "0 <= permanent_share < 1")
+        tau = horizon / periods
+        gamma = permanent_share / depth
+        ac = ACParams(size=size, horizon=horizon, periods=periods, sigma=sigma, epsilon=epsilon,
+                      eta=tau / (2.0 * depth), gamma=gamma, risk_aversion=risk_aversion)
+        ow = OWParams(size=size, horizon=horizon, periods=periods, depth=depth,
+                      resilience=resilience, permanent=gamma, epsilon=epsilon, sigma=sigma)
+        prop = TransientParams(size=size, horizon=horizon,
+                               kernel=PowerLawKernel(tau0, kernel_exponent), transient=1.0 / depth,
+                               permanent=0.0, epsilon=epsilon, sigma=sigma,
+                               risk_aversion=risk_aversion)
+        eta_h = (tau / (2.0 * depth)) * (size / horizon) ** (1.0 - impact_exponent) if (
+            impact_eta is None) else impact_eta
+        nl = NonlinearACParams(size=size, horizon=horizon, periods=periods, sigma=sigma,
+                               epsilon=epsilon, eta=eta_h,
+                               gamma=gamma if impact_exponent <= 1 else 0.0,
+                               beta=impact_exponent, risk_aversion=risk_aversion)
+        return cls(ac, ow, prop, nl, ReplayImpact(ExponentialKernel(resilience), gamma, depth),
+                   float(permanent_share), float(sigma), {})
+
     def summary(self) -> str:
         f = self.fits
+        if not f:
+            return (f"typed parameters: X={self.size:.6g}, T={self.horizon:g}, N={self.periods}, "
+                    f"q={self.ow.depth:.4g}, rho={self.ow.resilience:.4g}, "
+                    f"permanent share {self.permanent_share:.3f}, "
+                    f"kernel {self.propagator.kernel.label}, beta_h {self.nonlinear.beta:.3g}")
         rho = f["resilience"]["resilience"]
         beta = f["kernel"]["exponent"]
         q = f["book"]["depth"]
