@@ -1,8 +1,7 @@
 r"""A synthetic market with a resilient book: Obizhaeva-Wang made real, with known
 :math:`q, \rho, \gamma, \epsilon, \sigma`.
 
-Design
-------
+**Design.**
 Time runs in steps of ``dt`` seconds. The fundamental price :math:`S` is an arithmetic random
 walk plus the permanent impact of every market order. Each side of the book is a staircase of
 levels at :math:`S \pm (\epsilon + (j + \tfrac12)\delta)`, :math:`j = 0, 1, \dots`, each of size

@@ -10,8 +10,8 @@ volatility :math:`\sigma`
 
 .. math:: V = \sigma^2\sum_{j=1}^M (t_{j+1} - t_j)\,x_j^2 .
 
-Constructors
-------------
+**Constructors.**
+
 * :meth:`Schedule.twap` -- :math:`N` equal children at the period starts :math:`t_k = k\tau`
   (:math:`\tau = T/N`), the Almgren-Chriss grid.
 * :meth:`Schedule.vwap` -- children proportional to a volume profile :math:`w_k`:

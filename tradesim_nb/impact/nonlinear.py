@@ -1,7 +1,6 @@
 r"""Almgren (2003): optimal execution with a nonlinear (power-law) temporary impact.
 
-Discrete formulation implemented
---------------------------------
+**Discrete formulation implemented.**
 The grid, price process and permanent impact of discrete Almgren-Chriss
 (:mod:`tradesim_nb.costs.almgren_chriss`): sell :math:`X` in :math:`N` periods of
 :math:`\tau = T/N`, holdings :math:`x_0 = X, \dots, x_N = 0`, trades :math:`n_k = x_{k-1} - x_k`

@@ -1,7 +1,6 @@
 r"""Transient impact: Obizhaeva-Wang's resilient book and the propagator with a decay kernel.
 
-Discrete formulation implemented
---------------------------------
+**Discrete formulation implemented.**
 A program trades :math:`n_1, \dots, n_M` (base units, positive in the direction of the program,
 :math:`\sum_i n_i = X`) at times :math:`t_1 < \dots < t_M` in :math:`[0, T]`. Each unit traded at
 :math:`t_i` moves the price met by later trades by
