@@ -40,9 +40,9 @@ public data informative: depth near the touch dips after large orders and refill
 
 References
 ----------
-A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
-J. Financial Markets 16(1) (2013) 1-32.
-R. Almgren and N. Chriss, "Optimal execution of portfolio transactions", J. Risk 3 (2000) 5-39.
+* A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
+  J. Financial Markets 16(1) (2013) 1-32.
+* R. Almgren and N. Chriss, "Optimal execution of portfolio transactions", J. Risk 3 (2000) 5-39.
 """
 
 from __future__ import annotations

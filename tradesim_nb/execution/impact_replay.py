@@ -42,10 +42,10 @@ does when the schedule trades in it.
 
 References
 ----------
-A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
-J. Financial Markets 16(1) (2013) 1-32.
-A. F. Perold, "The implementation shortfall: paper versus reality", J. Portfolio Management
-14(3) (1988) 4-9.
+* A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
+  J. Financial Markets 16(1) (2013) 1-32.
+* A. F. Perold, "The implementation shortfall: paper versus reality", J. Portfolio Management
+  14(3) (1988) 4-9.
 """
 
 from __future__ import annotations

@@ -27,11 +27,11 @@ volatility :math:`\sigma`
 
 References
 ----------
-R. Almgren and N. Chriss, "Optimal execution of portfolio transactions", J. Risk 3 (2000) 5-39.
-S. Berkowitz, D. Logue and E. Noser, "The total cost of transactions on the NYSE", J. Finance
-43(1) (1988) 97-112 (the VWAP benchmark).
-A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
-J. Financial Markets 16(1) (2013) 1-32.
+* R. Almgren and N. Chriss, "Optimal execution of portfolio transactions", J. Risk 3 (2000) 5-39.
+* S. Berkowitz, D. Logue and E. Noser, "The total cost of transactions on the NYSE", J. Finance
+  43(1) (1988) 97-112 (the VWAP benchmark).
+* A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
+  J. Financial Markets 16(1) (2013) 1-32.
 """
 
 from __future__ import annotations

@@ -37,14 +37,14 @@ errors, 95 % intervals, ``summary()``, ``to_frame()``):
 
 References
 ----------
-A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
-J. Financial Markets 16(1) (2013) 1-32.
-J.-P. Bouchaud, Y. Gefen, M. Potters and M. Wyart, "Fluctuations and response in financial
-markets: the subtle nature of 'random' price changes", Quantitative Finance 4(2) (2004) 176-190.
-R. Almgren, "Optimal execution with nonlinear impact functions and trading-enhanced risk",
-Applied Mathematical Finance 10(1) (2003) 1-18.
-H. R. Kuensch, "The jackknife and the bootstrap for general stationary observations",
-Ann. Statist. 17 (1989) 1217-1241.
+* A. A. Obizhaeva and J. Wang, "Optimal trading strategy and supply/demand dynamics",
+  J. Financial Markets 16(1) (2013) 1-32.
+* J.-P. Bouchaud, Y. Gefen, M. Potters and M. Wyart, "Fluctuations and response in financial
+  markets: the subtle nature of 'random' price changes", Quantitative Finance 4(2) (2004) 176-190.
+* R. Almgren, "Optimal execution with nonlinear impact functions and trading-enhanced risk",
+  Applied Mathematical Finance 10(1) (2003) 1-18.
+* H. R. Kuensch, "The jackknife and the bootstrap for general stationary observations",
+  Ann. Statist. 17 (1989) 1217-1241.
 """
 
 from __future__ import annotations
