@@ -53,6 +53,19 @@ EXPECT: dict[str, list[str]] = {
         r"second replay identical to the first: True",
         r"largest difference of any field: 0\.0",
     ],
+    "06_beyond_almgren_chriss.ipynb": [
+        r"tape: 1,30\d book samples every 0\.5 s over 65\d s, [\d,]+ market orders",
+        r"resilience rho = \d+\.\d+ /s \[\d+\.\d+, \d+\.\d+\]",  # fitted, with its interval
+        r"kernel exponent = \d+\.\d+ \[\d+\.\d+, \d+\.\d+\]",
+        r"exp\(-[\d.]+ t\): ok=True\s+\(no price manipulation",
+        r"1\[t < [\d.]+\]: ok=False\s+\(price manipulation",
+        r"exp\(-\(t/[\d.]+\)\^2\): ok=False\s+\(transaction-triggered",
+        r"OW optimal: E_OW = [\d.]+ bps, E_AC = [\d.]+ bps, sqrt V = [\d.]+ bps, 13 children",
+        r"cheapest in expectation under OW: OW optimal",
+        r"TWAP: realised mean -?[\d.]+ ± [\d.]+ bps over 2\d starts vs model E [\d.]+ bps",
+        r"TWAP 6 s: impact [\d.]+ bps with impact-aware books, [\d.]+ bps untouched",
+        r"OW optimum realised mean [\d.]+ ± [\d.]+ vs OW E [\d.]+ \(z = [+-][01]\.\d\d\)",
+    ],
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ["emit_json", "main"]
 
 #: subcommand modules, in the order ``tradesim --help`` lists them
-COMMANDS = ("replay", "venue", "watch", "record", "ac", "cost", "calibrate", "bench")
+COMMANDS = ("replay", "venue", "watch", "record", "ac", "schedule", "execute", "cost", "calibrate", "bench")
 
 
 def emit_json(obj: Any) -> None:

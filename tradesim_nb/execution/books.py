@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .book import OrderBook, book_from_levels
-from .market import MarketParams, SyntheticMarket, period_noise, walk_cost_array
+from ..book import OrderBook, book_from_levels
+from ..market import MarketParams, SyntheticMarket, period_noise, walk_cost_array
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .costs.almgren_chriss import ACParams
+    from ..costs.almgren_chriss import ACParams
 
 __all__ = [
     "ExecutionResult",
@@ -80,7 +80,7 @@ def twap(size: float, periods: int) -> np.ndarray:
 
 def ac_schedule(p: ACParams) -> np.ndarray:
     """The Almgren-Chriss optimal trade list for ``p`` (:func:`optimal_execution`)."""
-    from .costs.almgren_chriss import optimal_execution
+    from ..costs.almgren_chriss import optimal_execution
 
     return np.array(optimal_execution(p).trade_list, dtype=float)
 
@@ -194,9 +194,9 @@ def replay_books(paths: Sequence[str | Path], venue: str = "binance", symbol: st
                  count: int | None = None) -> Iterator[OrderBook]:
     """Replay a recording through the venue parser and yield copies of ``symbol``'s book every
     ``interval_s`` seconds of receive time, from ``start_s`` after the first valid book."""
-    from .events import BookDelta, BookSnapshot
-    from .recording import read_frames
-    from .venues import get_feed
+    from ..events import BookDelta, BookSnapshot
+    from ..recording import read_frames
+    from ..venues import get_feed
 
     if not (math.isfinite(interval_s) and interval_s > 0):
         raise ValueError(f"interval_s={interval_s!r} must be a finite number > 0")
