@@ -70,10 +70,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..impact.laws import LinearImpact
 
 __all__ = [
     "ACParams",
@@ -192,6 +195,21 @@ class ACParams:
     def tau(self) -> float:
         r""":math:`\tau = T/N`, the length of one period."""
         return self.horizon / self.periods
+
+    @property
+    def impact(self) -> LinearImpact:
+        r"""The impact law of the problem: :class:`~tradesim_nb.impact.laws.LinearImpact`
+        with :math:`\eta, \gamma, \epsilon` (time in the unit of ``horizon``)."""
+        from ..impact.laws import LinearImpact
+
+        return LinearImpact(eta=self.eta, gamma=self.gamma, epsilon=self.epsilon)
+
+    @classmethod
+    def from_impact(cls, law: LinearImpact, size: float, horizon: float, periods: int,
+                    sigma: float, risk_aversion: float = 0.0) -> ACParams:
+        """The problem of liquidating ``size`` under ``law`` (``horizon`` and ``sigma`` in
+        the law's time unit); same as ``law.ac_params(...)``."""
+        return law.ac_params(size, horizon, periods, sigma, risk_aversion)
 
     @property
     def eta_tilde(self) -> float:
@@ -518,6 +536,9 @@ def expected_cost_of(p: ACParams, trade_list: ArrayLike) -> float:
 
     .. math:: E = \tfrac12\gamma X^2 + \epsilon\sum_k |n_k| + \frac{\tilde\eta}{\tau}\sum_k n_k^2
 
+    (:meth:`LinearImpact.schedule_cost <tradesim_nb.impact.laws.LinearImpact.schedule_cost>`
+    of :attr:`ACParams.impact`).
+
     Parameters
     ----------
     p : ACParams
@@ -532,8 +553,7 @@ def expected_cost_of(p: ACParams, trade_list: ArrayLike) -> float:
     total = float(n.sum())
     if not math.isclose(total, p.size, rel_tol=1e-9, abs_tol=1e-12 * p.size):
         raise _bad("trade_list", f"sum {total!r}", f"sum(trade_list) == size == {p.size!r}")
-    return float(0.5 * p.gamma * p.size**2 + p.epsilon * np.abs(n).sum()
-                 + p.eta_tilde / p.tau * np.dot(n, n))
+    return p.impact.schedule_cost(n, p.tau)
 
 
 def variance_of(p: ACParams, holdings: ArrayLike) -> float:
