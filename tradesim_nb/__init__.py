@@ -46,9 +46,10 @@ _LAZY: dict[str, str] = {
     "fit_maker_taker_model": "costs.maker_taker",
     # features and the per-tick estimate
     "FeatureState": "features",
-    "DatasetConfig": "features",
-    "dataset_from_recording": "features",
-    "load_binance_dataset": "features",
+    "DatasetConfig": "training",
+    "dataset_from_frames": "training",
+    "dataset_from_recording": "training",
+    "load_binance_dataset": "training",
     "TradeSimulator": "simulator",
     "CostEstimate": "simulator",
     "ImpactParams": "simulator",
@@ -142,7 +143,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         walk_slippage,
     )
     from .execution import execute_schedule, monte_carlo
-    from .features import DatasetConfig, FeatureState, dataset_from_recording, load_binance_dataset
+    from .features import FeatureState
     from .impact import (
         ATHLImpact,
         ImpactFit,
@@ -171,3 +172,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .recording import RecordingWriter, read_frames
     from .replay import replay
     from .simulator import CostEstimate, ImpactParams, SimulatorModels, TradeSimulator
+    from .training import (
+        DatasetConfig,
+        dataset_from_frames,
+        dataset_from_recording,
+        load_binance_dataset,
+    )

@@ -57,12 +57,12 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from .costs.almgren_chriss import ACParams, optimal_execution
 from .costs.maker_taker import MakerTakerModel
 from .costs.slippage import SlippageModel
-from .features import FeatureState, order_rows
+from .features import SPREAD_BPS, VOL_BPS, FeatureState, order_rows
 from .instruments import Instrument, SizeUnit
 
 if TYPE_CHECKING:
     from .book import OrderBook
-    from .features import DatasetConfig
+    from .training import DatasetConfig
 
 __all__ = ["CostEstimate", "ImpactParams", "SimulatorModels", "TradeSimulator",
            "model_cache_dir"]
@@ -199,7 +199,7 @@ class SimulatorModels:
         """Train both models on the real Binance BTCUSDT recording (about 5 s, no network)."""
         from .costs.maker_taker import fit_maker_taker_model
         from .costs.slippage import fit_slippage_model
-        from .features import load_binance_dataset
+        from .training import load_binance_dataset
 
         ds = load_binance_dataset(config)
         return cls(fit_slippage_model(ds, gbm=gbm), fit_maker_taker_model(ds))
@@ -450,11 +450,11 @@ class TradeSimulator:
         if row is None:
             row = self.features.market_row(book, now_ns)
         if self.volatility_bps is None:
-            vol = row[7]
+            vol = row[VOL_BPS]
         else:
             vol = self.volatility_bps
             row = list(row)
-            row[7] = vol
+            row[VOL_BPS] = vol
         walk = fill.slippage_bps
         sm = self.models.slippage
         if notional != self._ln_for:
@@ -467,7 +467,7 @@ class TradeSimulator:
             m = 0.0
         else:
             m = self.models.maker.predict_row(xm)
-            passive = -0.5 * row[1]
+            passive = -0.5 * row[SPREAD_BPS]
             mean = m * passive + (1.0 - m) * mean
             qs = [m * passive + (1.0 - m) * q for q in qs]  # type: ignore[assignment]
         i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
