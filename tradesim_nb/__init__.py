@@ -53,6 +53,7 @@ _LAZY: dict[str, str] = {
     "TradeSimulator": "simulator",
     "CostEstimate": "simulator",
     "ImpactParams": "simulator",
+    "ImpactSettings": "simulator",
     "SimulatorModels": "simulator",
     # impact laws and their fits
     "ImpactLaw": "impact",
@@ -171,7 +172,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .metrics import LatencyRing
     from .recording import RecordingWriter, read_frames
     from .replay import replay
-    from .simulator import CostEstimate, ImpactParams, SimulatorModels, TradeSimulator
+    from .simulator import (
+        CostEstimate,
+        ImpactParams,
+        ImpactSettings,
+        SimulatorModels,
+        TradeSimulator,
+    )
     from .training import (
         DatasetConfig,
         dataset_from_frames,
