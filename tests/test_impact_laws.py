@@ -227,3 +227,30 @@ def test_market_context_validation():
         MarketContext(sigma_daily=math.inf)
     ctx = MarketContext.from_tick(100.0, vol_bps=1.0, daily_volume=5.0, spread=0.1)
     assert_allclose(ctx.sigma_daily, 1e-4 * math.sqrt(86400.0), rtol=1e-15)
+
+
+def test_impact_imports_stay_light_and_old_homes_re_export():
+    """tradesim_nb.impact and the simulator load numpy only; calibrate/costs.impact are aliases."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tradesim_nb.impact, tradesim_nb.simulator;"
+            "print(','.join(m for m in ('pandas', 'scipy', 'sklearn', 'dask', 'tqdm')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
+    import tradesim_nb
+    import tradesim_nb.calibrate as old_calibrate
+    import tradesim_nb.costs.impact as old_impact
+    import tradesim_nb.impact as impact
+
+    shared = set(old_calibrate.__all__) & set(impact.__all__)
+    assert len(shared) >= 15
+    for name in shared:
+        assert getattr(old_calibrate, name) is getattr(impact, name), name
+    assert old_calibrate.fit_athl is impact.fit_athl is tradesim_nb.fit_athl
+    assert old_calibrate.ImpactFit is impact.ImpactFit
+    assert old_impact.ATHLParams is impact.ATHLImpact
+    for name in old_impact.__all__:
+        assert getattr(old_impact, name) is getattr(impact, name), name

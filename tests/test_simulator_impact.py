@@ -172,3 +172,19 @@ def test_invalid_estimate_is_nan_and_says_why(models):
     e = sim.estimate(OrderBook(BINANCE), 5)
     assert isinstance(e, CostEstimate) and not e.valid and e.recv_ts_ns == 5
     assert math.isnan(e.impact_usd) and e.impact_model == "none: book not valid"
+
+
+def test_athl_fit_result_goes_straight_into_the_simulator(models):
+    from tradesim_nb.impact import fit_athl, simulate_orders
+
+    fit = fit_athl(simulate_orders(3000, seed=4))
+    book = book_from_levels([(100.0, 5.0), (99.9, 50.0)], [(100.1, 5.0), (100.2, 50.0)],
+                            BINANCE)
+    settings = ImpactSettings(horizon_s=3600.0, daily_volume_base=5e3)
+    sim = TradeSimulator(BINANCE, "sell", 1e5, impact=fit, impact_settings=settings,
+                         volatility_bps=2.0, models=models, fee_rates=(0.0, 0.0))
+    e = _order(sim, book)
+    assert e.impact_model == "athl-2005, fitted (athl)"
+    ctx = MarketContext.from_tick(book.mid, 2.0, 5e3, book.spread)
+    assert_allclose(e.impact_usd, fit.law.expected_cost(e.qty_base, 3600.0 / 86400.0, ctx),
+                    rtol=1e-9)

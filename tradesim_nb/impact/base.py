@@ -19,10 +19,15 @@ with :math:`C_{tmp}(n, \tau) = n\,h(n/\tau)` (:meth:`ImpactLaw.temporary_cost`) 
 :meth:`ImpactLaw.pricer` returns a precompiled function of the market inputs for the per-tick
 path of :class:`~tradesim_nb.simulator.TradeSimulator`.
 
-Adding a law = one frozen dataclass deriving from :class:`ImpactLaw` that implements
-:meth:`~ImpactLaw.temporary_cost`, :meth:`~ImpactLaw.permanent_impact` and
-:meth:`~ImpactLaw.from_fit` (and overrides the others where it has a closed form), and a fit
-that lists the class in :attr:`~tradesim_nb.impact.results.ImpactFit.law_types`.
+Adding a law = one frozen dataclass deriving from :class:`ImpactLaw` that sets
+:attr:`~ImpactLaw.kind`, :attr:`~ImpactLaw.label`, :attr:`~ImpactLaw.requires` and
+:attr:`~ImpactLaw.time_unit_s`, implements :meth:`~ImpactLaw.temporary_cost`,
+:meth:`~ImpactLaw.permanent_impact` and :meth:`~ImpactLaw.from_fit`, and overrides
+:meth:`~ImpactLaw.expected_cost` and :meth:`~ImpactLaw.pricer` where it has a closed form;
+its fit lists the class in :attr:`~tradesim_nb.impact.results.ImpactFit.law_types`, and
+:class:`~tradesim_nb.simulator.TradeSimulator` then accepts the law and the fit. A law whose
+children interact beyond a permanent shift (transient impact that decays between children)
+overrides :meth:`~ImpactLaw.schedule_cost` with its own sum.
 
 References
 ----------
