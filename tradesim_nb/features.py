@@ -4,8 +4,9 @@ Two layers:
 
 * **market features** (:data:`MARKET_FEATURES`), one float64 row per decision time, built by
   :class:`FeatureState` from the book and the trade stream: mid, spread, touch and depth
-  within 10 bps per side (USD), top-5 imbalance, a time-decayed realised volatility of the mid
-  and time-decayed signed trade flow; the row's columns are read by the named indices
+  within 10 bps per side (USD), top-5 imbalance (order-flow imbalance predicts short-horizon
+  price moves [1]_), a time-decayed realised volatility of the mid [2]_ and time-decayed
+  signed trade flow; the row's columns are read by the named indices
   :data:`MID`, :data:`SPREAD_BPS`, ... :data:`FLOW_10S_USD`;
 * **order features** for the models, derived from a market row plus the order's side and
   notional: :func:`slippage_features` / :func:`maker_features` (one row, plain Python, for the

@@ -1,4 +1,4 @@
-r"""Almgren-Chriss optimal execution in discrete time, exactly as in the paper.
+r"""Almgren-Chriss optimal execution in discrete time, exactly as in the paper [AC2000]_.
 
 A trader liquidates :math:`X` units over :math:`[0, T]` in :math:`N` periods of length
 :math:`\tau = T/N`, holding :math:`x_k` after period :math:`k` (:math:`x_0 = X`, :math:`x_N = 0`)
@@ -113,7 +113,7 @@ def _finite(name: str, value: float) -> float:
 
 @dataclass(frozen=True)
 class ACParams:
-    r"""Parameters of the discrete Almgren-Chriss problem [AC2000]_.
+    r"""Parameters of the discrete Almgren-Chriss problem (Almgren and Chriss 2000).
 
     Parameters
     ----------
@@ -463,7 +463,7 @@ def _readonly(arr: NDArray[np.floating] | FloatArray) -> FloatArray:
 
 
 def optimal_execution(p: ACParams) -> ACSolution:
-    r"""The mean-variance optimal schedule of [AC2000]_ (section 2.2, eq. 20).
+    r"""The mean-variance optimal schedule (Almgren and Chriss 2000, section 2.2, eq. 20).
 
     Parameters
     ----------

@@ -8,7 +8,8 @@ Each fit takes its data and keyword settings (the spec) and returns an immutable
 * :func:`fit_ac_records` — TWAP parent orders on an Almgren-Chriss market, the exact linear
   structure → :class:`~tradesim_nb.impact.laws.LinearImpact`;
 * :func:`fit_market_data` — public data (a recording, or the synthetic market's feed): the
-  book's walk-cost curve and refill time, Kyle's lambda, the square-root law →
+  book's walk-cost curve and refill time (the Almgren-Chriss temporary impact [AC2000]_),
+  Kyle's lambda [Kyle1985]_, the square-root law [Bouchaud2018]_ →
   :class:`~tradesim_nb.impact.laws.LinearImpact` and
   :class:`~tradesim_nb.impact.laws.SquareRootImpact`.
 
@@ -428,10 +429,10 @@ def fit_market_data(series: MarketSeries, *, interval_steps: int = 1,
       :math:`\\hat\\phi` the lag-:math:`\\Delta t` autocorrelation. Trading :math:`n` units per
       :math:`\\tau_r` then costs :math:`\\epsilon + \\eta\\,n/\\tau_r` per unit, so
       :math:`\\eta = \\kappa\\,\\tau_r` (price x time / base), the Almgren-Chriss :math:`h(v)`.
-    * **Permanent impact** (Kyle's lambda [Kyle1985]_): OLS of mid changes on
+    * **Permanent impact** (Kyle's lambda Kyle (1985)): OLS of mid changes on
       aggressor-signed volume over intervals of ``interval_steps`` samples,
       :math:`\\Delta m_i = c + \\gamma Q_i + e_i`, Newey-West standard errors.
-    * **Square-root law** [Bouchaud2018]_: :math:`s_i\\,\\Delta m_i/m_i = Y \\sigma_D
+    * **Square-root law** Bouchaud et al. (2018): :math:`s_i\\,\\Delta m_i/m_i = Y \\sigma_D
       (|Q_i|/V_D)^{\\delta}` by nonlinear least squares, with daily volatility
       :math:`\\sigma_D` and volume :math:`V_D` scaled from the data (the synthetic market's
       "day" is its time unit).

@@ -50,7 +50,7 @@ Square-root law: the impact of a metaorder of size :math:`Q` is
 
 .. math:: \Delta = Y\,\sigma\,\Big(\frac{|Q|}{V}\Big)^{1/2}\mathrm{sgn}(Q)
 
-with :math:`Y` of order one (Tóth et al. 2011; Bouchaud et al. 2018); ``exponent`` generalises
+with :math:`Y` of order one ([Toth2011]_, [Bouchaud2018]_); ``exponent`` generalises
 :math:`1/2`.
 
 References
@@ -131,7 +131,7 @@ def temporary_impact(rate: ArrayLike, eta: ArrayLike, beta: ArrayLike = 1.0) -> 
     eta : array_like
         Coefficient, >= 0.
     beta : array_like
-        Exponent, > 0 (1 = Almgren-Chriss linear; about 0.6 in [ATHL2005]_).
+        Exponent, > 0 (1 = Almgren-Chriss linear; about 0.6 in ATHL (2005)).
 
     Returns
     -------
@@ -154,7 +154,7 @@ def permanent_impact(rate: ArrayLike, gamma: ArrayLike, alpha: ArrayLike = 1.0) 
     gamma : array_like
         Coefficient, >= 0.
     alpha : array_like
-        Exponent, > 0 (1 is the only value without dynamic arbitrage, [AC2000]_).
+        Exponent, > 0 (1 is the only value without dynamic arbitrage, Almgren and Chriss (2000)).
 
     Returns
     -------
@@ -181,13 +181,13 @@ def athl_permanent(size: ArrayLike, adv: ArrayLike, sigma: ArrayLike, gamma: Arr
     sigma : array_like
         Daily volatility (fraction of price), >= 0.
     gamma : array_like
-        >= 0 (0.314 in [ATHL2005]_).
+        >= 0 (0.314 in ATHL (2005)).
     alpha : array_like
-        > 0 (1 by default; 0.891 +- 0.10 estimated in [ATHL2005]_).
+        > 0 (1 by default; 0.891 +- 0.10 estimated in ATHL (2005)).
     shares_outstanding : array_like, optional
         :math:`\Theta`, > 0. When given, the factor :math:`(\Theta/V)^\delta` is applied.
     delta : array_like
-        Exponent of the turnover factor, 1/4 in [ATHL2005]_.
+        Exponent of the turnover factor, 1/4 in ATHL (2005).
 
     Returns
     -------
@@ -223,9 +223,9 @@ def athl_temporary(size: ArrayLike, adv: ArrayLike, duration: ArrayLike, sigma: 
     sigma : array_like
         Daily volatility (fraction of price), >= 0.
     eta : array_like
-        >= 0 (0.142 in [ATHL2005]_).
+        >= 0 (0.142 in ATHL (2005)).
     beta : array_like
-        > 0 (0.6 in [ATHL2005]_).
+        > 0 (0.6 in ATHL (2005)).
 
     Returns
     -------
@@ -261,7 +261,7 @@ def athl_cost(size: ArrayLike, adv: ArrayLike, duration: ArrayLike, sigma: Array
               delta: ArrayLike = 0.25) -> Any:
     r"""ATHL realised cost :math:`J = I/2 + \eta\sigma\,\mathrm{sgn}(X)|X/(VT)|^\beta`.
 
-    Defaults are the published estimates of [ATHL2005]_ (US equities), see
+    Defaults are the published estimates of ATHL (2005) (US equities), see
     :data:`ATHL_2005`. Arguments as in :func:`athl_permanent` and :func:`athl_temporary`.
 
     Returns
@@ -289,7 +289,7 @@ def sqrt_impact(size: ArrayLike, adv: ArrayLike, sigma: ArrayLike, Y: ArrayLike 
     sigma : array_like
         Daily volatility (fraction of price), >= 0.
     Y : array_like
-        Prefactor, >= 0; of order 1 empirically ([Toth2011]_, [Bouchaud2018]_).
+        Prefactor, >= 0; of order 1 empirically (Tóth et al. (2011), Bouchaud et al. (2018)).
     exponent : array_like
         > 0; 1/2 is the square-root law.
 
@@ -323,7 +323,7 @@ def _children(n: ArrayLike) -> Any:
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class LinearImpact(ImpactLaw):
-    r"""The linear impact of Almgren and Chriss [AC2000]_ in price units.
+    r"""The linear impact of Almgren and Chriss Almgren and Chriss (2000) in price units.
 
     .. math::
 
@@ -516,7 +516,7 @@ class LinearImpact(ImpactLaw):
 @dataclass(frozen=True, slots=True)
 class RuleOfThumbImpact(ImpactLaw):
     r"""Linear Almgren-Chriss impact with :math:`\eta, \gamma` from the spread :math:`s` and the
-    daily volume :math:`V` [AC2000]_ (section 4.1's rule of thumb).
+    daily volume :math:`V` Almgren and Chriss (2000) (section 4.1's rule of thumb).
 
     Trading a share ``temporary_share`` of the daily volume per day costs one spread, and a
     share ``permanent_share`` of it moves the price for good by one spread:
@@ -769,7 +769,7 @@ class PowerLawImpact(ImpactLaw):
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ATHLImpact(ImpactLaw):
-    r"""The Almgren-Thum-Hauptmann-Li (2005) impact model [ATHL2005]_; :meth:`cost` evaluates
+    r"""The Almgren-Thum-Hauptmann-Li (2005) impact model ATHL (2005); :meth:`cost` evaluates
     :math:`J`.
 
     In quote units for an arrival price :math:`S` (the module docstring's :math:`I, J` are
@@ -892,7 +892,7 @@ class ATHLImpact(ImpactLaw):
 #: The old name of :class:`ATHLImpact` (kept for old code).
 ATHLParams = ATHLImpact
 
-#: The published point estimates of [ATHL2005]_ with alpha rounded to 1 as the paper suggests
+#: The published point estimates of ATHL (2005) with alpha rounded to 1 as the paper suggests
 #: (its estimate 0.891 +- 0.10 is consistent with linear permanent impact).
 ATHL_2005 = ATHLImpact(gamma=0.314, eta=0.142, alpha=1.0, beta=0.6, delta=0.25)
 
@@ -902,7 +902,7 @@ ATHL_2005 = ATHLImpact(gamma=0.314, eta=0.142, alpha=1.0, beta=0.6, delta=0.25)
 # ---------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class SquareRootImpact(ImpactLaw):
-    r"""The square-root law of metaorder impact [Toth2011]_, [Bouchaud2018]_.
+    r"""The square-root law of metaorder impact Tóth et al. (2011), Bouchaud et al. (2018).
 
     The price moves by :math:`\Delta(Q) = S\,Y\sigma(Q/V)^{\delta}` while a metaorder of
     :math:`Q` base units executes (:math:`\delta` = ``exponent``, 1/2 for the square root;
@@ -912,7 +912,7 @@ class SquareRootImpact(ImpactLaw):
 
     .. math:: E = \int_0^Q \Delta(q)\,dq = \frac{Q\,\Delta(Q)}{1 + \delta}
 
-    (two thirds of the peak for :math:`\delta = 1/2`, [Bouchaud2018]_ ch. 12), whatever the
+    (two thirds of the peak for :math:`\delta = 1/2`, Bouchaud et al. (2018) ch. 12), whatever the
     horizon and schedule: the empirical law has no dependence on them, so
     :meth:`schedule_cost` prices the schedule's total as one metaorder. The impact decays
     after the metaorder; the law says nothing of the part that stays, so
