@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradesim_nb.calibrate import (
+from tradesim_nb.cli import main
+from tradesim_nb.datasets import binance_spot_files
+from tradesim_nb.impact import (
     ImpactFit,
     calibrate_synthetic,
     fit_athl,
@@ -22,8 +24,6 @@ from tradesim_nb.calibrate import (
     newey_west_ols,
     simulate_orders,
 )
-from tradesim_nb.cli import main
-from tradesim_nb.datasets import binance_spot_files
 from tradesim_nb.market import MarketParams, SyntheticMarket
 
 GAMMA, ETA = 0.314, 0.142
@@ -48,8 +48,8 @@ def test_athl_recovers_the_paper_values(athl_orders):
 
 
 def test_athl_model_is_the_cost_module_formula(athl_orders):
-    """Noise-free records priced by tradesim_nb.costs.impact are fitted exactly."""
-    from tradesim_nb.costs.impact import athl_cost, athl_permanent
+    """Noise-free records priced by tradesim_nb.impact.laws are fitted exactly."""
+    from tradesim_nb.impact.laws import athl_cost, athl_permanent
 
     df = athl_orders.iloc[:2000].copy()
     sgn = np.where(df["side"] == "buy", 1.0, -1.0)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tradesim_nb.calibrate import (
+from tradesim_nb.datasets import binance_spot_files
+from tradesim_nb.impact import (
     CalibrationTask,
     calibrate_many,
     calibrate_serial,
     simulate_orders,
 )
-from tradesim_nb.datasets import binance_spot_files
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,13 @@ from tradesim_nb.features import (
     MAKER_FEATURES,
     MARKET_FEATURES,
     SLIPPAGE_FEATURES,
-    DatasetConfig,
     FeatureState,
-    load_binance_dataset,
     maker_features,
     maker_matrix,
-    passive_fill_fraction,
     slippage_features,
     slippage_matrix,
 )
+from tradesim_nb.training import DatasetConfig, load_binance_dataset, passive_fill_fraction
 
 S = 1_000_000_000
 
@@ -170,3 +168,78 @@ def test_daily_volume_needs_a_minute_of_trades() -> None:
     st.on_trade(100.0, 2.0, "sell", 30 * S)
     assert math.isnan(st.daily_volume_base(30 * S))
     assert_allclose(st.daily_volume_base(61 * S), 4.0 / 60.0 * 86400.0)
+
+
+# -- the data-set builder takes any recording, venue and symbol; named row indices ------------
+def test_named_row_indices_match_the_feature_names() -> None:
+    from tradesim_nb import features as f
+
+    for name, idx in (("mid", f.MID), ("spread_bps", f.SPREAD_BPS),
+                      ("bid_touch_usd", f.BID_TOUCH_USD), ("ask_touch_usd", f.ASK_TOUCH_USD),
+                      ("bid_depth_10bps_usd", f.BID_DEPTH_USD),
+                      ("ask_depth_10bps_usd", f.ASK_DEPTH_USD), ("imbalance_5", f.IMBALANCE_5),
+                      ("vol_bps", f.VOL_BPS), ("flow_1s_usd", f.FLOW_1S_USD),
+                      ("flow_10s_usd", f.FLOW_10S_USD)):
+        assert MARKET_FEATURES[idx] == name
+    # the moved data-set names still import from here, and are the same objects
+    from tradesim_nb import training
+    from tradesim_nb.features import dataset_from_recording as old
+
+    assert old is training.dataset_from_recording
+    with pytest.raises(AttributeError, match="no_such_name"):
+        f.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("symbol", ["BTC-USDT", "UNI-USD-SWAP"])
+def test_dataset_from_an_okx_recording(symbol: str) -> None:
+    """The same builder on another venue's real recording: spot and an inverse swap."""
+    from tradesim_nb.datasets import okx_books_file
+    from tradesim_nb.recording import read_frames
+    from tradesim_nb.training import dataset_from_files, dataset_from_frames
+    from tradesim_nb.venues import get_feed
+
+    cfg = DatasetConfig(warmup_s=0.0, sample_every_ms=100.0, latency_ms=0.0,
+                        sizes_usd=(1e3, 1e4))
+    ds = dataset_from_files([okx_books_file()], "okx", symbol, cfg)
+    assert ds.n > 50 and ds.frames == 410 and ds.source == okx_books_file().name
+    assert np.isfinite(ds.market).all() and np.all(np.diff(ds.t_ns) > 0)
+    # zero latency: the label is the walk on the same book
+    ok = np.isfinite(ds.realised_bps)
+    assert ok.mean() > 0.95
+    assert_allclose(ds.realised_bps[ok], ds.walk_bps[ok], atol=1e-9)
+    # a venue name or a feed object give the same data set
+    again = dataset_from_frames(read_frames(okx_books_file()), get_feed("okx"), symbol, cfg)
+    assert again.source == f"okx:{symbol}"
+    np.testing.assert_array_equal(again.market, ds.market)
+    np.testing.assert_array_equal(again.walk_bps, ds.walk_bps)
+
+
+def test_dataset_builder_errors_name_the_problem(tmp_path) -> None:
+    from tradesim_nb.datasets import okx_books_file
+    from tradesim_nb.training import dataset_from_files
+
+    with pytest.raises(ValueError, match="symbol='NOPE'"):
+        dataset_from_files([okx_books_file()], "okx", "NOPE")
+    with pytest.raises(FileNotFoundError, match=r"missing\.gz"):
+        dataset_from_files([tmp_path / "missing.gz"], "okx", "BTC-USDT")
+    with pytest.raises(ValueError, match="paths"):
+        dataset_from_files([], "okx", "BTC-USDT")
+
+
+def test_order_features_read_the_right_side_of_the_row() -> None:
+    """A buy walks the asks and rests on the bid; a sell the reverse (by column name)."""
+    row = [100.0, 2.0, 3000.0, 5000.0, 40_000.0, 80_000.0, 0.25, 1.5, 2e5, -4e5]
+    col = dict(zip(MARKET_FEATURES, row, strict=True))
+    for side, s in (("buy", 1.0), ("sell", -1.0)):
+        own_depth = col["ask_depth_10bps_usd"] if s > 0 else col["bid_depth_10bps_usd"]
+        own_touch = col["bid_touch_usd"] if s > 0 else col["ask_touch_usd"]
+        opp_touch = col["ask_touch_usd"] if s > 0 else col["bid_touch_usd"]
+        xs = dict(zip(SLIPPAGE_FEATURES, slippage_features(row, side, 1e4, 1.0), strict=True))
+        xm = dict(zip(MAKER_FEATURES, maker_features(row, side, 1e4), strict=True))
+        assert xs["size_over_depth"] == pytest.approx(1e4 / own_depth)
+        assert xs["flow_signed_1s"] == pytest.approx(s * col["flow_1s_usd"] / 1e5)
+        assert xs["imbalance_signed"] == pytest.approx(s * col["imbalance_5"])
+        assert xs["vol_bps"] == xm["vol_bps"] == col["vol_bps"]
+        assert xm["log_queue_ahead_usd"] == pytest.approx(math.log(own_touch))
+        assert xm["log_opposite_touch_usd"] == pytest.approx(math.log(opp_touch))
+        assert xm["flow_signed_10s"] == pytest.approx(s * col["flow_10s_usd"] / 1e5)

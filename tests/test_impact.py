@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from tradesim_nb.costs.impact import (
+from tradesim_nb.impact.laws import (
     ATHL_2005,
     ATHLParams,
     PowerLawImpact,

@@ -17,7 +17,8 @@ from tradesim_nb.costs.maker_taker import (
     fit_maker_taker_model,
     fractional_log_loss,
 )
-from tradesim_nb.features import MAKER_FEATURES, load_binance_dataset
+from tradesim_nb.features import MAKER_FEATURES
+from tradesim_nb.training import load_binance_dataset
 
 AUC_FLOOR = 0.65  # measured 0.709
 

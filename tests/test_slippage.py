@@ -25,7 +25,8 @@ from tradesim_nb.costs.slippage import (
     rearrange_quantiles,
     walk_slippage,
 )
-from tradesim_nb.features import SLIPPAGE_FEATURES, load_binance_dataset
+from tradesim_nb.features import SLIPPAGE_FEATURES
+from tradesim_nb.training import load_binance_dataset
 
 COVERAGE_TOL = 0.05  # nominal must lie within [lower - tol, upper + tol]
 R2_FLOOR = 0.80      # measured 0.868

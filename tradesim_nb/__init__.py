@@ -1,7 +1,7 @@
 """tradesim_nb: a Jupyter research toolkit for execution cost.
 
 Core (this namespace) is pure numpy/scipy/scikit-learn: events, instruments, the order book,
-venue parsers, cost models, calibration. ``tradesim_nb.live`` (websockets, asyncio) and
+venue parsers, cost models, impact laws and their fits. ``tradesim_nb.live`` (websockets, asyncio) and
 ``tradesim_nb.nb`` (ipywidgets, Bokeh) load only when imported.
 
 The book and event types import eagerly; the models load on first use of their name
@@ -33,12 +33,6 @@ _LAZY: dict[str, str] = {
     "expected_cost_of": "costs.almgren_chriss",
     "variance_of": "costs.almgren_chriss",
     "twap_holdings": "costs.almgren_chriss",
-    "athl_cost": "costs.impact",
-    "athl_permanent": "costs.impact",
-    "athl_temporary": "costs.impact",
-    "sqrt_impact": "costs.impact",
-    "temporary_impact": "costs.impact",
-    "permanent_impact": "costs.impact",
     "FeeSchedule": "costs.fees",
     "FeeTier": "costs.fees",
     "fee_usd": "costs.fees",
@@ -52,25 +46,42 @@ _LAZY: dict[str, str] = {
     "fit_maker_taker_model": "costs.maker_taker",
     # features and the per-tick estimate
     "FeatureState": "features",
-    "DatasetConfig": "features",
-    "dataset_from_recording": "features",
-    "load_binance_dataset": "features",
+    "DatasetConfig": "training",
+    "dataset_from_frames": "training",
+    "dataset_from_recording": "training",
+    "load_binance_dataset": "training",
     "TradeSimulator": "simulator",
     "CostEstimate": "simulator",
     "ImpactParams": "simulator",
+    "ImpactSettings": "simulator",
     "SimulatorModels": "simulator",
+    # impact laws and their fits
+    "ImpactLaw": "impact",
+    "MarketContext": "impact",
+    "LinearImpact": "impact",
+    "RuleOfThumbImpact": "impact",
+    "PowerLawImpact": "impact",
+    "ATHLImpact": "impact",
+    "SquareRootImpact": "impact",
+    "athl_cost": "impact",
+    "athl_permanent": "impact",
+    "athl_temporary": "impact",
+    "sqrt_impact": "impact",
+    "temporary_impact": "impact",
+    "permanent_impact": "impact",
     # synthetic market, execution, calibration
     "MarketParams": "market",
     "SyntheticMarket": "market",
     "execute_schedule": "execution",
     "monte_carlo": "execution",
-    "ImpactFit": "calibrate",
-    "fit_athl": "calibrate",
-    "fit_market_data": "calibrate",
-    "calibrate_synthetic": "calibrate",
-    "calibrate_many": "calibrate",
-    "simulate_orders": "calibrate",
-    "load_orders": "calibrate",
+    "ImpactFit": "impact",
+    "fit_athl": "impact",
+    "fit_ac_records": "impact",
+    "fit_market_data": "impact",
+    "calibrate_synthetic": "impact",
+    "calibrate_many": "impact",
+    "simulate_orders": "impact",
+    "load_orders": "impact",
     # recordings, replay, metrics
     "replay": "replay",
     "read_frames": "recording",
@@ -113,15 +124,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from .calibrate import (
-        ImpactFit,
-        calibrate_many,
-        calibrate_synthetic,
-        fit_athl,
-        fit_market_data,
-        load_orders,
-        simulate_orders,
-    )
     from .costs.almgren_chriss import (
         ACParams,
         ACSolution,
@@ -133,14 +135,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         variance_of,
     )
     from .costs.fees import FeeSchedule, FeeTier, fee_usd, get_fee_schedule
-    from .costs.impact import (
-        athl_cost,
-        athl_permanent,
-        athl_temporary,
-        permanent_impact,
-        sqrt_impact,
-        temporary_impact,
-    )
     from .costs.maker_taker import MakerTakerModel, fit_maker_taker_model
     from .costs.slippage import (
         GBMQuantileModel,
@@ -150,9 +144,44 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         walk_slippage,
     )
     from .execution import execute_schedule, monte_carlo
-    from .features import DatasetConfig, FeatureState, dataset_from_recording, load_binance_dataset
+    from .features import FeatureState
+    from .impact import (
+        ATHLImpact,
+        ImpactFit,
+        ImpactLaw,
+        LinearImpact,
+        MarketContext,
+        PowerLawImpact,
+        RuleOfThumbImpact,
+        SquareRootImpact,
+        athl_cost,
+        athl_permanent,
+        athl_temporary,
+        calibrate_many,
+        calibrate_synthetic,
+        fit_ac_records,
+        fit_athl,
+        fit_market_data,
+        load_orders,
+        permanent_impact,
+        simulate_orders,
+        sqrt_impact,
+        temporary_impact,
+    )
     from .market import MarketParams, SyntheticMarket
     from .metrics import LatencyRing
     from .recording import RecordingWriter, read_frames
     from .replay import replay
-    from .simulator import CostEstimate, ImpactParams, SimulatorModels, TradeSimulator
+    from .simulator import (
+        CostEstimate,
+        ImpactParams,
+        ImpactSettings,
+        SimulatorModels,
+        TradeSimulator,
+    )
+    from .training import (
+        DatasetConfig,
+        dataset_from_frames,
+        dataset_from_recording,
+        load_binance_dataset,
+    )

@@ -4,8 +4,10 @@ Two layers:
 
 * **market features** (:data:`MARKET_FEATURES`), one float64 row per decision time, built by
   :class:`FeatureState` from the book and the trade stream: mid, spread, touch and depth
-  within 10 bps per side (USD), top-5 imbalance, a time-decayed realised volatility of the mid
-  and time-decayed signed trade flow;
+  within 10 bps per side (USD), top-5 imbalance (order-flow imbalance predicts short-horizon
+  price moves [1]_), a time-decayed realised volatility of the mid [2]_ and time-decayed
+  signed trade flow; the row's columns are read by the named indices
+  :data:`MID`, :data:`SPREAD_BPS`, ... :data:`FLOW_10S_USD`;
 * **order features** for the models, derived from a market row plus the order's side and
   notional: :func:`slippage_features` / :func:`maker_features` (one row, plain Python, for the
   hot path) and their columnar twins :func:`slippage_matrix` / :func:`maker_matrix` (numpy,
@@ -24,11 +26,9 @@ constant, :math:`s = +1` for a buy and :math:`-1` for a sell aggressor):
 :math:`V_t/\\tau_V` is an exponentially weighted realised variance per second (zero mid
 changes contribute nothing, so the estimate does not depend on how often the book ticks).
 
-:func:`dataset_from_recording` replays a recording once through a venue feed, samples
-decision times on a fixed clock, and labels each one for the slippage model (a market order
-sent at ``t`` filled against the book at ``t + latency``, cost measured against the mid at
-``t``) and for the maker/taker model (a limit order joining the back of the touch queue at
-``t``; see :mod:`tradesim_nb.costs.maker_taker`).
+The labelled data sets the models are trained on (a recording replayed, decisions sampled and
+labelled) are built by :mod:`tradesim_nb.training`; their names are still importable from
+here for old code.
 
 References
 ----------
@@ -40,12 +40,9 @@ References
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
-from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -54,19 +51,40 @@ from .book import OrderBook
 from .events import Trade
 
 __all__ = [
+    "ASK_DEPTH_USD",
+    "ASK_TOUCH_USD",
+    "BID_DEPTH_USD",
+    "BID_TOUCH_USD",
+    "FLOW_1S_USD",
+    "FLOW_10S_USD",
+    "IMBALANCE_5",
     "MAKER_FEATURES",
     "MARKET_FEATURES",
+    "MID",
     "SLIPPAGE_FEATURES",
-    "DatasetConfig",
+    "SPREAD_BPS",
+    "VOL_BPS",
     "FeatureState",
-    "RecordingDataset",
-    "dataset_from_recording",
-    "load_binance_dataset",
     "maker_features",
     "maker_matrix",
+    "order_rows",
     "slippage_features",
     "slippage_matrix",
 ]
+
+#: names that moved to :mod:`tradesim_nb.training` (still importable from here)
+_MOVED_TO_TRAINING = frozenset({
+    "DatasetConfig", "RecordingDataset", "dataset_from_files", "dataset_from_frames",
+    "dataset_from_recording", "load_binance_dataset", "passive_fill_fraction",
+})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_TRAINING:
+        from . import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +103,17 @@ MARKET_FEATURES: tuple[str, ...] = (
     "flow_1s_usd",         # EW signed trade flow, tau = 1 s (buy aggressor +)
     "flow_10s_usd",        # tau = 10 s
 )
-_I = {n: i for i, n in enumerate(MARKET_FEATURES)}
+#: Column indices of a market-feature row (``row[VOL_BPS]``), one per :data:`MARKET_FEATURES`.
+MID = MARKET_FEATURES.index("mid")
+SPREAD_BPS = MARKET_FEATURES.index("spread_bps")
+BID_TOUCH_USD = MARKET_FEATURES.index("bid_touch_usd")
+ASK_TOUCH_USD = MARKET_FEATURES.index("ask_touch_usd")
+BID_DEPTH_USD = MARKET_FEATURES.index("bid_depth_10bps_usd")
+ASK_DEPTH_USD = MARKET_FEATURES.index("ask_depth_10bps_usd")
+IMBALANCE_5 = MARKET_FEATURES.index("imbalance_5")
+VOL_BPS = MARKET_FEATURES.index("vol_bps")
+FLOW_1S_USD = MARKET_FEATURES.index("flow_1s_usd")
+FLOW_10S_USD = MARKET_FEATURES.index("flow_10s_usd")
 
 #: Order features of the slippage models (side-oriented: "own" = the side the order takes).
 #: The spread is not a model feature: on the training recording (Binance BTCUSDT) it is one
@@ -112,7 +140,6 @@ MAKER_FEATURES: tuple[str, ...] = (
 )
 
 _SIZE_OVER_DEPTH_CAP = 50.0
-_SIDES: tuple[Side, Side] = ("buy", "sell")
 _FLOW_UNIT_USD = 1e5
 
 
@@ -315,17 +342,19 @@ def order_rows(row: Sequence[float], s: float, notional_usd: float, log_notional
     (computed once per order size by the caller). Returns ``(slippage row, maker row)``, as
     :func:`slippage_features` and :func:`maker_features` give them.
     """
+    # own_depth: the side a market order walks; own/opp: the touch a limit order joins and
+    # the opposite touch (a buy walks the asks and rests on the bid)
     if s > 0:
-        own_depth, own, opp = row[5], row[2], row[3]
+        own_depth, own, opp = row[ASK_DEPTH_USD], row[BID_TOUCH_USD], row[ASK_TOUCH_USD]
     else:
-        own_depth, own, opp = row[4], row[3], row[2]
+        own_depth, own, opp = row[BID_DEPTH_USD], row[ASK_TOUCH_USD], row[BID_TOUCH_USD]
     sod = notional_usd / own_depth if own_depth > 0 else _SIZE_OVER_DEPTH_CAP
-    vol = row[7]
-    imb = s * row[6]
+    vol = row[VOL_BPS]
+    imb = s * row[IMBALANCE_5]
     return ([walk_bps, log_notional, sod if sod < _SIZE_OVER_DEPTH_CAP else _SIZE_OVER_DEPTH_CAP,
-             vol, s * row[8] / _FLOW_UNIT_USD, imb],
+             vol, s * row[FLOW_1S_USD] / _FLOW_UNIT_USD, imb],
             [log_notional, math.log(max(own, 1.0)), math.log(max(opp, 1.0)), vol,
-             s * row[9] / _FLOW_UNIT_USD, imb])
+             s * row[FLOW_10S_USD] / _FLOW_UNIT_USD, imb])
 
 
 # -- order features: columnar (training) -----------------------------------------------------
@@ -342,16 +371,16 @@ def slippage_matrix(market: np.ndarray, side: np.ndarray, notional_usd: np.ndarr
     m = np.asarray(market, dtype=np.float64)
     s = _signs(side)
     n = np.asarray(notional_usd, dtype=np.float64)
-    own_depth = np.where(s > 0, m[:, 5], m[:, 4])
+    own_depth = np.where(s > 0, m[:, ASK_DEPTH_USD], m[:, BID_DEPTH_USD])
     with np.errstate(divide="ignore", invalid="ignore"):
         sod = np.where(own_depth > 0, n / own_depth, _SIZE_OVER_DEPTH_CAP)
     return np.column_stack([
         np.asarray(walk_bps, dtype=np.float64),
         np.log(np.maximum(n, 1.0)),
         np.minimum(sod, _SIZE_OVER_DEPTH_CAP),
-        m[:, 7],
-        s * m[:, 8] / _FLOW_UNIT_USD,
-        s * m[:, 6],
+        m[:, VOL_BPS],
+        s * m[:, FLOW_1S_USD] / _FLOW_UNIT_USD,
+        s * m[:, IMBALANCE_5],
     ])
 
 
@@ -360,317 +389,13 @@ def maker_matrix(market: np.ndarray, side: np.ndarray, notional_usd: np.ndarray)
     m = np.asarray(market, dtype=np.float64)
     s = _signs(side)
     n = np.asarray(notional_usd, dtype=np.float64)
-    own = np.where(s > 0, m[:, 2], m[:, 3])
-    opp = np.where(s > 0, m[:, 3], m[:, 2])
+    own = np.where(s > 0, m[:, BID_TOUCH_USD], m[:, ASK_TOUCH_USD])
+    opp = np.where(s > 0, m[:, ASK_TOUCH_USD], m[:, BID_TOUCH_USD])
     return np.column_stack([
         np.log(np.maximum(n, 1.0)),
         np.log(np.maximum(own, 1.0)),
         np.log(np.maximum(opp, 1.0)),
-        m[:, 7],
-        s * m[:, 9] / _FLOW_UNIT_USD,
-        s * m[:, 6],
+        m[:, VOL_BPS],
+        s * m[:, FLOW_10S_USD] / _FLOW_UNIT_USD,
+        s * m[:, IMBALANCE_5],
     ])
-
-
-# -- datasets from a recording ---------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DatasetConfig:
-    """How :func:`dataset_from_recording` samples and labels decisions.
-
-    Parameters
-    ----------
-    sizes_usd : tuple of float
-        Order notionals labelled at every decision time (each > 0).
-    latency_ms : float
-        Delay between the decision and the fill of a market order (>= 0).
-    horizon_s : float
-        How long a passive order rests before the rest crosses (> 0).
-    sample_every_ms : float
-        Decision clock (> 0).
-    warmup_s : float
-        No decisions during the first ``warmup_s`` after the book becomes valid (>= 0), so
-        the volatility and flow estimators have history.
-    """
-
-    sizes_usd: tuple[float, ...] = (1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6)
-    latency_ms: float = 100.0
-    horizon_s: float = 10.0
-    sample_every_ms: float = 250.0
-    warmup_s: float = 10.0
-
-    def __post_init__(self) -> None:
-        if not self.sizes_usd or not all(math.isfinite(x) and x > 0 for x in self.sizes_usd):
-            raise ValueError(f"sizes_usd={self.sizes_usd!r} must be non-empty, each > 0")
-        for name, lo, strict in (("latency_ms", 0.0, False), ("horizon_s", 0.0, True),
-                                 ("sample_every_ms", 0.0, True), ("warmup_s", 0.0, False)):
-            v = getattr(self, name)
-            ok = math.isfinite(v) and (v > lo if strict else v >= lo)
-            if not ok:
-                raise ValueError(f"{name}={v!r} must be a finite number {'>' if strict else '>='} {lo}")
-
-
-@dataclass(frozen=True)
-class RecordingDataset:
-    """Decisions sampled from one replay, all columnar.
-
-    Attributes
-    ----------
-    t_ns : (n,) int64
-        Decision times (receive clock).
-    market : (n, len(MARKET_FEATURES)) float64
-        Market features at each decision.
-    sizes_usd : (k,) float64
-    walk_bps : (n, k, 2) float64
-        Exact walk-the-book slippage on the book at ``t`` (side index 0 = buy, 1 = sell).
-    realised_bps : (n, k, 2) float64
-        Slippage of the same order filled on the book at ``t + latency`` against the mid at
-        ``t``; NaN where the book could not fill it or the recording ended first.
-    passive_frac : (n, k, 2) float64
-        Share of a limit order at the own touch filled within ``horizon_s``; NaN where the
-        recording ended first.
-    trades : dict of (m,) arrays
-        ``t_ns``, ``price``, ``qty_base``, ``sign`` of every trade seen.
-    config : DatasetConfig
-    """
-
-    t_ns: np.ndarray
-    market: np.ndarray
-    sizes_usd: np.ndarray
-    walk_bps: np.ndarray
-    realised_bps: np.ndarray
-    passive_frac: np.ndarray
-    trades: dict[str, np.ndarray]
-    config: DatasetConfig
-    source: str = ""
-    frames: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        return int(self.t_ns.shape[0])
-
-    def split_index(self, train_frac: float = 0.7, purge_s: float = 0.0) -> tuple[int, int]:
-        """``(train_end, test_start)`` decision indices of a time-ordered split.
-
-        Decisions ``[0, train_end)`` train, ``[test_start, n)`` test; ``test_start`` skips
-        the decisions whose label window overlaps the training labels (``purge_s``).
-        """
-        if not (0.0 < train_frac < 1.0):
-            raise ValueError(f"train_frac={train_frac!r} must be in (0, 1)")
-        if not (math.isfinite(purge_s) and purge_s >= 0):
-            raise ValueError(f"purge_s={purge_s!r} must be a finite number >= 0")
-        end = round(self.n * train_frac)
-        if end <= 0 or end >= self.n:
-            raise ValueError(f"train_frac={train_frac!r} leaves an empty train or test set")
-        t_cut = self.t_ns[end - 1] + int(purge_s * 1e9)
-        start = int(np.searchsorted(self.t_ns, t_cut, side="right"))
-        return end, min(start, self.n)
-
-    def _long(self, rows: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        n = self.t_ns[rows].shape[0]
-        k = self.sizes_usd.shape[0]
-        idx = np.repeat(np.arange(n), k * 2)
-        size = np.tile(np.repeat(self.sizes_usd, 2), n)
-        side = np.tile(np.array([1.0, -1.0]), n * k)
-        return idx, size, side, np.arange(n * k * 2)
-
-    def slippage_table(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray,
-                                                                 np.ndarray]:
-        """``(X, y, t_ns)`` in long format: one row per (decision, size, side), NaN labels dropped."""
-        idx, size, side, _ = self._long(rows)
-        market = self.market[rows][idx]
-        walk = self.walk_bps[rows].reshape(-1)
-        y = self.realised_bps[rows].reshape(-1)
-        X = slippage_matrix(market, side, size, walk)
-        ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
-        return X[ok], y[ok], self.t_ns[rows][idx][ok]
-
-    def maker_table(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray,
-                                                              np.ndarray]:
-        """``(X, frac, t_ns)`` in long format, NaN labels dropped."""
-        idx, size, side, _ = self._long(rows)
-        market = self.market[rows][idx]
-        y = self.passive_frac[rows].reshape(-1)
-        X = maker_matrix(market, side, size)
-        ok = np.isfinite(y) & np.all(np.isfinite(X), axis=1)
-        return X[ok], y[ok], self.t_ns[rows][idx][ok]
-
-
-def passive_fill_fraction(trade_t_ns: np.ndarray, trade_price: np.ndarray,
-                          trade_qty_base: np.ndarray, trade_sign: np.ndarray, t0_ns: int,
-                          t1_ns: int, side: str, limit_price: float, queue_ahead_base: float,
-                          order_base: float) -> float:
-    """Share of a limit order filled passively in ``(t0, t1]`` under a back-of-queue rule.
-
-    A buy order rests at ``limit_price`` behind ``queue_ahead_base`` of earlier orders. Sell
-    aggressor volume at ``limit_price`` eats the queue first; any trade strictly through the
-    price (a sell below a buy limit) means the whole level was consumed and the order filled:
-
-    .. math::
-
-        f = \\begin{cases} 1 & \\text{a trade through the price}\\\\
-        \\operatorname{clip}\\big((V_{at} - Q_{ahead}) / q, 0, 1\\big) & \\text{otherwise}
-        \\end{cases}
-
-    Cancellations ahead of the order are ignored (the queue only shrinks by trades), so
-    ``f`` is a conservative (low) estimate.
-    """
-    s = _check_side(side)
-    if not (order_base > 0):
-        raise ValueError(f"order_base={order_base!r} must be > 0")
-    a = int(np.searchsorted(trade_t_ns, t0_ns, side="right"))
-    b = int(np.searchsorted(trade_t_ns, t1_ns, side="right"))
-    if b <= a:
-        return 0.0
-    sg = trade_sign[a:b]
-    px = trade_price[a:b]
-    hit = sg == -s  # the other side's aggressors trade against resting orders on our side
-    if not hit.any():
-        return 0.0
-    px = px[hit]
-    through = px < limit_price if s > 0 else px > limit_price
-    if through.any():
-        return 1.0
-    at = float(trade_qty_base[a:b][hit][px == limit_price].sum())
-    return float(min(max((at - queue_ahead_base) / order_base, 0.0), 1.0))
-
-
-def dataset_from_recording(frames: Iterable[tuple[int, str | bytes]], feed: Any, symbol: str,
-                           config: DatasetConfig | None = None,
-                           source: str = "") -> RecordingDataset:
-    """Replay ``frames`` once through ``feed`` and build a labelled, columnar data set.
-
-    Parameters
-    ----------
-    frames : iterable of (recv_ns, frame)
-        E.g. ``tradesim_nb.recording.read_frames(*tradesim_nb.datasets.binance_spot_files())``.
-    feed : VenueFeed
-        A fresh feed (``tradesim_nb.venues.get_feed("binance")``); ``feed.on_frame(frame,
-        recv_ns)`` returns the events and keeps ``feed.books[symbol]`` correct.
-    symbol : str
-        The instrument whose book is sampled.
-    config : DatasetConfig, optional
-
-    Notes
-    -----
-    Decisions are taken on a fixed clock every ``sample_every_ms`` (the first frame at or
-    after each tick, features computed after that frame is applied). A market order decided
-    at ``t`` is filled against the book as it stood at ``t + latency``: the labels are
-    computed just before applying the first frame received after ``t + latency``.
-    """
-    cfg = config or DatasetConfig()
-    sizes = np.asarray(cfg.sizes_usd, dtype=np.float64)
-    k = sizes.shape[0]
-    lat_ns = int(cfg.latency_ms * 1e6)
-    every_ns = int(cfg.sample_every_ms * 1e6)
-    warm_ns = int(cfg.warmup_s * 1e9)
-    state = FeatureState()
-    t_list: list[int] = []
-    rows: list[list[float]] = []
-    walks: list[np.ndarray] = []
-    realised: list[np.ndarray] = []
-    touch: list[tuple[float, float, float, float]] = []  # bid px, bid base, ask px, ask base
-    pending: deque[tuple[int, int, float, np.ndarray]] = deque()  # i, due, mid, base qty
-    tr_t: list[int] = []
-    tr_p: list[float] = []
-    tr_q: list[float] = []
-    tr_s: list[float] = []
-    next_ns = 0
-    nframes = 0
-    book: OrderBook | None = None
-    for recv_ns, frame in frames:
-        nframes += 1
-        if book is not None:
-            while pending and pending[0][1] <= recv_ns:
-                i, _, mid0, _ = pending.popleft()
-                out = realised[i]
-                if book.valid:
-                    for j in range(k):
-                        for si, side in enumerate(_SIDES):
-                            f = book.walk(side, float(sizes[j]), "usd")
-                            if f.complete and f.filled_base > 0:
-                                sg = 1.0 if si == 0 else -1.0
-                                out[j, si] = sg * (f.vwap - mid0) / mid0 * 1e4
-        events = feed.on_frame(frame, recv_ns)
-        if book is None:
-            book = feed.books.get(symbol)
-            if book is None:
-                continue
-        inst = book.instrument
-        for ev in events:
-            if type(ev) is Trade and ev.symbol == symbol:
-                q = ev.qty if inst is None else inst.to_base(ev.qty, ev.price)
-                tr_t.append(recv_ns)
-                tr_p.append(ev.price)
-                tr_q.append(q)
-                tr_s.append(1.0 if ev.side == "buy" else -1.0)
-        state.update(book, [e for e in events if getattr(e, "symbol", symbol) == symbol],
-                     recv_ns)
-        if not book.valid:
-            continue
-        if next_ns == 0:
-            next_ns = recv_ns + warm_ns
-        if recv_ns < next_ns:
-            continue
-        while next_ns <= recv_ns:
-            next_ns += every_ns
-        row = state.market_row(book, recv_ns)
-        w = np.full((k, 2), np.nan)
-        for j in range(k):
-            for si, side in enumerate(_SIDES):
-                f = book.walk(side, float(sizes[j]), "usd")
-                if f.complete:
-                    w[j, si] = f.slippage_bps
-        i = len(t_list)
-        t_list.append(recv_ns)
-        rows.append(row)
-        walks.append(w)
-        realised.append(np.full((k, 2), np.nan))
-        bb, ba = book.best_bid, book.best_ask
-        touch.append((bb, book.best_bid_size * (1.0 if inst is None else inst.base_per_unit(bb)),
-                      ba, book.best_ask_size * (1.0 if inst is None else inst.base_per_unit(ba))))
-        pending.append((i, recv_ns + lat_ns, row[0], sizes))
-    if not t_list:
-        raise ValueError(f"no decisions sampled for symbol={symbol!r}: the book never became "
-                         "valid (wrong symbol or feed?)")
-    t_ns = np.asarray(t_list, dtype=np.int64)
-    trades = {"t_ns": np.asarray(tr_t, dtype=np.int64), "price": np.asarray(tr_p),
-              "qty_base": np.asarray(tr_q), "sign": np.asarray(tr_s)}
-    # passive labels, computed after the replay from the columnar trade tape
-    h_ns = int(cfg.horizon_s * 1e9)
-    last_ns = recv_ns if nframes else 0
-    passive = np.full((len(t_list), k, 2), np.nan)
-    for i, t0 in enumerate(t_list):
-        if t0 + h_ns > last_ns:
-            break
-        bb, qb, ba, qa = touch[i]
-        mid = rows[i][0]
-        for j in range(k):
-            q = sizes[j] / mid
-            passive[i, j, 0] = passive_fill_fraction(
-                trades["t_ns"], trades["price"], trades["qty_base"], trades["sign"], t0,
-                t0 + h_ns, "buy", bb, qb, q)
-            passive[i, j, 1] = passive_fill_fraction(
-                trades["t_ns"], trades["price"], trades["qty_base"], trades["sign"], t0,
-                t0 + h_ns, "sell", ba, qa, q)
-    return RecordingDataset(
-        t_ns=t_ns, market=np.asarray(rows, dtype=np.float64), sizes_usd=sizes,
-        walk_bps=np.asarray(walks), realised_bps=np.asarray(realised), passive_frac=passive,
-        trades=trades, config=cfg, source=source, frames=nframes,
-    )
-
-
-@functools.lru_cache(maxsize=4)
-def load_binance_dataset(config: DatasetConfig | None = None) -> RecordingDataset:
-    """The labelled data set of the real Binance BTCUSDT recording (cached per config).
-
-    Replays ``tradesim_nb.datasets.binance_spot_files()`` through ``get_feed("binance")``;
-    about 10 s on one core.
-    """
-    from .datasets import binance_spot_files
-    from .recording import read_frames
-    from .venues import get_feed
-
-    files = binance_spot_files()
-    return dataset_from_recording(read_frames(*files), get_feed("binance"), "BTCUSDT",
-                                  config, source=",".join(f.name for f in files))

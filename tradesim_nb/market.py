@@ -66,7 +66,7 @@ the background events of the period run.
 
 The background trades also make the public data informative: regressing mid changes on
 signed traded volume recovers :math:`\\gamma` (Kyle's lambda), and the book's walk curve
-recovers :math:`\\eta/\\tau` (see :mod:`tradesim_nb.calibrate`).
+recovers :math:`\\eta/\\tau` (see :mod:`tradesim_nb.impact.fit`).
 
 References
 ----------
@@ -88,6 +88,7 @@ from .sources import MarketStep, PriceLevel, TradePrint
 
 if TYPE_CHECKING:  # pragma: no cover
     from .costs.almgren_chriss import ACParams
+    from .impact.laws import LinearImpact
 
 __all__ = ["SYNTHETIC_INSTRUMENT", "MarketParams", "SyntheticMarket", "TrueParams"]
 
@@ -171,6 +172,14 @@ class MarketParams:
                 f"impact variance per period gamma^2*M*p*2*v^2={self.flow_variance:.6g} exceeds "
                 f"sigma^2*tau={self.sigma**2 * self.tau:.6g}; allowed mean_trade_size <= "
                 f"{self.max_mean_trade_size:.6g}")
+
+    def impact_law(self) -> LinearImpact:
+        """The market's impact as a law: :class:`~tradesim_nb.impact.laws.LinearImpact` with
+        its :math:`\\eta, \\gamma, \\epsilon` (time in the market's unit)."""
+        from .impact.laws import LinearImpact
+
+        return LinearImpact(eta=self.eta, gamma=self.gamma, epsilon=self.epsilon,
+                            time_unit_s=self.time_unit_s)
 
     @property
     def level_size(self) -> float:

@@ -23,17 +23,21 @@ with :math:`N` the order's notional at the current mid.
   not the mixture of quantiles). Adverse selection of the passive fills is not modelled.
 * **Fees** — the venue's schedule (:mod:`tradesim_nb.costs.fees`) at the order's tier with
   the maker share applied: :math:`N\\,(m f_{maker} + (1-m) f_{taker})`.
-* **Impact** — the Almgren-Chriss expected cost [AC2000]_ of executing the order's base
-  quantity over ``impact.horizon_s`` in ``impact.periods`` slices with temporary and permanent
-  coefficients :math:`\\eta, \\gamma` and :math:`\\epsilon = 0` (spread and fees are counted
-  above). Without given :math:`\\eta, \\gamma` the paper's rule of thumb is used with the
-  live spread :math:`s` and daily volume :math:`V` (estimated from the trade stream): trading
-  1 % of daily volume per day costs one spread, :math:`\\eta = s / (0.01 V)` per (unit/day),
-  and 10 % of daily volume moves the price permanently by one spread,
-  :math:`\\gamma = s / (0.1 V)`. On a one-tick market such as Binance BTCUSDT this gives a
-  very small impact; pass calibrated values (``tradesim calibrate``) for a real estimate.
-  For a single market order the temporary part overlaps with the walk-the-book slippage;
-  the three terms are added as specified, so choose the impact horizon accordingly.
+* **Impact** — the expected cost of executing the order's base quantity over
+  ``impact_settings.horizon_s`` in ``impact_settings.periods`` slices under an impact law
+  (:mod:`tradesim_nb.impact`): any :class:`~tradesim_nb.impact.base.ImpactLaw` or the
+  result of a fit (:class:`~tradesim_nb.impact.results.ImpactFit`, priced with its
+  :attr:`~tradesim_nb.impact.results.ImpactFit.law`), taken without its fixed cost per unit
+  (:meth:`~tradesim_nb.impact.base.ImpactLaw.impact_only`: spread and fees are counted
+  above). The default is the Almgren-Chriss expected cost [AC2000]_ with the paper's rule of
+  thumb (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`) on the live spread :math:`s`
+  and daily volume :math:`V` (estimated from the trade stream): trading 1 % of daily volume
+  per day costs one spread, :math:`\\eta = s / (0.01 V)` per (unit/day), and 10 % of daily
+  volume moves the price permanently by one spread, :math:`\\gamma = s / (0.1 V)`. On a
+  one-tick market such as Binance BTCUSDT this gives a very small impact; pass a calibrated
+  law or fit (``tradesim calibrate``) for a real estimate. For a single market order the
+  temporary part overlaps with the walk-the-book slippage; the three terms are added as
+  specified, so choose the impact horizon accordingly.
 
 References
 ----------
@@ -54,30 +58,76 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from .costs.almgren_chriss import ACParams, optimal_execution
 from .costs.maker_taker import MakerTakerModel
 from .costs.slippage import SlippageModel
-from .features import FeatureState, order_rows
+from .features import SPREAD_BPS, VOL_BPS, FeatureState, order_rows
+from .impact.base import SECONDS_PER_DAY, ImpactLaw
+from .impact.laws import LinearImpact, RuleOfThumbImpact
+from .impact.results import ImpactFit
 from .instruments import Instrument, SizeUnit
 
 if TYPE_CHECKING:
     from .book import OrderBook
-    from .features import DatasetConfig
+    from .training import DatasetConfig
 
-__all__ = ["CostEstimate", "ImpactParams", "SimulatorModels", "TradeSimulator",
-           "model_cache_dir"]
+__all__ = ["CostEstimate", "ImpactParams", "ImpactSettings", "SimulatorModels",
+           "TradeSimulator", "model_cache_dir"]
 
 log = logging.getLogger(__name__)
 
 OrderType = Literal["market", "passive_then_aggressive"]
-_SECONDS_PER_DAY = 86400.0
 #: bump when features or labels change: cached default models are retrained
 MODELS_VERSION = 3
+#: daily volatility (fraction per sqrt(day)) per bps per sqrt(second) of the feature row
+_SIGMA_DAILY_PER_BPS = 1e-4 * math.sqrt(SECONDS_PER_DAY)
+_NO_DAILY_VOLUME = "none: daily volume unknown (give one, or wait for 60 s of trades)"
+_new_tuple = tuple.__new__
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactSettings:
+    """How a :class:`TradeSimulator` executes its order for the impact estimate.
+
+    Parameters
+    ----------
+    horizon_s : float
+        Execution horizon :math:`T`, seconds (> 0); converted to the law's time unit.
+    periods : int
+        Number of slices :math:`N` (>= 1).
+    risk_aversion : float
+        :math:`\\lambda` per USD (>= 0; only the linear laws use it).
+    daily_volume_base : float or None
+        Daily volume for the laws that need one (> 0); None = extrapolated from the trade
+        stream once it spans 60 s (impact 0 and ``impact_model="none: ..."`` before that).
+    """
+
+    horizon_s: float = 60.0
+    periods: int = 1
+    risk_aversion: float = 0.0
+    daily_volume_base: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.horizon_s) and self.horizon_s > 0):
+            raise ValueError(f"horizon_s={self.horizon_s!r} must be a finite number > 0")
+        if isinstance(self.periods, bool) or not isinstance(self.periods, int) or self.periods < 1:
+            raise ValueError(f"periods={self.periods!r} must be an integer >= 1")
+        if not (math.isfinite(self.risk_aversion) and self.risk_aversion >= 0):
+            raise ValueError(f"risk_aversion={self.risk_aversion!r} must be a finite number >= 0")
+        if self.daily_volume_base is not None and not (
+                math.isfinite(self.daily_volume_base) and self.daily_volume_base > 0):
+            raise ValueError(f"daily_volume_base={self.daily_volume_base!r} must be a finite "
+                             "number > 0 (or None)")
 
 
 @dataclass(frozen=True, slots=True)
 class ImpactParams:
-    """Almgren-Chriss impact settings of a :class:`TradeSimulator`.
+    """Typed-in Almgren-Chriss impact of a :class:`TradeSimulator` (the old interface).
+
+    .. deprecated:: 0.1
+        Pass ``impact=LinearImpact(eta, gamma)`` (or any law, or a fit) and
+        ``impact_settings=ImpactSettings(horizon_s, periods, risk_aversion,
+        daily_volume_base)`` instead. ``ImpactParams`` is still accepted: it stands for
+        :meth:`law` with :meth:`settings`.
 
     Parameters
     ----------
@@ -119,6 +169,21 @@ class ImpactParams:
             raise ValueError(f"daily_volume_base={self.daily_volume_base!r} must be a finite "
                              "number > 0 (or None)")
 
+    def law(self) -> LinearImpact | RuleOfThumbImpact:
+        """:class:`~tradesim_nb.impact.laws.LinearImpact` when both coefficients are given,
+        else :class:`~tradesim_nb.impact.laws.RuleOfThumbImpact` for the missing ones."""
+        if self.eta is not None and self.gamma is not None:
+            return LinearImpact(eta=self.eta, gamma=self.gamma)
+        return RuleOfThumbImpact(eta=self.eta, gamma=self.gamma)
+
+    def settings(self) -> ImpactSettings:
+        """The :class:`ImpactSettings` part."""
+        return ImpactSettings(self.horizon_s, self.periods, self.risk_aversion,
+                              self.daily_volume_base)
+
+
+ImpactSpec = ImpactLaw | ImpactFit | ImpactParams | None
+
 
 class CostEstimate(NamedTuple):
     """One tick's cost estimate of an order (USD and bps of the notional at the mid).
@@ -129,8 +194,10 @@ class CostEstimate(NamedTuple):
     ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly. ``valid`` is False (and the
     figures NaN) when the book was not valid. ``complete`` is False when the visible book
     could not fill the whole order (the slippage then covers the filled part only).
-    ``impact_model`` says how the impact was priced (``"none: ..."`` with the reason when it
-    could not be, e.g. no daily volume yet for the rule of thumb; impact is then 0).
+    ``impact_model`` says how the impact was priced: the law's
+    :attr:`~tradesim_nb.impact.base.ImpactLaw.label` (``", fitted (<method>)"`` added for a
+    fit), or ``"none: ..."`` with the reason when it could not be, e.g. no daily volume yet
+    for the rule of thumb; impact is then 0.
     ``extrapolated`` is True when the order's slippage features lie outside the range the
     slippage models were trained on (another instrument, a synthetic book, an order larger
     than any trained on): the mean and the band are then extrapolations of linear fits and
@@ -199,7 +266,7 @@ class SimulatorModels:
         """Train both models on the real Binance BTCUSDT recording (about 5 s, no network)."""
         from .costs.maker_taker import fit_maker_taker_model
         from .costs.slippage import fit_slippage_model
-        from .features import load_binance_dataset
+        from .training import load_binance_dataset
 
         ds = load_binance_dataset(config)
         return cls(fit_slippage_model(ds, gbm=gbm), fit_maker_taker_model(ds))
@@ -238,7 +305,15 @@ class TradeSimulator:
     volatility_bps : float or None
         Volatility of the mid, bps per sqrt(second) (>= 0); None = estimated live from the
         mid stream (EWMA, see :class:`~tradesim_nb.features.FeatureState`).
-    impact : ImpactParams, optional
+    impact : ImpactLaw, ImpactFit or ImpactParams, optional
+        The impact law (:mod:`tradesim_nb.impact`), or a fit whose
+        :attr:`~tradesim_nb.impact.results.ImpactFit.law` prices it, or the old typed-in
+        :class:`ImpactParams`; default the rule of thumb
+        (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`).
+    impact_settings : ImpactSettings, optional
+        Horizon, slices, risk aversion and daily volume of the impact estimate (default
+        ``ImpactSettings()``: 60 s, one slice); not with ``ImpactParams``, which carries its
+        own.
     models : SimulatorModels, optional
         Default :meth:`default_models` (trained from the real recording on first use and
         cached as JSON).
@@ -259,7 +334,8 @@ class TradeSimulator:
     def __init__(self, instrument: Instrument, side: str, quantity: float, *,
                  unit: SizeUnit = "usd", order_type: OrderType = "market",
                  fee_tier: str | None = None, volatility_bps: float | None = None,
-                 impact: ImpactParams | None = None, models: SimulatorModels | None = None,
+                 impact: ImpactSpec = None, impact_settings: ImpactSettings | None = None,
+                 models: SimulatorModels | None = None,
                  history: int = 10_000, fee_schedule: Any = None,
                  fee_rates: tuple[float, float] | None = None) -> None:
         if side not in ("buy", "sell"):
@@ -283,7 +359,7 @@ class TradeSimulator:
         self.unit: SizeUnit = unit
         self.order_type = order_type
         self.volatility_bps = volatility_bps
-        self.impact = impact or ImpactParams()
+        self._set_impact(impact, impact_settings)
         self.models = models or self.default_models()
         self._qidx = self._quantile_index(self.models.slippage)
         self.features = FeatureState()
@@ -293,20 +369,9 @@ class TradeSimulator:
         self.skipped = 0
         self._ln_for = math.nan  # the notional whose log is cached in _ln
         self._ln = math.nan
-        self._ac_cache: dict[tuple[float, float, float], float] = {}
-        self._ac_linear: tuple[float, float] | None = None
         self._walk_book: OrderBook | None = None
         self._walk_updates = (-1, -1)
         self._walk_fill: Any = None
-        if self.impact.eta is not None and self.impact.gamma is not None:
-            # validates eta_tilde = eta - gamma*tau/2 > 0 now rather than on every tick
-            ACParams(size=1.0, horizon=self.impact.horizon_s, periods=self.impact.periods,
-                     sigma=0.0, epsilon=0.0, eta=self.impact.eta, gamma=self.impact.gamma)
-        if self.impact.risk_aversion == 0.0:
-            # E = eta*B + gamma*A at X = 1 (two solves here, none per tick)
-            tau = self.impact.horizon_s / self.impact.periods
-            e_eta = self._ac_unit_cost(1.0, 0.0, 0.0)
-            self._ac_linear = (e_eta, (self._ac_unit_cost(1.0, 1.0 / tau, 0.0) - e_eta) * tau)
         if fee_rates is not None:
             mk, tk = (float(fee_rates[0]), float(fee_rates[1]))
             for name, v in (("fee_rates[0]", mk), ("fee_rates[1]", tk)):
@@ -363,63 +428,71 @@ class TradeSimulator:
         return models
 
     # -- impact -------------------------------------------------------------------------
-    def _impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
-                    now_ns: int) -> tuple[float, str]:
-        r"""Almgren-Chriss expected cost, USD, with epsilon = 0.
+    def _set_impact(self, impact: ImpactSpec, settings: ImpactSettings | None) -> None:
+        """Resolve ``impact`` to a law and compile its per-tick pricer (validated here)."""
+        fit: ImpactFit | None = None
+        if isinstance(impact, ImpactParams):
+            if settings is not None:
+                raise ValueError("impact=ImpactParams(...) carries its own horizon and slices; "
+                                 "give impact_settings with a law (e.g. LinearImpact) instead")
+            law: ImpactLaw = impact.law()
+            settings = impact.settings()
+        elif isinstance(impact, ImpactFit):
+            fit = impact
+            law = impact.law
+        elif isinstance(impact, ImpactLaw):
+            law = impact
+        elif impact is None:
+            law = RuleOfThumbImpact()
+        else:
+            raise ValueError(f"impact={impact!r} must be an ImpactLaw, an ImpactFit, "
+                             "ImpactParams or None")
+        st = settings if settings is not None else ImpactSettings()
+        if not isinstance(st, ImpactSettings):
+            raise ValueError(f"impact_settings={settings!r} must be an ImpactSettings or None")
+        used = law.impact_only()
+        #: the impact law as given (a fit's law), its settings and the fit (None if none)
+        self.impact: ImpactLaw = law
+        self.impact_settings = st
+        self.impact_fit = fit
+        self._impact_law = used
+        self._impact_price = used.pricer(st.horizon_s / used.time_unit_s, st.periods,
+                                         st.risk_aversion)
+        self._impact_label = law.label if fit is None else f"{law.label}, fitted ({fit.method})"
+        req = used.requires
+        self._impact_adv = st.daily_volume_base
+        self._impact_needs_adv = "daily_volume" in req
+        self._impact_needs_spread = "spread" in req
+        self._impact_needs_sigma = "sigma_daily" in req
 
-        With :math:`\epsilon = 0` the expected cost of the optimal schedule scales as
-        :math:`X^2` (holdings are proportional to :math:`X` for a fixed :math:`\kappa`).
-        With :math:`\lambda = 0` the schedule is linear whatever :math:`\eta, \gamma`, so
-        :math:`E = \eta B + \gamma A` exactly, with :math:`A, B` from two solves at
-        :math:`X = 1` done once (``optimal_execution`` costs about 0.3 ms, too much per tick).
-        With :math:`\lambda > 0`, :math:`E` at :math:`X = 1` is cached per
-        :math:`(\eta, \gamma, \sigma)` rounded to 3 significant digits.
-        """
-        ip = self.impact
-        eta, gamma = ip.eta, ip.gamma
-        model = "almgren-chriss"
-        if eta is None or gamma is None:
-            model = "almgren-chriss, rule-of-thumb eta/gamma"
-            v = ip.daily_volume_base or self.features.daily_volume_base(now_ns)
-            if not (v > 0 and math.isfinite(v)):
-                return 0.0, "none: daily volume unknown (give one, or wait for 60 s of trades)"
-            if not (spread > 0):
-                return 0.0, "none: no spread"
-            if eta is None:
-                eta = spread / (0.01 * v) * _SECONDS_PER_DAY  # USD per (base/s)
-            if gamma is None:
-                gamma = spread / (0.1 * v)
-        x2 = qty_base * qty_base
-        if self._ac_linear is not None:
-            b_eta, a_gamma = self._ac_linear
-            return (eta * b_eta + gamma * a_gamma) * x2, model
-        sigma = mid * vol_bps / 1e4
-        key = (float(f"{eta:.3g}"), float(f"{gamma:.3g}"), float(f"{sigma:.3g}"))
-        unit_cost = self._ac_cache.get(key)
-        if unit_cost is None:
-            unit_cost = self._ac_unit_cost(*key)
-            if len(self._ac_cache) > 4096:
-                self._ac_cache.clear()
-            self._ac_cache[key] = unit_cost
-        return unit_cost * x2, model
-
-    def _ac_unit_cost(self, eta: float, gamma: float, sigma: float) -> float:
-        ip = self.impact
-        try:
-            p = ACParams(size=1.0, horizon=ip.horizon_s, periods=ip.periods, sigma=sigma,
-                         epsilon=0.0, eta=eta, gamma=gamma, risk_aversion=ip.risk_aversion)
-        except ValueError as e:
-            log.warning("impact parameters rejected by Almgren-Chriss: %s", e)
-            return math.nan
-        return optimal_execution(p).expected_cost
+    def impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
+                   now_ns: int) -> tuple[float, str]:
+        """The impact of ``qty_base`` on a market with ``mid``, ``spread`` and a volatility
+        of ``vol_bps`` per sqrt(second): ``(USD, impact_model)``, as :meth:`estimate` prices
+        it (0 and ``"none: <reason>"`` when an input the law needs is missing)."""
+        adv = math.nan
+        if self._impact_needs_adv:
+            adv = self._impact_adv or self.features.daily_volume_base(now_ns)
+            if not (adv > 0.0 and adv < math.inf):
+                return 0.0, _NO_DAILY_VOLUME
+        if self._impact_needs_spread and not spread > 0.0:
+            return 0.0, "none: no spread"
+        if self._impact_needs_sigma and not vol_bps > 0.0:
+            return 0.0, "none: no volatility estimate yet"
+        return (self._impact_price(qty_base, mid, vol_bps * _SIGMA_DAILY_PER_BPS, adv, spread),
+                self._impact_label)
 
     # -- the tick -----------------------------------------------------------------------
     def _invalid(self, now_ns: int, mid: float, t0: int) -> CostEstimate:
         nan = math.nan
-        return CostEstimate(now_ns, self.side, self.order_type, mid, nan, nan, nan, nan, nan,
-                            nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-                            time.perf_counter_ns() - t0, valid=False, complete=False,
-                            impact_model="none: book not valid")
+        return CostEstimate(
+            recv_ts_ns=now_ns, side=self.side, order_type=self.order_type, mid=mid,
+            notional_usd=nan, qty_base=nan, walk_bps=nan, slippage_bps=nan, slippage_usd=nan,
+            slippage_p50_bps=nan, slippage_p90_bps=nan, slippage_p95_bps=nan, fee_usd=nan,
+            fee_bps=nan, impact_usd=nan, impact_bps=nan, net_usd=nan, net_bps=nan,
+            maker_share=nan, taker_share=nan, volatility_bps=nan,
+            latency_ns=time.perf_counter_ns() - t0, valid=False, complete=False,
+            impact_model="none: book not valid", extrapolated=False)
 
     def estimate(self, book: OrderBook, now_ns: int | None = None, *,
                  row: Sequence[float] | None = None, _t0: int | None = None) -> CostEstimate:
@@ -442,48 +515,63 @@ class TradeSimulator:
             fill = book.walk(self.side, self.quantity, self.unit)  # type: ignore[arg-type]
             self._walk_book, self._walk_updates, self._walk_fill = book, wkey, fill
         if self.unit == "usd":
-            notional = self.quantity
+            notional_usd = self.quantity
         else:
             size_v = inst.size_from(self.quantity, self.unit, mid)
-            notional = inst.to_base(size_v, mid) * mid
-        qty_base = notional / mid
+            notional_usd = inst.to_base(size_v, mid) * mid
+        qty_base = notional_usd / mid
         if row is None:
             row = self.features.market_row(book, now_ns)
         if self.volatility_bps is None:
-            vol = row[7]
+            volatility_bps = row[VOL_BPS]
         else:
-            vol = self.volatility_bps
+            volatility_bps = self.volatility_bps
             row = list(row)
-            row[7] = vol
-        walk = fill.slippage_bps
+            row[VOL_BPS] = volatility_bps
+        walk_bps = fill.slippage_bps
         sm = self.models.slippage
-        if notional != self._ln_for:
-            self._ln_for = notional
-            self._ln = math.log(max(notional, 1.0))
-        xs, xm = order_rows(row, 1.0 if self.side == "buy" else -1.0, notional, self._ln, walk)
-        mean, qs = sm.predict_row(xs)
+        if notional_usd != self._ln_for:
+            self._ln_for = notional_usd
+            self._ln = math.log(max(notional_usd, 1.0))
+        xs, xm = order_rows(row, 1.0 if self.side == "buy" else -1.0, notional_usd, self._ln,
+                            walk_bps)
+        slippage_bps, qs = sm.predict_row(xs)
         extrapolated = sm.outside_range(xs)
         if self.order_type == "market":
-            m = 0.0
+            maker_share = 0.0
         else:
-            m = self.models.maker.predict_row(xm)
-            passive = -0.5 * row[1]
-            mean = m * passive + (1.0 - m) * mean
-            qs = [m * passive + (1.0 - m) * q for q in qs]  # type: ignore[assignment]
+            maker_share = self.models.maker.predict_row(xm)
+            passive = -0.5 * row[SPREAD_BPS]
+            slippage_bps = maker_share * passive + (1.0 - maker_share) * slippage_bps
+            qs = [maker_share * passive + (1.0 - maker_share) * q for q in qs]  # type: ignore[assignment]
+        taker_share = 1.0 - maker_share
         i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
-        q50 = qs[i50] if i50 >= 0 else math.nan
-        q90 = qs[i90] if i90 >= 0 else math.nan
-        q95 = qs[i95] if i95 >= 0 else math.nan
-        slip_usd = notional * mean / 1e4
-        fee = notional * (m * self._maker_rate + (1.0 - m) * self._taker_rate)
-        impact, impact_model = self._impact_usd(qty_base, mid, book.spread, vol, now_ns)
-        net = slip_usd + fee + impact
-        k = 1e4 / notional
-        return CostEstimate(
-            now_ns, self.side, self.order_type, mid, notional, qty_base, walk, mean, slip_usd,
-            q50, q90, q95, fee, fee * k, impact, impact * k, net, net * k, m, 1.0 - m, vol,
-            time.perf_counter_ns() - t0, True, fill.complete, impact_model, extrapolated,
-        )
+        slippage_p50_bps = qs[i50] if i50 >= 0 else math.nan
+        slippage_p90_bps = qs[i90] if i90 >= 0 else math.nan
+        slippage_p95_bps = qs[i95] if i95 >= 0 else math.nan
+        slippage_usd = notional_usd * slippage_bps / 1e4
+        fee_usd = notional_usd * (maker_share * self._maker_rate + taker_share * self._taker_rate)
+        impact_usd, impact_model = self.impact_usd(qty_base, mid, book.spread, volatility_bps,
+                                                   now_ns)
+        net_usd = slippage_usd + fee_usd + impact_usd
+        k = 1e4 / notional_usd
+        fee_bps = fee_usd * k
+        impact_bps = impact_usd * k
+        net_bps = net_usd * k
+        recv_ts_ns = now_ns
+        side = self.side
+        order_type = self.order_type
+        valid = True
+        complete = fill.complete
+        latency_ns = time.perf_counter_ns() - t0
+        # Built by field name: every value is in a local named like its field, listed in
+        # CostEstimate._fields order (a test checks the names against _fields); tuple.__new__
+        # skips CostEstimate(...)'s keyword binding, which costs about 1.5 us for 26 fields.
+        return _new_tuple(CostEstimate, (
+            recv_ts_ns, side, order_type, mid, notional_usd, qty_base, walk_bps, slippage_bps,
+            slippage_usd, slippage_p50_bps, slippage_p90_bps, slippage_p95_bps, fee_usd,
+            fee_bps, impact_usd, impact_bps, net_usd, net_bps, maker_share, taker_share,
+            volatility_bps, latency_ns, valid, complete, impact_model, extrapolated))
 
     def _quantile_index(self, sm: SlippageModel) -> tuple[int, int, int, SlippageModel]:
         """Where p50/p90/p95 sit in the slippage model's quantiles (cached per model)."""

@@ -1,9 +1,9 @@
 """``tradesim bench calibrate``: ATHL impact fits on 1e4 parent orders, beside scipy's curve_fit.
 
-The same records (:func:`tradesim_nb.calibrate.simulate_orders`, true gamma = 0.314,
+The same records (:func:`tradesim_nb.impact.synthetic.simulate_orders`, true gamma = 0.314,
 eta = 0.142) are fitted by
 
-* **tradesim** — :func:`tradesim_nb.calibrate.fit_athl` (exponents fixed: one weighted linear
+* **tradesim** — :func:`tradesim_nb.impact.fit.fit_athl` (exponents fixed: one weighted linear
   solve; exponents free: :func:`scipy.optimize.least_squares` with an analytic Jacobian), plus
   its cluster-robust sandwich intervals;
 * **curve_fit** — :func:`scipy.optimize.curve_fit` on the stacked :math:`(I, J)` with
@@ -91,7 +91,7 @@ def _peer(df: Any, free: bool) -> Callable[[np.ndarray | None], np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from ..calibrate import fit_athl, load_orders, simulate_orders
+    from ..impact import fit_athl, load_orders, simulate_orders
 
     for name in ("orders", "resamples", "repeats", "boot_repeats"):
         v = getattr(args, name)

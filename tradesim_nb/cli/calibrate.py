@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..calibrate import (
+    from ..impact import (
         calibrate_synthetic,
         fit_athl,
         fit_market_data,

@@ -1,4 +1,4 @@
-r"""Almgren-Chriss optimal execution in discrete time, exactly as in the paper.
+r"""Almgren-Chriss optimal execution in discrete time, exactly as in the paper [AC2000]_.
 
 A trader liquidates :math:`X` units over :math:`[0, T]` in :math:`N` periods of length
 :math:`\tau = T/N`, holding :math:`x_k` after period :math:`k` (:math:`x_0 = X`, :math:`x_N = 0`)
@@ -70,10 +70,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..impact.laws import LinearImpact
 
 __all__ = [
     "MAX_PERIODS",
@@ -115,7 +118,7 @@ def _finite(name: str, value: float) -> float:
 
 @dataclass(frozen=True)
 class ACParams:
-    r"""Parameters of the discrete Almgren-Chriss problem [AC2000]_.
+    r"""Parameters of the discrete Almgren-Chriss problem (Almgren and Chriss 2000).
 
     Parameters
     ----------
@@ -212,6 +215,21 @@ class ACParams:
     def tau(self) -> float:
         r""":math:`\tau = T/N`, the length of one period."""
         return self.horizon / self.periods
+
+    @property
+    def impact(self) -> LinearImpact:
+        r"""The impact law of the problem: :class:`~tradesim_nb.impact.laws.LinearImpact`
+        with :math:`\eta, \gamma, \epsilon` (time in the unit of ``horizon``)."""
+        from ..impact.laws import LinearImpact
+
+        return LinearImpact(eta=self.eta, gamma=self.gamma, epsilon=self.epsilon)
+
+    @classmethod
+    def from_impact(cls, law: LinearImpact, size: float, horizon: float, periods: int,
+                    sigma: float, risk_aversion: float = 0.0) -> ACParams:
+        """The problem of liquidating ``size`` under ``law`` (``horizon`` and ``sigma`` in
+        the law's time unit); same as ``law.ac_params(...)``."""
+        return law.ac_params(size, horizon, periods, sigma, risk_aversion)
 
     @property
     def eta_tilde(self) -> float:
@@ -465,7 +483,7 @@ def _readonly(arr: NDArray[np.floating] | FloatArray) -> FloatArray:
 
 
 def optimal_execution(p: ACParams) -> ACSolution:
-    r"""The mean-variance optimal schedule of [AC2000]_ (section 2.2, eq. 20).
+    r"""The mean-variance optimal schedule (Almgren and Chriss 2000, section 2.2, eq. 20).
 
     Parameters
     ----------
@@ -541,6 +559,9 @@ def expected_cost_of(p: ACParams, trade_list: ArrayLike) -> float:
 
     .. math:: E = \tfrac12\gamma X^2 + \epsilon\sum_k |n_k| + \frac{\tilde\eta}{\tau}\sum_k n_k^2
 
+    (:meth:`LinearImpact.schedule_cost <tradesim_nb.impact.laws.LinearImpact.schedule_cost>`
+    of :attr:`ACParams.impact`).
+
     Parameters
     ----------
     p : ACParams
@@ -555,8 +576,7 @@ def expected_cost_of(p: ACParams, trade_list: ArrayLike) -> float:
     total = float(n.sum())
     if not math.isclose(total, p.size, rel_tol=1e-9, abs_tol=1e-12 * p.size):
         raise _bad("trade_list", f"sum {total!r}", f"sum(trade_list) == size == {p.size!r}")
-    return float(0.5 * p.gamma * p.size**2 + p.epsilon * np.abs(n).sum()
-                 + p.eta_tilde / p.tau * np.dot(n, n))
+    return p.impact.schedule_cost(n, p.tau)
 
 
 def variance_of(p: ACParams, holdings: ArrayLike) -> float:

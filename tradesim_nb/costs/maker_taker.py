@@ -67,7 +67,7 @@ import numpy as np
 from ..features import MAKER_FEATURES
 
 if TYPE_CHECKING:
-    from ..features import RecordingDataset
+    from ..training import RecordingDataset
 
 __all__ = ["MakerTakerModel", "auc_score", "calibration_table", "fit_maker_taker_model",
            "fractional_log_loss"]

@@ -30,7 +30,7 @@ Two things are called slippage here:
   linear coefficients are saved and used per tick (a dot product, no ``predict`` call).
 
 Labels come from replaying the real Binance BTCUSDT recording
-(:func:`tradesim_nb.features.load_binance_dataset`); the hold-out is time-ordered: the first
+(:func:`tradesim_nb.training.load_binance_dataset`); the hold-out is time-ordered: the first
 70 % of decision times train, the last 30 % (after a purge gap) test.
 
 References
@@ -62,8 +62,8 @@ from ..features import SLIPPAGE_FEATURES
 
 if TYPE_CHECKING:
     from ..book import Fill, OrderBook
-    from ..features import RecordingDataset
     from ..instruments import SizeUnit
+    from ..training import RecordingDataset
 
 __all__ = [
     "GBMQuantileModel",
@@ -390,7 +390,7 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
     Parameters
     ----------
     dataset : RecordingDataset
-        From :func:`tradesim_nb.features.dataset_from_recording`.
+        From :func:`tradesim_nb.training.dataset_from_recording`.
     quantiles : sequence of float
         Increasing, each in (0, 1).
     train_frac : float

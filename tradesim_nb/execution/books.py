@@ -109,7 +109,7 @@ class ExecutionResult:
         return float(self.trade_list.sum())
 
     def to_record(self, **extra: Any) -> dict[str, Any]:
-        """One parent-order record (columns of :func:`tradesim_nb.calibrate.fit_athl`)."""
+        """One parent-order record (columns of :func:`tradesim_nb.impact.fit.fit_athl`)."""
         return dict(side=self.side, size=self.size, arrival_price=self.arrival_price,
                     post_price=self.post_price, exec_price=self.exec_price, **extra)
 
@@ -260,8 +260,9 @@ def monte_carlo(schedule: Sequence[float] | np.ndarray, market_params: MarketPar
                 progress: bool = False) -> MonteCarloResult:
     """Run ``schedule`` on a fresh :class:`SyntheticMarket` per seed (children walk the book).
 
-    The model's :math:`E` (plus the known tick bias :math:`\\sum b(n_k)`, see
-    :mod:`tradesim_nb.market`) and :math:`V = \\sigma^2\\tau\\sum x_k^2` are returned beside the
+    The model's :math:`E` (the market's law, :meth:`MarketParams.impact_law`, priced by
+    :meth:`~tradesim_nb.impact.laws.LinearImpact.schedule_cost`, plus the known tick bias
+    :math:`\\sum b(n_k)`, see :mod:`tradesim_nb.market`) and :math:`V = \\sigma^2\\tau\\sum x_k^2` are returned beside the
     realised mean and variance with their standard errors
     (:math:`\\mathrm{se}(\\hat V) = \\sqrt{(m_4 - \\hat V^2)/n}`).
     """
@@ -280,8 +281,7 @@ def monte_carlo(schedule: Sequence[float] | np.ndarray, market_params: MarketPar
     q = p.level_size
     bias = float(np.sum(walk_cost_array(n, q, p.epsilon, p.level_spacing)
                         - (p.epsilon * n + p.level_spacing / (2 * q) * n * n)))
-    e = float(0.5 * p.gamma * n.sum() ** 2 + p.epsilon * n.sum()
-         + (p.eta - 0.5 * p.gamma * p.tau) / p.tau * float(np.dot(n, n)) + bias)
+    e = p.impact_law().schedule_cost(n, p.tau) + bias
     v = p.sigma**2 * p.tau * float(np.dot(x, x))
     mean = float(costs.mean())
     var = float(costs.var(ddof=1))

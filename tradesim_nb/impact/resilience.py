@@ -58,7 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize
 from threadpoolctl import threadpool_limits
 
-from ..calibrate import Estimate, ImpactFit
+from .results import Estimate, ImpactFit
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..execution.tape import BookTape

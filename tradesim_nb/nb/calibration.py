@@ -1,9 +1,9 @@
 r"""The calibration explorer: choose the true :math:`\eta, \gamma`, simulate, fit, compare.
 
 Each change of a slider draws ``n_orders`` TWAP parent orders on the synthetic
-Almgren-Chriss market (:func:`tradesim_nb.calibrate.calibrate_synthetic`, which runs
+Almgren-Chriss market (:func:`tradesim_nb.impact.synthetic.calibrate_synthetic`, which runs
 :func:`tradesim_nb.execution.simulate_executions` then
-:func:`tradesim_nb.calibrate.fit_ac_records`) and shows the estimates with their 95 %
+:func:`tradesim_nb.impact.fit.fit_ac_records`) and shows the estimates with their 95 %
 intervals against the truth. No maths here: the explorer only draws what the core returns.
 
 The point to take away: the interval, not the estimate, is the result. With few orders or a
@@ -28,7 +28,7 @@ class CalibrationExplorer:
 
     Attributes
     ----------
-    fit : tradesim_nb.calibrate.ImpactFit
+    fit : tradesim_nb.impact.ImpactFit
         The latest fit (``summary()``, ``to_frame()``).
     truth : dict
         The true ``eta``, ``gamma`` and ``epsilon`` of the latest simulation.
@@ -100,7 +100,7 @@ class CalibrationExplorer:
 
     def refit(self) -> Any:
         """Simulate and fit with the current sliders; returns the fit (None if invalid)."""
-        from ..calibrate import calibrate_synthetic
+        from ..impact import calibrate_synthetic
 
         try:
             fit, mp = calibrate_synthetic(

@@ -1,0 +1,206 @@
+"""Public market data on a regular time grid, from a recording or from the synthetic market.
+
+:class:`MarketSeries` holds, per sample, the mid, the aggressor-signed and unsigned traded
+volume since the previous sample, the cost of walking the book for a few sizes and the depth
+near the mid: what :func:`~tradesim_nb.impact.fit.fit_market_data` fits impact from.
+:func:`market_series_from_recording` replays a recording through a venue feed
+(``feed.on_frame``); :func:`market_series_from_synthetic` runs a
+:class:`~tradesim_nb.market.SyntheticMarket` event by event.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._progress import progress as _progress
+
+__all__ = ["MarketSeries", "market_series_from_recording", "market_series_from_synthetic"]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSeries:
+    """Public data on a regular time grid (columnar numpy arrays).
+
+    Attributes
+    ----------
+    t_s : ndarray, shape (n,)
+        Sample times, seconds (or the market's time unit) from the start.
+    mid : ndarray, shape (n,)
+        Mid price at each sample.
+    signed_volume : ndarray, shape (n,)
+        Aggressor-signed traded volume (base) in :math:`(t_{i-1}, t_i]`.
+    volume : ndarray, shape (n,)
+        Unsigned traded volume in the same interval.
+    sizes : ndarray, shape (m,)
+        The walk sizes (base units).
+    walk_cost : ndarray, shape (n, m)
+        Cost per unit against the mid (price units), averaged over both sides.
+    depth : ndarray, shape (n,)
+        Depth (base units, both sides) within ``depth_bps`` of the mid.
+    dt_s : float
+        The grid step.
+    source : str
+        ``"venue:symbol"`` of a recording, ``"synthetic"`` for the synthetic market.
+    time_unit_s : float
+        Seconds per time unit of ``t_s`` and ``dt_s`` (1 for recordings; the market's
+        ``time_unit_s`` for the synthetic market).
+    """
+
+    t_s: np.ndarray
+    mid: np.ndarray
+    signed_volume: np.ndarray
+    volume: np.ndarray
+    sizes: np.ndarray
+    walk_cost: np.ndarray
+    depth: np.ndarray
+    dt_s: float
+    source: str = ""
+    time_unit_s: float = 1.0
+
+    def __len__(self) -> int:
+        return int(self.t_s.size)
+
+    def slice(self, start: int, stop: int) -> MarketSeries:
+        """Samples ``[start, stop)``."""
+        sl = slice(start, stop)
+        return MarketSeries(self.t_s[sl], self.mid[sl], self.signed_volume[sl],
+                            self.volume[sl], self.sizes, self.walk_cost[sl], self.depth[sl],
+                            self.dt_s, self.source, self.time_unit_s)
+
+
+def _book_walk_row(book: Any, sizes: np.ndarray) -> np.ndarray:
+    out = np.empty(sizes.size)
+    for k, n in enumerate(sizes):
+        fb = book.walk("buy", float(n), "base")
+        fs = book.walk("sell", float(n), "base")
+        if fb.unfilled > 0 or fs.unfilled > 0:
+            out[k] = math.nan
+        else:
+            out[k] = 0.5 * ((fb.vwap - fb.mid) + (fs.mid - fs.vwap))
+    return out
+
+
+def _depth_within(book: Any, bps: float) -> float:
+    return float(book.depth_within_bps("bid", bps) + book.depth_within_bps("ask", bps))
+
+
+def market_series_from_recording(paths: Sequence[str | Path], venue: str = "binance",
+                                 symbol: str = "BTCUSDT", *, dt_s: float = 1.0,
+                                 sizes: Sequence[float] | None = None, depth_bps: float = 5.0,
+                                 progress: bool = False) -> MarketSeries:
+    """Replay a recording through the venue parser and sample it every ``dt_s`` seconds.
+
+    The clock is the receive time. Each sample holds the mid, the signed trade volume
+    (aggressor side) since the previous sample, the walk-cost curve over ``sizes`` (default
+    0.05 .. 5 base units, log-spaced) and the depth within ``depth_bps``.
+
+    Parameters
+    ----------
+    paths : sequence of path
+        Recording files that continue each other.
+    venue : str
+        The venue whose feed parses the frames.
+    symbol : str
+        The instrument sampled.
+    dt_s : float
+        The grid step, seconds (> 0).
+    sizes : sequence of float, optional
+        Walk sizes, base units (at least 2, each > 0).
+    depth_bps : float
+        Band of the depth figure, bps.
+    progress : bool
+        A tqdm bar over the frames.
+    """
+    from ..events import BookDelta, BookSnapshot, Trade
+    from ..recording import read_frames
+    from ..venues import get_feed
+
+    if not (math.isfinite(dt_s) and dt_s > 0):
+        raise ValueError(f"dt_s={dt_s!r} must be a finite number > 0")
+    sz = np.asarray(sizes if sizes is not None else np.geomspace(0.05, 5.0, 12), dtype=float)
+    if sz.ndim != 1 or sz.size < 2 or np.any(sz <= 0):
+        raise ValueError(f"sizes={sizes!r} must hold at least 2 sizes > 0")
+    feed = get_feed(venue)
+    step = round(dt_s * 1e9)
+    t0: int | None = None
+    t_next = 0
+    sv = v = 0.0
+    rows: list[tuple[float, float, float, float, float]] = []
+    walks: list[np.ndarray] = []
+    frames = read_frames(*[Path(p) for p in paths])
+    for recv_ns, frame in _progress(frames, progress, "replay"):
+        for ev in feed.on_frame(frame, recv_ns):
+            te = type(ev)
+            if te is Trade and ev.symbol == symbol:  # type: ignore[union-attr]
+                if t0 is not None:
+                    q = float(ev.qty)  # type: ignore[union-attr]
+                    sv += q if ev.side == "buy" else -q  # type: ignore[union-attr]
+                    v += q
+            elif te in (BookDelta, BookSnapshot) and ev.symbol == symbol:  # type: ignore[union-attr]
+                book = feed.books[symbol]
+                if not book.valid:
+                    continue
+                if t0 is None:
+                    t0 = recv_ns
+                    t_next = recv_ns
+                while recv_ns >= t_next:
+                    rows.append(((t_next - t0) / 1e9, book.mid, sv, v,
+                                 _depth_within(book, depth_bps)))
+                    walks.append(_book_walk_row(book, sz))
+                    sv = v = 0.0
+                    t_next += step
+    if len(rows) < 10:
+        raise ValueError(f"the recording gave {len(rows)} samples of {symbol} at dt_s={dt_s}; "
+                         "at least 10 are needed")
+    a = np.array(rows)
+    return MarketSeries(a[:, 0], a[:, 1], a[:, 2], a[:, 3], sz, np.array(walks), a[:, 4],
+                        float(dt_s), f"{venue}:{symbol}")
+
+
+def market_series_from_synthetic(market: Any, n_samples: int, *, steps_per_sample: int = 1,
+                                 sizes: Sequence[float] | None = None, depth_bps: float = 5.0,
+                                 progress: bool = False) -> MarketSeries:
+    """Run a :class:`~tradesim_nb.market.SyntheticMarket` event by event and sample its public
+    data like a recording (time in the market's unit).
+
+    Parameters
+    ----------
+    market : SyntheticMarket
+    n_samples : int
+        Samples (>= 10).
+    steps_per_sample : int
+        Background events between samples.
+    sizes : sequence of float, optional
+        Walk sizes, base units (default 1 .. 40 levels).
+    depth_bps : float
+        Band of the depth figure, bps.
+    progress : bool
+        A tqdm bar.
+    """
+    if not (isinstance(n_samples, int) and n_samples >= 10):
+        raise ValueError(f"n_samples={n_samples!r} must be an integer >= 10")
+    p = market.params
+    sz = np.asarray(sizes if sizes is not None else
+                    np.linspace(1, 40, 8) * p.level_size, dtype=float)
+    rows = []
+    walks = []
+    for _ in _progress(range(n_samples), progress, "synthetic"):
+        sv = v = 0.0
+        for _k in range(steps_per_sample):
+            ms = market.step()
+            for _px, q, side in ms.trades:
+                sv += q if side == "buy" else -q
+                v += q
+        book = market._full_book(int(sz.max() / p.level_size) + 4)
+        rows.append((market.time, market.mid, sv, v, _depth_within(book, depth_bps)))
+        walks.append(_book_walk_row(book, sz))
+    a = np.array(rows)
+    dt = p.tau / p.steps_per_period * steps_per_sample
+    return MarketSeries(a[:, 0], a[:, 1], a[:, 2], a[:, 3], sz, np.array(walks), a[:, 4],
+                        dt, "synthetic", float(p.time_unit_s))
