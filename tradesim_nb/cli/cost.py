@@ -122,9 +122,8 @@ def replay_cost(args: argparse.Namespace) -> dict[str, Any]:
     feed = get_feed(venue)
     sim = None
     frames = 0
-    for recv_ns, frame in read_frames(path, *_continuations(path)):
+    for recv_ns, events, _sym in feed.replay(read_frames(path, *_continuations(path))):
         frames += 1
-        events = feed.on_frame(frame, recv_ns)
         if sim is None:
             sym = args.instrument
             if sym is None:

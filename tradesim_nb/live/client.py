@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..book import OrderBook
-from ..events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ..events import BookSnapshot, Event, FeedStatus
 from ..feed import VenueFeed
 from ..metrics import LatencyRing
 from ..recording import RecordingWriter
@@ -208,6 +208,9 @@ class _Protocol:
         """Messages that make the venue send a fresh snapshot; None = reconnect instead."""
         return None
 
+    def rest_frame(self, symbol: str, payload: str | bytes | dict[str, Any]) -> str:
+        raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
+
 
 class _OkxProtocol(_Protocol):
     venue = "okx"
@@ -272,6 +275,14 @@ class _BinanceProtocol(_Protocol):
 
     def resync(self, symbol: str) -> list[str] | None:
         return []  # a new REST snapshot, fetched by the client beside the socket
+
+    def rest_frame(self, symbol: str, payload: str | bytes | dict[str, Any]) -> str:
+        """A REST snapshot as the frame the parser reads back (and the recording keeps):
+        ``{"stream": "<symbol>@restDepth", "data": payload}``."""
+        import orjson
+
+        data = orjson.Fragment(payload) if isinstance(payload, str | bytes) else payload
+        return orjson.dumps({"stream": f"{symbol.lower()}@restDepth", "data": data}).decode()
 
 
 class _BybitProtocol(_Protocol):
@@ -449,6 +460,7 @@ class BookClient:
         self.url: str | None = source if source.startswith(("ws://", "wss://")) else None
         self.config = config or ClientConfig()
         self.feed: VenueFeed = feed or get_feed(venue)
+        self.feed.stamp_stages = True  # parsed / applied stamps for the latency ring
         for s in syms:
             self.feed.book(s)
             if self.protocol.rest_snapshots:
@@ -478,8 +490,6 @@ class BookClient:
         # counters
         self.frames = 0
         self.market_frames = 0
-        self.malformed = 0
-        self.apply_errors = 0
         self.callback_errors = 0
         self.gaps_detected = 0
         self.checksum_failures = 0
@@ -603,6 +613,16 @@ class BookClient:
 
     # -- state ----------------------------------------------------------------------------
     @property
+    def malformed(self) -> int:
+        """Frames (and REST answers) that did not parse, as the feed counted them."""
+        return self.feed.malformed_frames
+
+    @property
+    def apply_errors(self) -> int:
+        """Events the book refused (the feed's count; each marked its book stale)."""
+        return self.feed.apply_errors
+
+    @property
     def book(self) -> OrderBook:
         """The live book of the first instrument. It may be stale: check ``book.valid`` or use
         :meth:`snapshot`, which refuses a stale book."""
@@ -670,10 +690,11 @@ class BookClient:
 
     # -- the frame handler (also usable without a socket) -----------------------------------
     def handle_frame(self, frame: str | bytes, t0_ns: int | None = None) -> list[Event]:
-        """Parse and apply one raw frame; record, count, call consumers; return its events.
+        """Parse and apply one raw frame (:meth:`VenueFeed.on_frame`); record it, call the
+        consumers; return its events ([] for a malformed frame).
 
         ``t0_ns`` is the perf-counter receive stamp (taken here when None). Never raises for a
-        bad frame: malformed frames and apply errors are counted.
+        bad frame: the feed counts malformed frames and apply errors.
         """
         if t0_ns is None:
             t0_ns = time.perf_counter_ns()
@@ -682,70 +703,33 @@ class BookClient:
         if self.recorder is not None:
             self.recorder.write(recv_ns, frame)
         feed = self.feed
-        try:
-            evs = feed.parse(frame, recv_ns)
-        except Exception:
-            self.malformed += 1
-            try:
-                feed.on_frame(frame, recv_ns)  # let the feed count it by reason
-            except Exception as e:  # pragma: no cover - the feed catches its own
-                feed.malformed[f"client:{type(e).__name__}"] += 1
+        bad = feed.malformed_frames
+        out = feed.on_frame(frame, recv_ns)
+        if feed.malformed_frames != bad:
             return []
-        t1 = time.perf_counter_ns()
-        feed.frames += 1
-        out: list[Event] = []
-        book_sym: str | None = None
-        for ev in evs:
-            t = type(ev)
-            if t is BookDelta or t is BookSnapshot or t is Trade:
-                book_sym = ev.symbol  # type: ignore[union-attr]
-            try:
-                out.extend(feed.on_event(ev))
-            except Exception as e:
-                self.apply_errors += 1
-                feed.malformed[f"apply:{type(e).__name__}"] += 1
-                sym = getattr(ev, "symbol", "")
-                if sym:
-                    out.append(feed.mark_stale(sym, "malformed", f"apply failed: {e!r}",
-                                               recv_ns))
-        t2 = time.perf_counter_ns()
-        self._deliver(out, book_sym, t0_ns, t1, t2, recv_ns)
+        self._deliver(out, feed.frame_symbol, t0_ns, feed.parsed_ns, feed.applied_ns, recv_ns)
         return out
 
     def handle_rest_snapshot(self, symbol: str, payload: str | bytes | dict[str, Any],
                              t0_ns: int | None = None) -> list[Event]:
-        """Apply a Binance REST depth snapshot of ``symbol`` (and the diffs buffered behind it)
-        through ``feed.rest_snapshot``; record, count and call consumers like a frame.
-
-        The recording gets it as ``{"stream": "<symbol>@restDepth", "data": payload}``, which
-        the Binance parser reads back as that symbol's snapshot.
+        """Apply a REST depth snapshot of ``symbol`` (and the diffs buffered behind it): the
+        protocol wraps it into a frame (:meth:`ClientProtocol.rest_frame`) that is recorded and
+        goes through the feed like any other; consumers are called as for a frame.
         """
         if t0_ns is None:
             t0_ns = time.perf_counter_ns()
         recv_ns = time.time_ns()
+        frame = self.protocol.rest_frame(symbol, payload)
         if self.recorder is not None:
-            import orjson
-
-            data = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
-            self.recorder.write(recv_ns, orjson.dumps(
-                {"stream": f"{symbol.lower()}@restDepth", "data": data}).decode())
-        rest = getattr(self.feed, "rest_snapshot", None)
-        if rest is None:
-            raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
-        t1 = time.perf_counter_ns()
-        try:
-            out: list[Event] = rest(symbol, payload, recv_ns)
-        except ValueError as e:
-            self.malformed += 1
-            self.feed.malformed["rest_snapshot"] += 1
-            log.warning("%s %s: bad REST snapshot: %s", self.venue, symbol, e)
+            self.recorder.write(recv_ns, frame)
+        feed = self.feed
+        bad = feed.malformed_frames
+        out = feed.on_frame(frame, recv_ns)
+        if feed.malformed_frames != bad:
+            log.warning("%s %s: bad REST snapshot: %s", self.venue, symbol,
+                        out[0].detail if out else "")  # type: ignore[union-attr]
             return []
-        except Exception as e:
-            self.apply_errors += 1
-            self.feed.malformed[f"apply:{type(e).__name__}"] += 1
-            out = [self.feed.mark_stale(symbol, "malformed", f"apply failed: {e!r}", recv_ns)]
-        t2 = time.perf_counter_ns()
-        self._deliver(out, symbol, t0_ns, t1, t2, recv_ns)
+        self._deliver(out, feed.frame_symbol, t0_ns, feed.parsed_ns, feed.applied_ns, recv_ns)
         return out
 
     def _deliver(self, out: list[Event], book_sym: str | None, t0_ns: int, t1: int, t2: int,
@@ -852,14 +836,13 @@ class BookClient:
         """
         cfg = self.config
         feed = self.feed
-        state = feed.states[sym]
         url = self.rest_snapshot_url(sym)
         t_wait = time.monotonic()
         patience = min(1.0, cfg.silence_timeout_s / 4)  # a quiet symbol: do not wait forever
-        while not state.buffer and time.monotonic() - t_wait < patience and self._ws is ws:
+        while not feed.buffered(sym) and time.monotonic() - t_wait < patience and self._ws is ws:
             await asyncio.sleep(0.005)  # buffer first: the snapshot must not predate the stream
         while not self._stopping and self._ws is ws:
-            if state.synced and sym not in feed.needs_resync:
+            if feed.is_synced(sym):
                 return
             wait = self._rest_last.get(sym, -math.inf) + cfg.rest_min_interval_s - \
                 time.monotonic()
@@ -1004,14 +987,7 @@ class BookClient:
         self._last_ping = now
         self._resync_pending.clear()
         for s in self.symbols:  # a new socket: every book waits for its snapshot
-            self.feed.book(s).stale = True
-            st = self.feed.states[s]
-            st.synced = False
-            st.buffer.clear()  # diffs of the old socket
-            # BBOs missed between the sockets would fail the top cross-check: start it again
-            st.bbo_hist.clear()
-            st.top_checks.clear()
-            self.feed.needs_resync.discard(s)
+            self.feed.reset(s)
             self._resync_pending[s] = now
         got = False
         reason = "closed by venue"

@@ -549,32 +549,23 @@ class LocalVenue:
         while True:
             feed = get_feed(venue)
             t0: int | None = None
-            for recv_ns, frame in read_frames(*self._paths):
+            applied: dict[str, int] = {}  # book.updates of each instrument after the last frame
+            for recv_ns, events, _sym in feed.replay(read_frames(*self._paths)):
                 if t0 is None:
                     t0 = recv_ns
-                try:
-                    events = feed.parse(frame, recv_ns)
-                except ValueError:
-                    continue
                 out: list[_Change] = []
+                books: dict[str, list[Any]] = {}
                 for ev in events:
                     t = type(ev)
                     if t is Trade:
                         out.append(_Change(ev.symbol, [], [], [  # type: ignore[union-attr]
                             (repr(ev.price), repr(ev.qty), ev.side)]))  # type: ignore[union-attr]
-                        feed.on_event(ev)
-                        continue
-                    if t is not BookDelta and t is not BookSnapshot:
-                        feed.on_event(ev)
-                        continue
-                    sym = ev.symbol  # type: ignore[union-attr]
+                    elif t is BookDelta or t is BookSnapshot:
+                        books.setdefault(ev.symbol, []).append(ev)  # type: ignore[union-attr]
+                for sym, evs in books.items():
                     book = feed.book(sym)
-                    before = book.updates
-                    try:
-                        feed.on_event(ev)
-                    except (ValueError, TypeError, IndexError):
-                        continue
-                    n = book.updates - before
+                    n = book.updates - applied.get(sym, 0)
+                    applied[sym] = book.updates
                     if n <= 0 or book.stale:
                         continue
                     tr = self.truth.get(sym)
@@ -583,9 +574,10 @@ class LocalVenue:
                         tr.announced = False
                         tr.seq = int(self._rng.integers(1_000, 100_000))
                         self.truth[sym] = tr
-                    if t is BookDelta and n == 1:
-                        out.append(_Change(sym, [(lv[0], lv[1]) for lv in ev.bids],  # type: ignore[union-attr]
-                                           [(lv[0], lv[1]) for lv in ev.asks]))  # type: ignore[union-attr]
+                    ev = evs[0]
+                    if n == 1 and len(evs) == 1 and type(ev) is BookDelta:
+                        out.append(_Change(sym, [(lv[0], lv[1]) for lv in ev.bids],
+                                           [(lv[0], lv[1]) for lv in ev.asks]))
                     else:
                         b, a = tr.replace(book.level_strings("bid", book.n_bids),
                                           book.level_strings("ask", book.n_asks))

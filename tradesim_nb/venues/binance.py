@@ -205,6 +205,8 @@ class BinanceSpotFeed(VenueFeed):
             return [FeedStatus("error", self.venue, "",
                                f"{err.get('code')}: {err.get('msg')}" if isinstance(err, dict)
                                else str(err), recv_ns)]
+        if stream is not None and stream.endswith("@restDepth"):
+            raise MalformedFrame("rest_snapshot", "a REST depth answer without 'lastUpdateId'")
         self.ignored[str(e) if e else "unknown"] += 1
         return []
 
