@@ -37,7 +37,7 @@ import orjson
 
 from .book import OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
-from .instruments import INSTRUMENTS, Instrument
+from .instruments import Instrument, find_instrument
 
 __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck", "VenueFeed",
            "load_json_object"]
@@ -190,7 +190,13 @@ class VenueFeed:
         return None
 
     def instrument(self, symbol: str) -> Instrument | None:
-        return INSTRUMENTS.get((self.venue, symbol))
+        return find_instrument(self.venue, symbol)
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        """Whether a raw frame of a recording is in this venue's format (a cheap text test,
+        used to guess the venue of a file without a header)."""
+        return False
 
     # -- machinery ------------------------------------------------------------------------
     def book(self, symbol: str) -> OrderBook:

@@ -12,6 +12,7 @@ connects or a local venue starts.
 * :class:`RandomWalkBook`: the simple seeded random-walk book source.
 """
 
+from ..random_walk import RandomWalkBook, RandomWalkParams
 from .client import (
     BookClient,
     ClientConfig,
@@ -24,7 +25,6 @@ from .client import (
 )
 from .faults import Fault, FaultInjector, FaultSpec, parse_faults
 from .server import LocalVenue
-from .synthetic import RandomWalkBook, RandomWalkParams
 
 __all__ = [
     "BookClient",

@@ -85,7 +85,8 @@ from ..events import BookSnapshot, Event, FeedStatus
 from ..feed import VenueFeed
 from ..metrics import LatencyRing
 from ..recording import RecordingWriter
-from ..venues import get_feed
+from ..venues.protocol import ClientProtocol
+from ..venues.registry import get_venue
 
 __all__ = [
     "BookClient",
@@ -103,7 +104,6 @@ log = logging.getLogger(__name__)
 ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconnecting",
                        "stopped"]
 UpdateCallback = Callable[[OrderBook, list[Event], int], Any]
-SUPPORTED_VENUES = ("okx", "goquant", "binance", "binance-futures", "bybit")
 
 
 class StaleBookError(RuntimeError):
@@ -179,169 +179,6 @@ class ClientConfig:
         """Delay before reconnect attempt ``attempt`` (0-based)."""
         base = min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** min(attempt, 60))
         return base * (1.0 + self.backoff_jitter * rng.uniform(-1.0, 1.0))
-
-
-# -- venue declarations used by the client --------------------------------------------------
-class _Protocol:
-    venue = ""
-    keepalive_text: str | None = None
-    #: send the keepalive every ``keepalive_s`` whatever arrives (Bybit), not only when quiet
-    keepalive_always = False
-    per_symbol_socket = False
-    #: (re)sync from a REST depth snapshot fetched beside the socket (Binance)
-    rest_snapshots = False
-
-    def __init__(self, channels: Sequence[str]) -> None:
-        self.channels = tuple(channels)
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        raise NotImplementedError
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        """The URL to open for a source URL (a venue base URL may get a path appended)."""
-        return url
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        return []
-
-    def resync(self, symbol: str) -> list[str] | None:
-        """Messages that make the venue send a fresh snapshot; None = reconnect instead."""
-        return None
-
-    def rest_frame(self, symbol: str, payload: str | bytes | dict[str, Any]) -> str:
-        raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
-
-
-class _OkxProtocol(_Protocol):
-    venue = "okx"
-    keepalive_text = "ping"
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.okx import PUBLIC_URL
-
-        return PUBLIC_URL
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.okx import subscribe_message
-
-        return [subscribe_message(ch, list(symbols)) for ch in self.channels]
-
-    def resync(self, symbol: str) -> list[str] | None:
-        from ..venues.okx import subscribe_message, unsubscribe_message
-
-        return [unsubscribe_message("books", [symbol]), subscribe_message("books", [symbol])]
-
-
-class _GoQuantProtocol(_Protocol):
-    venue = "goquant"
-    per_symbol_socket = True
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.goquant import url
-
-        return url(symbols[0])
-
-    def resync(self, symbol: str) -> list[str] | None:
-        return []  # every message is a snapshot: the next one resyncs
-
-
-class _BinanceProtocol(_Protocol):
-    """Binance spot / USD-M futures: one combined-stream socket (``depth@100ms``, ``trade``,
-    ``bookTicker`` of every symbol), REST depth snapshots to sync; the venue's pings are
-    websocket frames, answered by the websockets library."""
-
-    rest_snapshots = True
-
-    def __init__(self, channels: Sequence[str], venue: str) -> None:
-        super().__init__(channels)
-        self.venue = venue
-        from ..venues.binance import BinanceFuturesFeed, BinanceSpotFeed
-
-        self.feed_cls = BinanceFuturesFeed if venue == "binance-futures" else BinanceSpotFeed
-
-    def streams(self, symbols: Sequence[str]) -> list[str]:
-        return [n for s in symbols for n in self.feed_cls.stream_names(s, depth_interval_ms=100)]
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        return self.feed_cls.combined_stream_url(self.streams(symbols))
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        if "streams=" in url:
-            return url
-        base = url.rstrip("/")
-        if not base.endswith("/stream"):
-            base += "/stream"
-        return base + "?streams=" + "/".join(self.streams(symbols))
-
-    def resync(self, symbol: str) -> list[str] | None:
-        return []  # a new REST snapshot, fetched by the client beside the socket
-
-    def rest_frame(self, symbol: str, payload: str | bytes | dict[str, Any]) -> str:
-        """A REST snapshot as the frame the parser reads back (and the recording keeps):
-        ``{"stream": "<symbol>@restDepth", "data": payload}``."""
-        import orjson
-
-        data = orjson.Fragment(payload) if isinstance(payload, str | bytes) else payload
-        return orjson.dumps({"stream": f"{symbol.lower()}@restDepth", "data": data}).decode()
-
-
-class _BybitProtocol(_Protocol):
-    """Bybit v5 public (linear): ``orderbook.{depth}`` + ``publicTrade``; the JSON ping every
-    ``keepalive_s`` (Bybit asks for 20 s); resync = unsubscribe + subscribe (a new snapshot)."""
-
-    venue = "bybit"
-    keepalive_always = True
-
-    def __init__(self, channels: Sequence[str]) -> None:
-        super().__init__(channels)
-        from ..venues.bybit import PING_MESSAGE
-
-        self.keepalive_text = PING_MESSAGE
-        self.depth = 50
-        for ch in channels:
-            if ch.startswith("orderbook."):
-                self.depth = int(ch.split(".")[1])
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.bybit import PUBLIC_URLS
-
-        return PUBLIC_URLS["linear"]
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        from urllib.parse import urlsplit
-
-        if urlsplit(url).path in ("", "/"):
-            return url.rstrip("/") + "/v5/public/linear"
-        return url
-
-    def _book_topics(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.bybit import orderbook_topic
-
-        return [orderbook_topic(s, self.depth, "linear") for s in symbols]
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.bybit import subscribe_message, trade_topic
-
-        return [subscribe_message(self._book_topics(symbols) + [trade_topic(s) for s in symbols])]
-
-    def resync(self, symbol: str) -> list[str] | None:
-        from ..venues.bybit import subscribe_message, unsubscribe_message
-
-        t = self._book_topics([symbol])
-        return [unsubscribe_message(t), subscribe_message(t)]
-
-
-def _protocol(venue: str, channels: Sequence[str]) -> _Protocol:
-    if venue == "okx":
-        return _OkxProtocol(channels)
-    if venue == "goquant":
-        return _GoQuantProtocol(channels)
-    if venue in ("binance", "binance-futures"):
-        return _BinanceProtocol(channels, venue)
-    if venue == "bybit":
-        return _BybitProtocol(channels)
-    raise ValueError(f"venue={venue!r} is not supported by the live client; use one of "
-                     f"{', '.join(SUPPORTED_VENUES)}")
 
 
 # -- consumers --------------------------------------------------------------------------------
@@ -441,7 +278,9 @@ class BookClient:
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
         if not syms or not all(isinstance(s, str) and s for s in syms):
             raise ValueError(f"symbols={symbols!r} must be a non-empty instrument id or list")
-        self.protocol = _protocol(venue, channels)
+        desc = get_venue(venue)
+        venue = desc.name
+        self.protocol: ClientProtocol = desc.new_protocol(channels)
         if self.protocol.per_symbol_socket and len(syms) != 1:
             raise ValueError(f"symbols={syms!r}: venue {venue!r} takes one instrument a client")
         if not isinstance(source, str) or not (
@@ -459,7 +298,7 @@ class BookClient:
         self.live_url = live_url or self.protocol.live_url(syms)
         self.url: str | None = source if source.startswith(("ws://", "wss://")) else None
         self.config = config or ClientConfig()
-        self.feed: VenueFeed = feed or get_feed(venue)
+        self.feed: VenueFeed = feed or desc.new_feed()
         self.feed.stamp_stages = True  # parsed / applied stamps for the latency ring
         for s in syms:
             self.feed.book(s)
@@ -802,23 +641,12 @@ class BookClient:
                 self._ensure_rest(sym, self._ws)
 
     # -- REST snapshots (Binance) -------------------------------------------------------------
-    def _rest_base(self) -> str:
-        if self.rest_url:
-            return self.rest_url.rstrip("/")
-        from urllib.parse import urlsplit
-
-        official = str(getattr(self.feed, "rest_url", ""))
-        if self.url is None or self.url == self.live_url:
-            return official
-        parts = urlsplit(self.url)
-        if parts.netloc == urlsplit(str(getattr(self.feed, "ws_url", ""))).netloc:
-            return official  # the venue's own stream host: its REST host is another one
-        return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
-
     def rest_snapshot_url(self, symbol: str) -> str:
-        """The REST depth snapshot URL this client asks (limit ``config.rest_limit``)."""
-        official = self.feed.rest_snapshot_url(symbol, self.config.rest_limit)  # type: ignore[attr-defined]
-        return self._rest_base() + official[len(self.feed.rest_url):]  # type: ignore[attr-defined]
+        """The REST depth snapshot URL this client asks (limit ``config.rest_limit``): on
+        ``rest_url`` when given, else where the protocol says for the socket's URL."""
+        base = (self.rest_url.rstrip("/") if self.rest_url
+                else self.protocol.rest_base(self.url, self.live_url))
+        return self.protocol.rest_snapshot_url(symbol, self.config.rest_limit, base)
 
     def _ensure_rest(self, sym: str, ws: Any) -> None:
         t = self._rest_tasks.get(sym)
@@ -904,34 +732,25 @@ class BookClient:
         return await self._start_local()
 
     async def _start_local(self) -> str:
-        from ..instruments import INSTRUMENTS
+        from ..instruments import get_instrument
+        from ..random_walk import RandomWalkBook
         from .server import LocalVenue
-        from .synthetic import RandomWalkBook
 
         kw = dict(self._local_kwargs)
         if "source" not in kw:
             sources = []
             for i, s in enumerate(self.symbols):
-                inst = INSTRUMENTS.get(("okx", s)) or INSTRUMENTS.get((self.venue, s))
-                if inst is None:
-                    raise ValueError(f"symbols: {s!r} has no instrument for the local venue")
-                if inst.venue != "okx":
-                    from dataclasses import replace
-
-                    inst = replace(inst, venue="okx")
+                try:
+                    inst = get_instrument(self.venue, s)
+                except KeyError as e:
+                    raise ValueError(f"symbols: {s!r} has no instrument for the local venue "
+                                     f"({e.args[0]})") from None
                 sources.append(RandomWalkBook(inst, seed=kw.get("seed", 0) + i))
             kw["source"] = sources
         venue = LocalVenue(**kw)
         await venue.start()
         self.local_venue = venue
-        if self.venue == "goquant":
-            url = venue.goquant_url(self.symbols[0])
-        elif self.protocol.rest_snapshots:
-            url = venue.base_url
-        elif self.venue == "bybit":
-            url = venue.bybit_url("linear")
-        else:
-            url = venue.url
+        url = venue.url_for(self.venue, self.symbols)
         self.source = f"local:{url}"
         log.warning("using the LOCAL venue %s (synthetic data, not a live market)", url)
         return url
