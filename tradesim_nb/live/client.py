@@ -15,10 +15,19 @@ In a notebook::
 or, from a cell that does not await, ``client = live.start("okx", "BTC-USDT-SWAP")`` (its
 tasks are scheduled on the running loop and run between cells).
 
+The client names no venue. It looks the venue up in the registry
+(:data:`tradesim_nb.venues.VENUES`) and asks its descriptor for everything venue-specific:
+the feed (parser, sequencing, checksum: :class:`~tradesim_nb.feed.VenueFeed`, the one frame
+loop) and the client protocol (:class:`~tradesim_nb.venues.protocol.ClientProtocol`: URLs,
+subscribe and unsubscribe, which keepalive, how to resync). It does the I/O: the socket,
+keepalive timing, backoff, the watchdog, REST snapshots beside the socket
+(:mod:`tradesim_nb.live.rest`), recording, consumers.
+
 Robustness
 ----------
-* keepalive: OKX's text ``ping`` when the socket has been quiet for ``keepalive_s`` (OKX closes
-  a connection silent for 30 s); other venues get a websocket ping frame;
+* keepalive: the protocol's text keepalive (or a websocket ping frame) when the socket has
+  been quiet for ``keepalive_s``, or every ``keepalive_s`` whatever arrives where the venue
+  asks for that;
 * watchdog: no frame for ``silence_timeout_s`` closes the socket and reconnects;
 * reconnect with capped exponential backoff and jitter, attempt :math:`k = 0, 1, \\dots`:
 
@@ -29,39 +38,20 @@ Robustness
   reset to :math:`k = 0` once a session has delivered a valid book; every subscription is
   sent again on the new socket;
 * a sequence gap or checksum failure marks the book stale (``book.valid`` is False, and
-  :meth:`BookClient.snapshot` refuses it); the client resyncs (OKX: unsubscribe + subscribe,
-  which makes the venue send a fresh snapshot; a resync not answered within
-  ``resync_timeout_s`` reconnects). A reconnect also marks every book stale until its snapshot.
+  :meth:`BookClient.snapshot` refuses it); the client resyncs as the protocol says (messages
+  on the socket that make the venue send a fresh snapshot, a REST snapshot fetched beside the
+  socket, or a reconnect); a resync not answered within ``resync_timeout_s`` reconnects. A
+  reconnect also marks every book stale until its snapshot (:meth:`VenueFeed.reset`).
 
 Consumers: :meth:`BookClient.on_update` callbacks ``fn(book, events, recv_ns)`` run on the loop
 thread after each frame that carried market data (their time is the *estimate* stage of the
 latency ring), and :meth:`BookClient.events` async iterators with a bounded queue that drops
 the oldest events (counted) so a slow consumer never stalls parsing.
 
-Venues:
-
-* ``okx`` (v5 public ``books``; also ``books5``/``trades`` channels);
-* ``goquant`` (relay, a full snapshot a message, one socket an instrument);
-* ``binance`` (spot) and ``binance-futures`` (USD-M): one combined-stream socket
-  (``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``); the diffs are buffered by the
-  feed while a REST depth snapshot (``GET /api/v3/depth`` / ``/fapi/v1/depth``, ``limit =
-  config.rest_limit``) is fetched in a worker thread (``asyncio.to_thread``: the loop never
-  waits on HTTP), then the feed drops the diffs the snapshot covers and bridges the rest as
-  Binance documents. A gap (``U`` ≠ previous ``u`` + 1; futures: ``pu`` ≠ previous ``u``) marks
-  the book stale and fetches a new snapshot, at most one per ``config.rest_min_interval_s`` a
-  symbol; a snapshot that does not bridge is fetched again. Binance's pings are websocket
-  frames, answered by the websockets library. The REST base is ``rest_url`` (default: the
-  venue's for the live URL, else ``http://host:port`` of the socket URL);
-* ``bybit`` (v5 public linear): ``orderbook.50.<SYM>`` + ``publicTrade.<SYM>``, the JSON ping
-  ``{"op":"ping"}`` every ``keepalive_s`` (Bybit asks for 20 s) whatever the traffic, resync by
-  unsubscribe + subscribe (Bybit answers with a fresh snapshot).
-
 References
 ----------
-OKX API v5, WebSocket "Connect" (30 s idle limit, ``ping``/``pong``) and "Order book channel".
-Binance Spot API, WebSocket Streams, "How to manage a local order book correctly"; Binance
-USDⓈ-M Futures, the same section. Bybit V5 API, WebSocket "Connect" (heartbeat) and "Orderbook".
-AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015).
+AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015). Each venue's
+protocol module cites its venue's documentation.
 """
 
 from __future__ import annotations
@@ -69,14 +59,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import random
-import threading
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,155 +73,21 @@ from ..metrics import LatencyRing
 from ..recording import RecordingWriter
 from ..venues.protocol import ClientProtocol
 from ..venues.registry import get_venue
+from .config import ClientConfig
+from .consumers import DropPolicy, EventStream, UpdateCallback
+from .rest import RestSnapshots
 
-__all__ = [
-    "BookClient",
-    "ClientConfig",
-    "EventStream",
-    "StaleBookError",
-    "ThreadedClient",
-    "connect",
-    "start",
-    "start_in_thread",
-]
+__all__ = ["BookClient", "ClientConfig", "ClientStatus", "EventStream", "StaleBookError",
+           "connect", "start"]
 
 log = logging.getLogger(__name__)
 
 ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconnecting",
                        "stopped"]
-UpdateCallback = Callable[[OrderBook, list[Event], int], Any]
 
 
 class StaleBookError(RuntimeError):
     """The book asked for is stale, crossed or empty: it must not be used as fresh."""
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    """Timeouts and backoff of :class:`BookClient` (seconds).
-
-    Parameters
-    ----------
-    connect_timeout_s : float
-        Opening handshake limit.
-    silence_timeout_s : float
-        Watchdog: no frame for this long closes the socket and reconnects.
-    keepalive_s : float
-        Send the venue's keepalive after this long without a frame (OKX needs < 30 s).
-    backoff_initial_s, backoff_max_s : float
-        :math:`d_0` and :math:`d_{max}` of the reconnect delay.
-    backoff_jitter : float
-        :math:`j` in [0, 1): relative jitter of each delay.
-    resync_timeout_s : float
-        A resync not answered by a snapshot within this long reconnects.
-    auto_timeout_s : float
-        ``source="auto"``: how long to try the live venue before starting the local one.
-    latency_capacity : int
-        Frames kept in the latency ring.
-    rest_limit : int
-        Binance: levels a side of the REST depth snapshot (spot 1..5000; futures one of 5, 10,
-        20, 50, 100, 500, 1000).
-    rest_min_interval_s : float
-        Binance: at least this long between two REST snapshot requests of one symbol (the
-        endpoint's request weight grows with ``limit``; 1 s keeps far below the limits).
-    rest_timeout_s : float
-        Binance: limit of one REST snapshot request.
-    """
-
-    connect_timeout_s: float = 5.0
-    silence_timeout_s: float = 15.0
-    keepalive_s: float = 20.0
-    backoff_initial_s: float = 0.25
-    backoff_max_s: float = 15.0
-    backoff_jitter: float = 0.2
-    resync_timeout_s: float = 5.0
-    auto_timeout_s: float = 3.0
-    latency_capacity: int = 8192
-    rest_limit: int = 1000
-    rest_min_interval_s: float = 1.0
-    rest_timeout_s: float = 10.0
-
-    def __post_init__(self) -> None:
-        for name in ("connect_timeout_s", "silence_timeout_s", "keepalive_s",
-                     "backoff_initial_s", "backoff_max_s", "resync_timeout_s",
-                     "auto_timeout_s", "rest_timeout_s"):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and 0 < v <= 3600):
-                raise ValueError(f"{name}={v!r} must be a number in (0, 3600]")
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError(f"backoff_max_s={self.backoff_max_s!r} must be >= "
-                             f"backoff_initial_s={self.backoff_initial_s!r}")
-        if not (0.0 <= self.backoff_jitter < 1.0):
-            raise ValueError(f"backoff_jitter={self.backoff_jitter!r} must be in [0, 1)")
-        if not (isinstance(self.latency_capacity, int) and self.latency_capacity >= 2):
-            raise ValueError(f"latency_capacity={self.latency_capacity!r} must be an int >= 2")
-        v = self.rest_min_interval_s
-        if not (isinstance(v, int | float) and math.isfinite(v) and 0 <= v <= 3600):
-            raise ValueError(f"rest_min_interval_s={v!r} must be a number in [0, 3600]")
-        if not (isinstance(self.rest_limit, int) and 1 <= self.rest_limit <= 5000):
-            raise ValueError(f"rest_limit={self.rest_limit!r} must be an int in [1, 5000]")
-
-    def backoff_s(self, attempt: int, rng: random.Random) -> float:
-        """Delay before reconnect attempt ``attempt`` (0-based)."""
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** min(attempt, 60))
-        return base * (1.0 + self.backoff_jitter * rng.uniform(-1.0, 1.0))
-
-
-# -- consumers --------------------------------------------------------------------------------
-class EventStream:
-    """Async iterator over the client's events with a bounded queue.
-
-    When the queue holds ``maxsize`` events, a new event drops the oldest (``drop="oldest"``)
-    or itself (``drop="newest"``); ``dropped`` counts them. Parsing never waits for a consumer.
-    Iteration ends when the client stops or :meth:`close` is called.
-    """
-
-    def __init__(self, client: BookClient, maxsize: int, drop: str) -> None:
-        if not (isinstance(maxsize, int) and maxsize >= 1):
-            raise ValueError(f"maxsize={maxsize!r} must be an int >= 1")
-        if drop not in ("oldest", "newest"):
-            raise ValueError(f"drop={drop!r} is not one of 'oldest', 'newest'")
-        self._client = client
-        self.maxsize = maxsize
-        self.drop = drop
-        self.dropped = 0
-        self.delivered = 0
-        self._q: deque[Event] = deque()
-        self._wake = asyncio.Event()
-        self._closed = False
-
-    def push(self, events: list[Event]) -> None:
-        q = self._q
-        for ev in events:
-            if len(q) >= self.maxsize:
-                self.dropped += 1
-                if self.drop == "newest":
-                    continue
-                q.popleft()
-            q.append(ev)
-        if not self._wake.is_set():
-            self._wake.set()
-
-    def __len__(self) -> int:
-        return len(self._q)
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        while not self._q:
-            if self._closed:
-                raise StopAsyncIteration
-            self._wake.clear()
-            await self._wake.wait()
-        self.delivered += 1
-        return self._q.popleft()
-
-    def close(self) -> None:
-        self._closed = True
-        self._wake.set()
-        with contextlib.suppress(ValueError):
-            self._client._streams.remove(self)
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -244,10 +96,12 @@ class BookClient:
 
     Parameters
     ----------
-    venue : {"okx", "goquant", "binance", "binance-futures", "bybit"}
-        Protocol and parser (:func:`tradesim_nb.venues.get_feed`).
+    venue : str
+        A name of :data:`tradesim_nb.venues.VENUES` (or an alias): its descriptor gives the
+        protocol and the feed.
     symbols : str or sequence of str
-        Instrument ids (``"BTC-USDT-SWAP"``). GoQuant takes one.
+        Instrument ids (``"BTC-USDT-SWAP"``). A venue with one socket an instrument (the
+        protocol's ``per_symbol_socket``) takes one.
     source : str
         ``"live"`` (the venue's public URL), ``"auto"`` (live if it answers within
         ``config.auto_timeout_s``, else a :class:`~tradesim_nb.live.server.LocalVenue` started on
@@ -256,7 +110,8 @@ class BookClient:
     live_url : str, optional
         Override of the venue's public URL (tests point it at a closed local port).
     channels : sequence of str
-        OKX channels (default ``("books",)``; ``"trades"`` adds trades).
+        Channels where the venue's protocol offers a choice (default ``("books",)``; on OKX
+        ``"trades"`` adds trades; see each venue's protocol module).
     record : path, optional
         Write every raw frame with its receive time to this ``.jsonl.gz`` while live.
     config : ClientConfig
@@ -265,9 +120,9 @@ class BookClient:
     seed : int, optional
         Seeds the backoff jitter.
     rest_url : str, optional
-        Binance: base of the REST depth snapshot (``https://api.binance.com``). Default: the
-        venue's own for the live URL, else ``http(s)://host:port`` of the socket URL (the local
-        venue answers REST on its websocket port).
+        Venues that sync over REST: base of the REST depth snapshot. Default: the venue's own
+        for its live URL, else ``http(s)://host:port`` of the socket URL (the local venue
+        answers REST on its websocket port).
     """
 
     def __init__(self, venue: str, symbols: str | Sequence[str], *, source: str = "live",
@@ -323,8 +178,7 @@ class BookClient:
         self._last_recv = time.monotonic()
         self._last_send = time.monotonic()
         self._last_ping = time.monotonic()
-        self._rest_tasks: dict[str, asyncio.Task[Any]] = {}
-        self._rest_last: dict[str, float] = {}
+        self.rest = RestSnapshots(self)
         self.loop: asyncio.AbstractEventLoop | None = None
         # counters
         self.frames = 0
@@ -337,8 +191,6 @@ class BookClient:
         self.reconnects = 0
         self.sessions = 0
         self.watchdog_closes = 0
-        self.rest_requests = 0
-        self.rest_errors = 0
         self.last_close_reason = ""
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -444,13 +296,27 @@ class BookClient:
         with contextlib.suppress(ValueError):
             self._callbacks.remove(fn)
 
-    def events(self, maxsize: int = 10_000, drop: str = "oldest") -> EventStream:
+    def events(self, maxsize: int = 10_000, drop: DropPolicy = "oldest") -> EventStream:
         """A new async iterator over every event (see :class:`EventStream`)."""
-        st = EventStream(self, maxsize, drop)
+        st = EventStream(maxsize, drop, on_close=self._stream_closed)
         self._streams.append(st)
         return st
 
+    def _stream_closed(self, st: EventStream) -> None:
+        with contextlib.suppress(ValueError):
+            self._streams.remove(st)
+
     # -- state ----------------------------------------------------------------------------
+    @property
+    def rest_requests(self) -> int:
+        """REST snapshot requests sent (venues that sync over REST)."""
+        return self.rest.requests
+
+    @property
+    def rest_errors(self) -> int:
+        """REST snapshot requests that failed (refused, timed out, not JSON)."""
+        return self.rest.errors
+
     @property
     def malformed(self) -> int:
         """Frames (and REST answers) that did not parse, as the feed counted them."""
@@ -638,57 +504,15 @@ class BookClient:
             elif msgs and self._ws is not None and self.loop is not None:
                 self._spawn(self._send(self._ws, msgs), f"resync-{sym}")
             if self.protocol.rest_snapshots and self._ws is not None and self.loop is not None:
-                self._ensure_rest(sym, self._ws)
+                self.rest.ensure(sym, self._ws)
 
-    # -- REST snapshots (Binance) -------------------------------------------------------------
+    # -- REST snapshots ------------------------------------------------------------------------
     def rest_snapshot_url(self, symbol: str) -> str:
         """The REST depth snapshot URL this client asks (limit ``config.rest_limit``): on
         ``rest_url`` when given, else where the protocol says for the socket's URL."""
         base = (self.rest_url.rstrip("/") if self.rest_url
                 else self.protocol.rest_base(self.url, self.live_url))
         return self.protocol.rest_snapshot_url(symbol, self.config.rest_limit, base)
-
-    def _ensure_rest(self, sym: str, ws: Any) -> None:
-        t = self._rest_tasks.get(sym)
-        if t is None or t.done():
-            self._rest_tasks[sym] = self._spawn(self._rest_sync(sym, ws), f"rest-{sym}")
-
-    async def _rest_sync(self, sym: str, ws: Any) -> None:
-        """Fetch REST snapshots of ``sym`` until its book is valid (Binance's procedure: the
-        socket's diffs are buffered by the feed; fetch a snapshot; the feed drops the diffs it
-        covers and bridges the rest; a snapshot that cannot be bridged is fetched again).
-
-        The HTTP request runs in a worker thread (``asyncio.to_thread``), so the loop keeps
-        reading frames, calling consumers and ticking meanwhile; requests of one symbol are at
-        least ``config.rest_min_interval_s`` apart.
-        """
-        cfg = self.config
-        feed = self.feed
-        url = self.rest_snapshot_url(sym)
-        t_wait = time.monotonic()
-        patience = min(1.0, cfg.silence_timeout_s / 4)  # a quiet symbol: do not wait forever
-        while not feed.buffered(sym) and time.monotonic() - t_wait < patience and self._ws is ws:
-            await asyncio.sleep(0.005)  # buffer first: the snapshot must not predate the stream
-        while not self._stopping and self._ws is ws:
-            if feed.is_synced(sym):
-                return
-            wait = self._rest_last.get(sym, -math.inf) + cfg.rest_min_interval_s - \
-                time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                if self._ws is not ws:
-                    return
-            self._rest_last[sym] = time.monotonic()
-            self.rest_requests += 1
-            try:
-                payload = await asyncio.to_thread(_http_get_json, url, cfg.rest_timeout_s)
-            except Exception as e:
-                self.rest_errors += 1
-                log.warning("REST snapshot %s failed: %r", url, e)
-                continue
-            if self._ws is not ws or self._stopping:
-                return
-            self.handle_rest_snapshot(sym, payload)
 
     async def _send(self, ws: Any, msgs: list[str]) -> None:
         with contextlib.suppress(Exception):
@@ -816,7 +640,7 @@ class BookClient:
                 await ws.send(m)
             if self.protocol.rest_snapshots:
                 for s in self.symbols:
-                    self._ensure_rest(s, ws)
+                    self.rest.ensure(s, ws)
             perf = time.perf_counter_ns
             mono = time.monotonic
             handle = self.handle_frame
@@ -835,8 +659,7 @@ class BookClient:
             reason = f"{type(e).__name__}: {e}"
         finally:
             self._ws = None
-            pending = [watchdog, *self._rest_tasks.values()]
-            self._rest_tasks.clear()
+            pending = [watchdog, *self.rest.take_tasks()]
             for t in pending:
                 t.cancel()
             for t in pending:
@@ -889,23 +712,6 @@ class BookClient:
                 f"frames={self.frames} source={self.source})")
 
 
-def _http_get_json(url: str, timeout_s: float) -> Any:
-    """GET ``url`` and parse its JSON body (blocking: the client runs it in a worker thread)."""
-    import urllib.error
-    import urllib.request
-
-    import orjson
-
-    req = urllib.request.Request(url, headers={"Accept": "application/json",
-                                               "User-Agent": "tradesim_nb"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as r:
-            body = r.read()
-    except urllib.error.HTTPError as e:
-        raise RuntimeError(f"HTTP {e.code} from {url}: {e.read()[:200]!r}") from None
-    return orjson.loads(body)
-
-
 # -- entry points ----------------------------------------------------------------------------
 async def connect(venue: str, symbols: str | Sequence[str], *, source: str = "live",
                   wait_snapshot_s: float | None = 2.0, **kwargs: Any) -> BookClient:
@@ -928,59 +734,3 @@ def start(venue: str, symbols: str | Sequence[str], *, source: str = "live",
         raise RuntimeError("tradesim_nb.live.start needs a running event loop (a notebook "
                            "cell has one); in plain code use start_in_thread(...)") from None
     return BookClient(venue, symbols, source=source, **kwargs).start_nowait()
-
-
-class ThreadedClient:
-    """A :class:`BookClient` on a worker thread with its own event loop, for plain code.
-
-    Read ``client.metrics`` or ``snapshot()`` from any thread (they are computed on the loop
-    thread); callbacks registered on ``.client`` run on the worker thread. Call :meth:`stop`.
-    """
-
-    def __init__(self, venue: str, symbols: str | Sequence[str], **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tradesim-live",
-                                        daemon=True)
-        self._thread.start()
-        self.client: BookClient = self._call(self._make(venue, symbols, kwargs), 30.0)
-
-    async def _make(self, venue: str, symbols: Any, kwargs: dict[str, Any]) -> BookClient:
-        wait = kwargs.pop("wait_snapshot_s", 2.0)
-        return await connect(venue, symbols, wait_snapshot_s=wait, **kwargs)
-
-    def _call(self, coro: Any, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
-
-    async def _get(self, fn: Callable[[], Any]) -> Any:
-        return fn()
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self._call(self._get(lambda: self.client.metrics), 10.0)  # type: ignore[no-any-return]
-
-    def snapshot(self, n: int | None = None, allow_stale: bool = False) -> Any:
-        return self._call(self._get(lambda: self.client.snapshot(n, allow_stale=allow_stale)),
-                          10.0)
-
-    def wait_synced(self, timeout_s: float = 10.0) -> bool:
-        return self._call(self.client.wait_synced(timeout_s), timeout_s + 5.0)  # type: ignore[no-any-return]
-
-    def stop(self) -> None:
-        if self._loop.is_closed():
-            return
-        self._call(self.client.stop(), 30.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10.0)
-        self._loop.close()
-
-    def __enter__(self) -> ThreadedClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def start_in_thread(venue: str, symbols: str | Sequence[str], **kwargs: Any) -> ThreadedClient:
-    """Synchronous convenience: a client on its own loop in a worker thread (no nest_asyncio)."""
-    return ThreadedClient(venue, symbols, **kwargs)
-

@@ -8,9 +8,9 @@ only (frames queued as ``"data"``), ``stall``/``close`` on any frame.
 Gap accounting: a destructive fault (drop, reorder, corrupt) that hits an update of a chain
 intact since its last snapshot breaks it; it is counted (``gaps``) when a later update of that
 chain is written, the first moment a client can see it (a close or a snapshot first heals it
-unseen): ``stats["gaps_injected"]``. For venues whose snapshot comes beside the socket (Binance REST), the snapshot id
-is kept: an update at or below it is harmless, the client drops it anyway. Counting is exact
-with one client a symbol.
+unseen): ``stats["gaps_injected"]``. For venues whose snapshot comes beside the socket (a
+REST snapshot), its id is kept: an update at or below it is harmless, the client drops it
+anyway. Counting is exact with one client a symbol.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The trade-cost dashboard: a live book in, a cost estimate per tick out, at UI rate.
 
-Wiring (one tick, see the design notes)::
+Wiring (one tick)::
 
     BookClient frame -> feed/book -> TradeSimulator.on_update (every tick, on the loop)
                      -> UiThrottle.request()

@@ -57,15 +57,15 @@ async def record_session(path: PathLike, *, venue: str = "okx", symbol: str = "B
     venue on 127.0.0.1; ``"auto"``: the exchange if reachable). ``sim_kwargs`` go to the
     simulator (``order_type``, ``fee_tier``, ``volatility_bps``, ``impact``).
     """
-    from .. import live
     from ..simulator import TradeSimulator
+    from .client import BookClient
 
     if not (math.isfinite(seconds) and 0 < seconds <= 3600):
         raise ValueError(f"seconds={seconds!r} must be in (0, 3600]")
     if models is None:
         models = await asyncio.to_thread(TradeSimulator.default_models)
     sim = _simulator(venue, symbol, side, quantity_usd, models, **sim_kwargs)
-    client = live.BookClient(venue, symbol, source=source, record=path,
+    client = BookClient(venue, symbol, source=source, record=path,
                              channels=("books", "trades"),
                              local_venue={"rate_hz": local_rate_hz, "seed": seed})
     client.on_update(sim.on_update)
