@@ -16,6 +16,7 @@ VENUES: dict[str, str] = {
     "binance": "binance:BinanceSpotFeed",
     "binance-futures": "binance:BinanceFuturesFeed",
     "bybit": "bybit:BybitFeed",
+    "kraken": "kraken.feed:KrakenFeed",
 }
 
 
