@@ -1,7 +1,5 @@
 r"""Kraken WebSocket API v1 (public, ``wss://ws.kraken.com``): the ``book`` channel's feed rules.
 
-Messages handled
-----------------
 Channel messages are JSON arrays ``[channelID, payload..., channelName, pair]``:
 
 * ``book-<depth>`` snapshot ``[id, {"as": [...], "bs": [...]}, "book-1000", "XBT/USD"]`` →
@@ -23,8 +21,6 @@ about once a second when a connection is otherwise quiet) and ``pong`` → ``hea
 ``exch_ts_ns`` is the latest level timestamp in the message (seconds with six decimals, turned
 into integer ns exactly, without a float). Kraken v1 has no sequence numbers: ``seq`` is None.
 
-Book rules
-----------
 The book is kept at the subscribed depth :math:`D` (from the channel name ``book-D``, or
 ``KrakenFeed(depth=...)``): Kraken sends no removal for a level pushed beyond :math:`D` by an
 insert, so after each message the worst levels beyond :math:`D` are dropped
@@ -189,8 +185,9 @@ class KrakenBook(OrderBook):
     Parameters
     ----------
     instrument : Instrument, optional
+        The pair's instrument (price grid, sizes), as for :class:`~tradesim_nb.book.OrderBook`.
     venue, symbol : str
-        As for :class:`~tradesim_nb.book.OrderBook`.
+        Used without an instrument, as for :class:`~tradesim_nb.book.OrderBook`.
     max_depth : int
         Levels a side to keep (the subscribed depth); 0 keeps every level.
 
@@ -397,6 +394,7 @@ class KrakenFeed(VenueFeed):
               recv_ns: int) -> BookSnapshot | BookDelta:
         if n > 5:
             raise MalformedFrame("bad_book", f"{n} items, a book message has 4 or 5")
+        depth = _depth_of(channel)
         first = msg[1]
         if type(first) is not dict:
             raise MalformedFrame("bad_book", f"payload is {type(first).__name__}, not an object")
@@ -406,7 +404,7 @@ class KrakenFeed(VenueFeed):
             asks = first.get("as", [])
             bids = first.get("bs", [])
             ts = max(_check_levels(asks, "as"), _check_levels(bids, "bs"))
-            self.depths[pair] = _depth_of(channel)
+            self.depths[pair] = depth
             return BookSnapshot(self.venue, pair, bids, asks, ts, recv_ns)
         asks = bids = None
         checksum: int | None = None
