@@ -11,7 +11,7 @@ import heapq
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from tradesim_nb.venues.kraken import (
     instruments_from_assetpairs,
     kraken_checksum,
     packaged_assetpairs,
+    packaged_pairs,
     pairs_from_assetpairs,
     read_assetpairs,
     register_pairs,
@@ -55,6 +56,15 @@ Frames = list[tuple[int, str]]
 PAIRS = {"WAVES/EUR", "XMR/USD", "KSM/XBT", "GRT/ETH", "SC/EUR", "ETH/CHF", "OCEAN/XBT",
          "OMG/USD", "XBT/CHF", "ADA/XBT"}
 N_CHECKSUMS = 4269  # as tradesim_nb/data/README.md states
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _instrument_registry_restored() -> Iterator[None]:
+    """The feed registers Kraken's pairs in the global registry: leave it as it was found."""
+    saved = dict(INSTRUMENTS)
+    yield
+    INSTRUMENTS.clear()
+    INSTRUMENTS.update(saved)
 
 
 # -- the independent reference ------------------------------------------------------------------
@@ -704,6 +714,7 @@ def test_instruments_of_the_recorded_pairs(frames: Frames, raw_assetpairs: dict[
     pairs = pairs_from_assetpairs(ans)
     insts = instruments_from_assetpairs(ans)
     assert len(pairs) == len(by_ws) == 293 and len(raw_assetpairs) == 304  # 11 dark-pool pairs
+    assert packaged_pairs() == pairs and packaged_pairs() is packaged_pairs()  # built once
     for ws in PAIRS:
         raw = by_ws[ws]
         inst = insts[ws]

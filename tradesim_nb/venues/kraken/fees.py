@@ -39,7 +39,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...costs.fees import FeeSchedule, FeeTier
-from .instruments import AssetPairsAnswer, KrakenPair, packaged_assetpairs, pairs_from_assetpairs
+from .instruments import (
+    AssetPairsAnswer,
+    KrakenPair,
+    packaged_assetpairs,
+    packaged_pairs,
+    pairs_from_assetpairs,
+)
 
 __all__ = ["fee_schedule", "fee_tiers", "tier_for_volume"]
 
@@ -55,7 +61,7 @@ def _answer(answer: AnswerLike | None) -> AssetPairsAnswer:
 
 
 def _pair(pair: str, ans: AssetPairsAnswer) -> KrakenPair:
-    pairs = pairs_from_assetpairs(ans)
+    pairs = packaged_pairs() if ans is packaged_assetpairs() else pairs_from_assetpairs(ans)
     p = pairs.get(pair)
     if p is None:
         raise ValueError(f"pair={pair!r} is not in the AssetPairs answer ({len(pairs)} ws pairs, "
@@ -88,10 +94,12 @@ def fee_tiers(pair: str = "XBT/USD", answer: AnswerLike | None = None
     ValueError
         If the pair is not in the answer or has no ``fees`` tiers.
     """
-    ans = _answer(answer)
-    p = _pair(pair, ans)
+    return _tiers_of(_pair(pair, _answer(answer)))
+
+
+def _tiers_of(p: KrakenPair) -> tuple[tuple[float, FeeTier], ...]:
     if not p.taker_fees:
-        raise ValueError(f"pair={pair!r} has no 'fees' tiers in the AssetPairs answer")
+        raise ValueError(f"pair={p.wsname!r} has no 'fees' tiers in the AssetPairs answer")
     maker = p.maker_fees or p.taker_fees
     cur = _currency(p.fee_volume_currency) or "USD"
     vols = sorted({v for v, _ in p.taker_fees} | {v for v, _ in maker})
@@ -124,7 +132,7 @@ def fee_schedule(pair: str = "XBT/USD", answer: AnswerLike | None = None, *,
     """
     ans = _answer(answer)
     p = _pair(pair, ans)
-    tiers = fee_tiers(pair, ans)
+    tiers = _tiers_of(p)
     date = as_of or ans.date
     if date is None:
         raise ValueError("as_of=None: this AssetPairs answer carries no fetch time; pass "

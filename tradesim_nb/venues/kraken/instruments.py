@@ -45,6 +45,7 @@ __all__ = [
     "ensure_registered",
     "instruments_from_assetpairs",
     "packaged_assetpairs",
+    "packaged_pairs",
     "pairs_from_assetpairs",
     "read_assetpairs",
     "register_pairs",
@@ -271,7 +272,7 @@ def read_assetpairs(path: str | Path) -> AssetPairsAnswer:
 
 
 _PACKAGED: list[AssetPairsAnswer] = []
-_DEFAULTS_REGISTERED: list[bool] = []
+_PACKAGED_PAIRS: list[dict[str, KrakenPair]] = []
 
 
 def packaged_assetpairs() -> AssetPairsAnswer:
@@ -283,6 +284,14 @@ def packaged_assetpairs() -> AssetPairsAnswer:
     return _PACKAGED[0]
 
 
+def packaged_pairs() -> dict[str, KrakenPair]:
+    """:func:`pairs_from_assetpairs` of :func:`packaged_assetpairs` (built once, then cached;
+    treat it as read-only)."""
+    if not _PACKAGED_PAIRS:
+        _PACKAGED_PAIRS.append(pairs_from_assetpairs(packaged_assetpairs()))
+    return _PACKAGED_PAIRS[0]
+
+
 def register_pairs(obj: Mapping[str, Any] | AssetPairsAnswer | None = None, *,
                    replace: bool = False) -> int:
     """Register the instruments of an AssetPairs answer (default: the packaged one) with
@@ -292,9 +301,8 @@ def register_pairs(obj: Mapping[str, Any] | AssetPairsAnswer | None = None, *,
     ``replace=True``. The feed calls this with no argument the first time it meets a pair it
     has no instrument for.
     """
-    insts = instruments_from_assetpairs(packaged_assetpairs() if obj is None else obj)
-    if obj is None:
-        _DEFAULTS_REGISTERED[:] = [True]
+    insts = ({k: p.instrument for k, p in packaged_pairs().items()} if obj is None
+             else instruments_from_assetpairs(obj))
     n = 0
     for inst in insts.values():
         if replace or inst.key not in INSTRUMENTS:
@@ -304,6 +312,6 @@ def register_pairs(obj: Mapping[str, Any] | AssetPairsAnswer | None = None, *,
 
 
 def ensure_registered() -> None:
-    """Register the packaged pairs once (what the feed calls on a pair it does not know)."""
-    if not _DEFAULTS_REGISTERED:
-        register_pairs()
+    """Register the packaged pairs that are not registered yet (what the feed calls when it
+    meets a pair without an instrument; a few microseconds once the answer is cached)."""
+    register_pairs()
