@@ -134,9 +134,7 @@ _LOADED: set[str] = set()
 
 
 def _load(venue: str) -> None:
-    """Add ``venue``'s entries from its package (once)."""
-    if venue in _LOADED:
-        return
+    """Add ``venue``'s entries from its package where missing (your own entries stay)."""
     _LOADED.add(venue)
     from .venues.registry import find_venue
 
@@ -154,7 +152,8 @@ def forget(venue: str) -> None:
 
 def register_instrument(instrument: Instrument) -> Instrument:
     """Add or replace an instrument in the registry and return it."""
-    _load(instrument.venue)
+    if instrument.venue not in _LOADED:
+        _load(instrument.venue)  # the venue's own entries first: yours replace them
     INSTRUMENTS[instrument.key] = instrument
     return instrument
 
@@ -162,7 +161,7 @@ def register_instrument(instrument: Instrument) -> Instrument:
 def find_instrument(venue: str, symbol: str) -> Instrument | None:
     """The registered instrument, or None."""
     inst = INSTRUMENTS.get((venue, symbol))
-    if inst is None and venue not in _LOADED:
+    if inst is None:  # not loaded yet, or the registry was cleared: ask the venue's package
         _load(venue)
         inst = INSTRUMENTS.get((venue, symbol))
     return inst

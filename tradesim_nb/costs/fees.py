@@ -309,7 +309,13 @@ def get_fee_schedule(venue: str, product: str = "spot") -> FeeSchedule:
 
 
 def schedule_for(instrument: Instrument) -> FeeSchedule:
-    """The built-in schedule an order on ``instrument`` pays: its venue's spot table for spot,
-    the perpetual table for swaps and dated futures."""
+    """The built-in schedule an order on ``instrument`` pays: the venue's own table for that
+    instrument where it publishes one per instrument, else its spot table for spot and the
+    perpetual table for swaps and dated futures."""
+    from ..venues.registry import find_venue
+
+    v = find_venue(instrument.venue)
+    if v is not None and v.fee_schedule_for is not None:
+        return v.fee_schedule_for(instrument)
     return get_fee_schedule(instrument.venue,
                             "spot" if instrument.kind == "spot" else "perpetual")

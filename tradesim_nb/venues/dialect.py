@@ -218,13 +218,20 @@ class Dialect:
         return None
 
     # -- the truth a client should hold (tests) --------------------------------------------
+    @staticmethod
+    def book_id(book: OrderBook) -> int | None:
+        """The id of the last update a client's book applied, in this dialect's terms
+        (default: ``book.seq``; a venue without sequence ids may say otherwise)."""
+        return book.seq
+
     def current_id(self, symbol: str) -> int | None:
-        """The id a caught-up client's ``book.seq`` has (default: the truth's sequence id)."""
+        """The :meth:`book_id` a caught-up client has (default: the truth's sequence id)."""
         return self.host.truth[symbol].seq
 
     def truth_for(self, symbol: str, book_id: int) -> tuple[dict[str, str],
                                                             dict[str, str]] | None:
-        """What a client's book with ``book.seq == book_id`` must hold (None: not kept)."""
+        """What a client's book whose :meth:`book_id` is ``book_id`` must hold (None: not
+        kept)."""
         return self.host.truth[symbol].at(book_id)
 
     @staticmethod

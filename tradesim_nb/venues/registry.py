@@ -75,6 +75,9 @@ class Venue:
         Instruments offered by default (CLI, dashboards); the first is the default one.
     aliases : tuple of str
         Other spellings accepted by the look-ups (``"binance-spot"``).
+    fee_schedule_for : callable, optional
+        ``fn(instrument) -> FeeSchedule`` where the venue publishes fees per instrument
+        (default: its ``fee_schedules`` table for the instrument's product).
     """
 
     name: str
@@ -86,6 +89,7 @@ class Venue:
     fee_schedules: Callable[[], Iterable[FeeSchedule]]
     symbols: tuple[str, ...]
     aliases: tuple[str, ...] = field(default=())
+    fee_schedule_for: Callable[[Instrument], FeeSchedule] | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name and self.name == self.name.lower()
