@@ -182,7 +182,8 @@ def get_instrument(venue: str, symbol: str) -> Instrument:
 
     known = sorted(i.symbol for i in instruments_of(venue))
     venues = sorted(set(venue_names()) | {v for v, _ in INSTRUMENTS})
-    hint = (f"known {venue} symbols: {', '.join(known)}" if known
+    more = f" and {len(known) - 20} more" if len(known) > 20 else ""
+    hint = (f"known {venue} symbols: {', '.join(known[:20])}{more}" if known
             else f"known venues: {', '.join(venues)}")
     raise KeyError(
         f"unknown instrument {symbol!r} on venue {venue!r}; {hint}; "
