@@ -327,7 +327,7 @@ def test_backoff_is_capped_with_jitter_and_config_is_validated() -> None:
     with pytest.raises(ValueError, match="source"):
         BookClient("okx", SYM, source="http://x")
     with pytest.raises(ValueError, match="venue"):
-        BookClient("kraken", SYM)
+        BookClient("nope", SYM)
 
 
 # -- hostile frames -------------------------------------------------------------------------

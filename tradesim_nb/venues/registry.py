@@ -43,6 +43,7 @@ _ENTRIES: Final[dict[str, str]] = {
     "binance": "binance:SPOT",
     "binance-futures": "binance:FUTURES",
     "bybit": "bybit",
+    "kraken": "kraken",
 }
 
 #: the venue a ``ws://`` URL, ``local`` or ``auto`` source speaks when none is named

@@ -61,7 +61,7 @@ import orjson
 from ...book import OrderBook
 from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Level
 from ...feed import MalformedFrame, SymbolState, VenueFeed
-from ...instruments import INSTRUMENTS, Instrument
+from ...instruments import Instrument
 
 __all__ = [
     "BOOK_DEPTHS",
@@ -342,7 +342,8 @@ class KrakenFeed(VenueFeed):
     ``parse`` never touches a book; it records the subscribed depth of a pair and counts
     heartbeats and ignored channels. The rules are in the module docstring. Kraken pairs
     (the ``wsname`` of the REST AssetPairs answer, e.g. ``"XBT/USD"``) are registered as
-    instruments on the first book (:func:`tradesim_nb.venues.kraken.instruments.ensure_registered`).
+    instruments on their first look-up (the venue's descriptor reads the packaged AssetPairs
+    answer, :func:`tradesim_nb.venues.kraken.instruments.packaged_pairs`).
     """
 
     venue: ClassVar[str] = "kraken"
@@ -464,14 +465,9 @@ class KrakenFeed(VenueFeed):
         raise MalformedFrame("no_event", "object without 'event'")
 
     # -- books -----------------------------------------------------------------------------
-    def instrument(self, symbol: str) -> Instrument | None:
-        inst = INSTRUMENTS.get((self.venue, symbol))
-        if inst is None:
-            from .instruments import ensure_registered
-
-            ensure_registered()  # once: the pairs of the packaged AssetPairs answer
-            inst = INSTRUMENTS.get((self.venue, symbol))
-        return inst
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        return '"book-' in frame or '"event":"systemStatus"' in frame
 
     def book(self, symbol: str) -> OrderBook:
         b = self.books.get(symbol)
