@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
+import orjson
+
 from ..book import OrderBook
 from ..instruments import Instrument
 
@@ -236,6 +238,5 @@ class Dialect:
 
     @staticmethod
     def dumps(obj: Any) -> str:
-        import orjson
-
+        """JSON text of ``obj`` (orjson)."""
         return orjson.dumps(obj).decode()

@@ -23,8 +23,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import orjson
-
 __all__ = ["ClientProtocol"]
 
 
@@ -93,7 +91,3 @@ class ClientProtocol:
         """A REST snapshot answer as the frame the venue's parser reads back (and a recording
         keeps), so it goes through the one frame loop like every other frame."""
         raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
-
-    @staticmethod
-    def _json(obj: Any) -> str:
-        return orjson.dumps(obj).decode()
