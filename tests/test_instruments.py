@@ -29,7 +29,7 @@ def test_unknown_instrument_error_lists_known_ones() -> None:
     with pytest.raises(KeyError, match=r"unknown instrument 'NOPE'.*BTC-USDT-SWAP"):
         get_instrument("okx", "NOPE")
     with pytest.raises(KeyError, match="known venues"):
-        get_instrument("kraken", "XBTUSD")
+        get_instrument("nope", "XBTUSD")
 
 
 def test_validation_names_parameter_and_value() -> None:

@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect as ws_connect
 from tradesim_nb.instruments import get_instrument
 from tradesim_nb.live.client import BookClient, ClientConfig
 from tradesim_nb.live.server import LocalVenue
-from tradesim_nb.live.synthetic import RandomWalkBook
+from tradesim_nb.random_walk import RandomWalkBook
 from tradesim_nb.recording import read_frames
 from tradesim_nb.venues.binance import BinanceSpotFeed
 
@@ -47,16 +47,16 @@ def _venue(venue: str, seed: int = 0, **kw: Any) -> LocalVenue:
 def _source(v: LocalVenue, venue: str) -> str:
     # Binance: the bare ws://host:port (the client appends the stream path and asks REST from
     # http://host:port); Bybit: the v5 public linear path
-    return v.bybit_url() if venue == "bybit" else v.base_url
+    return v.url_for("bybit") if venue == "bybit" else v.base_url
 
 
 def _truth(v: LocalVenue, venue: str, u: int) -> tuple[dict[str, str], dict[str, str]] | None:
     """The venue's true book at the client's update id ``u`` (Bybit: its top 50 view)."""
-    return v.bybit_truth(SYM, u, 50) if venue == "bybit" else v.truth_at(SYM, u)
+    return v.dialect("bybit").truth(SYM, u, 50) if venue == "bybit" else v.truth_at(SYM, u)
 
 
 def _current_id(v: LocalVenue, venue: str) -> int | None:
-    return v.bybit_u(SYM, 50) if venue == "bybit" else v.seq(SYM)
+    return v.dialect("bybit").u(SYM, 50) if venue == "bybit" else v.seq(SYM)
 CASES = [(v, k) for v in ("binance", "bybit") for k in FAULTS] + [("binance-futures", "drop"),
                                                                   ("binance-futures", "mix")]
 
@@ -172,7 +172,7 @@ def test_bybit_json_ping_every_keepalive_even_while_data_flows() -> None:
 
     async def main() -> None:
         async with _venue("bybit", seed=3, rate_hz=1000) as v:
-            c = BookClient("bybit", SYM, source=v.bybit_url(), config=cfg)
+            c = BookClient("bybit", SYM, source=v.url_for("bybit"), config=cfg)
             await c.start()
             await asyncio.sleep(1.0)
             await c.stop()
@@ -226,7 +226,7 @@ def test_venue_protocol_replies_for_binance_and_bybit() -> None:
             assert code == 400 and err["code"] == -1121
             code, err = await asyncio.to_thread(get, f"/fapi/v1/depth?symbol={SYM}&limit=7")
             assert code == 400 and err["code"] == -1100
-            async with ws_connect(v.binance_url(SYM)) as ws:
+            async with ws_connect(v.url_for("binance", SYM)) as ws:
                 await ws.send(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": 3}))
                 seen: set[str] = set()
                 last_u = None
@@ -250,7 +250,7 @@ def test_venue_protocol_replies_for_binance_and_bybit() -> None:
             with pytest.raises(Exception, match="1008"):
                 async with ws_connect(v.base_url + "/stream?streams=nope@depth") as ws:
                     await asyncio.wait_for(ws.recv(), 5)
-            async with ws_connect(v.bybit_url()) as ws:
+            async with ws_connect(v.url_for("bybit")) as ws:
                 await ws.send('{"op":"ping","req_id":"p1"}')
                 o = orjson.loads(await ws.recv())
                 assert o["ret_msg"] == "pong" and o["req_id"] == "p1"
@@ -300,14 +300,14 @@ def test_bad_arguments_are_named() -> None:
 def test_bybit_service_restart_u_1_replaces_the_book_without_a_gap() -> None:
     async def main() -> None:
         async with _venue("bybit", seed=7, rate_hz=1000, history=50_000) as v:
-            c = await live_connect("bybit", v.bybit_url())
+            c = await live_connect("bybit", v.url_for("bybit"))
             await asyncio.sleep(0.3)
             u_before = c.book.seq
-            v.bybit_restart(SYM)
+            v.dialect("bybit").restart(SYM)
             assert await _until(lambda: c.feed.stats[SYM].sequence_resets == 1, 5)
             await asyncio.sleep(0.3)
             v.pause()
-            assert await _until(lambda: c.book.seq == v.bybit_u(SYM), 5)
+            assert await _until(lambda: c.book.seq == v.dialect("bybit").u(SYM), 5)
             assert c.book.seq < u_before and c.book_valid
             assert c.book.level_strings("bid", ALL) == v.true_levels(SYM)[0][:50]
             assert c.gaps_detected == 0 and c.metrics["reconnects"] == 0
@@ -380,7 +380,7 @@ def test_local_source_serves_the_venue_protocol(venue: str) -> None:
             v = c.local_venue
             assert v is not None
             v.pause()
-            want = v.bybit_u(SYM) if venue == "bybit" else v.seq(SYM)
+            want = v.dialect("bybit").u(SYM) if venue == "bybit" else v.seq(SYM)
             assert await _until(lambda: c.book.seq == want, 5)
             n = 50 if venue == "bybit" else ALL
             assert c.book.level_strings("bid", ALL) == v.true_levels(SYM)[0][:n]
@@ -437,12 +437,12 @@ def test_real_binance_recording_served_as_binance_and_bybit_is_rebuilt_exactly()
             cfg = ClientConfig(rest_min_interval_s=0.05, rest_limit=5000)
             bn = await live.connect("binance", SYM, source=v.base_url, config=cfg,
                                     wait_snapshot_s=None)
-            by = await live.connect("bybit", SYM, source=v.bybit_url(), wait_snapshot_s=None)
+            by = await live.connect("bybit", SYM, source=v.url_for("bybit"), wait_snapshot_s=None)
             await asyncio.sleep(0.2)
             v.resume()
             await asyncio.wait_for(v.finished.wait(), 60)
             assert await _until(lambda: bn.book.seq == v.seq(SYM)
-                                and by.book.seq == v.bybit_u(SYM), 10)
+                                and by.book.seq == v.dialect("bybit").u(SYM), 10)
             tb, ta = v.true_levels(SYM)
             assert len(tb) > 1000 and len(ta) > 1000
             assert bn.book.level_strings("bid", ALL) == tb

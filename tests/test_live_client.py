@@ -22,7 +22,7 @@ from live_helpers import until as _until
 import tradesim_nb.live as live
 from tradesim_nb.live.client import BookClient, ClientConfig, StaleBookError
 from tradesim_nb.live.server import LocalVenue
-from tradesim_nb.live.synthetic import RandomWalkBook
+from tradesim_nb.random_walk import RandomWalkBook
 from tradesim_nb.recording import read_frames, read_header
 from tradesim_nb.venues.okx import okx_checksum
 
@@ -238,7 +238,7 @@ def test_auto_falls_back_to_a_local_venue(caplog: pytest.LogCaptureFixture) -> N
 def test_goquant_client_on_the_relay_path() -> None:
     async def main() -> None:
         async with LocalVenue("synthetic", rate_hz=500, seed=6) as v:
-            c = await live.connect("goquant", SYM, source=v.goquant_url(SYM))
+            c = await live.connect("goquant", SYM, source=v.url_for("goquant", SYM))
             await asyncio.sleep(0.3)
             v.pause()
             await asyncio.sleep(0.2)
@@ -327,7 +327,7 @@ def test_backoff_is_capped_with_jitter_and_config_is_validated() -> None:
     with pytest.raises(ValueError, match="source"):
         BookClient("okx", SYM, source="http://x")
     with pytest.raises(ValueError, match="venue"):
-        BookClient("kraken", SYM)
+        BookClient("nope", SYM)
 
 
 # -- hostile frames -------------------------------------------------------------------------

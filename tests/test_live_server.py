@@ -115,7 +115,7 @@ def test_books5_and_trades_channels() -> None:
 def test_goquant_path_serves_full_snapshots_of_the_truth() -> None:
     async def main() -> None:
         async with LocalVenue("synthetic", rate_hz=500, seed=2) as v:
-            async with ws_connect(v.goquant_url(SYM)) as ws:
+            async with ws_connect(v.url_for("goquant", SYM)) as ws:
                 feed = GoQuantFeed()
                 for _ in range(50):
                     feed.on_frame(await asyncio.wait_for(ws.recv(), 5), time.time_ns())
@@ -131,7 +131,7 @@ def test_goquant_path_serves_full_snapshots_of_the_truth() -> None:
                 assert book.level_strings("bid", 50) == tb[:50]
                 assert book.level_strings("ask", 50) == ta[:50]
                 assert feed.stats[SYM].snapshots >= 50 and book.valid
-            async with ws_connect(v.goquant_url("NOPE")) as ws:
+            async with ws_connect(v.url_for("goquant", "NOPE")) as ws:
                 from websockets.exceptions import ConnectionClosed
 
                 with pytest.raises(ConnectionClosed):  # closed by the venue: unknown symbol

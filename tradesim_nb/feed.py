@@ -13,23 +13,36 @@ This base class keeps one :class:`OrderBook` and one :class:`FeedStats` per inst
 malformed frames by reason (the stream goes on), flags crossed books, cross-checks the book's
 top against the venue's own BBO stream, and marks a book stale on a gap or checksum failure
 until a snapshot arrives. ``needs_resync`` lists the instruments the live client must resync.
+
+It is **the** frame loop: the live client, session replays, ``tradesim replay`` and
+``tradesim cost``, execution on replayed books, the benchmarks and the notebooks all call
+:meth:`VenueFeed.on_frame` (one frame) or :meth:`VenueFeed.replay` (an iterable of
+``(recv_ns, frame)`` pairs). It owns the counters (``frames``, ``malformed`` by reason,
+``malformed_frames``, ``apply_errors``) and, when ``stamp_stages`` is set, the
+``time.perf_counter_ns()`` stamps of the *parsed* and *applied* stages of the last frame
+(the latency ring of :mod:`tradesim_nb.metrics`). :meth:`VenueFeed.reset` forgets what an
+instrument's sequencing state knew (a new socket: wait for a snapshot).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
 from .book import OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
-from .instruments import INSTRUMENTS, Instrument
+from .instruments import Instrument, find_instrument
 
-__all__ = ["FeedStats", "MalformedFrame", "SymbolState", "TopCheck", "VenueFeed",
+__all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck", "VenueFeed",
            "load_json_object"]
+
+_perf_ns = time.perf_counter_ns
 
 
 def load_json_object(frame: str | bytes) -> dict[str, Any]:
@@ -93,6 +106,16 @@ class TopCheck:
         self.recv_ns = recv_ns
 
 
+class Replayed(NamedTuple):
+    """One frame of :meth:`VenueFeed.replay`: its receive time, the events and statuses
+    :meth:`VenueFeed.on_frame` returned, and the instrument whose book or trades it carried
+    (the last one when several; ``None`` for acks, heartbeats, BBOs and malformed frames)."""
+
+    recv_ns: int
+    events: list[Event]
+    symbol: str | None
+
+
 @dataclass
 class SymbolState:
     """Per-instrument sequencing state a venue's rule may use freely."""
@@ -131,11 +154,25 @@ class VenueFeed:
         self.books: dict[str, OrderBook] = {}
         self.stats: dict[str, FeedStats] = {}
         self.states: dict[str, SymbolState] = {}
+        #: frames seen; of them, frames whose parse failed (each also counted by reason)
         self.frames = 0
+        self.malformed_frames = 0
+        #: malformed frames and bad levels by reason (``invalid_json``, ``apply:KeyError``...)
         self.malformed: Counter[str] = Counter()
+        #: events the book refused (an exception while applying: the book is marked stale)
+        self.apply_errors = 0
         self.acks = 0
         self.errors: list[str] = []
         self.needs_resync: set[str] = set()
+        #: the instrument whose book or trades the last frame carried (None: no market data)
+        self.frame_symbol: str | None = None
+        #: when True, :meth:`on_frame` stamps ``parsed_ns`` and ``applied_ns``
+        #: (``time.perf_counter_ns``) for the latency ring
+        self.stamp_stages = False
+        self.parsed_ns = 0
+        self.applied_ns = 0
+        #: ns spent inside :meth:`on_frame` by :meth:`replay`
+        self.busy_ns = 0
 
     # -- venue hooks ----------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
@@ -153,7 +190,13 @@ class VenueFeed:
         return None
 
     def instrument(self, symbol: str) -> Instrument | None:
-        return INSTRUMENTS.get((self.venue, symbol))
+        return find_instrument(self.venue, symbol)
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        """Whether a raw frame of a recording is in this venue's format (a cheap text test,
+        used to guess the venue of a file without a header)."""
+        return False
 
     # -- machinery ------------------------------------------------------------------------
     def book(self, symbol: str) -> OrderBook:
@@ -183,23 +226,105 @@ class VenueFeed:
         return self.status(kind, symbol, detail, recv_ns)
 
     def on_frame(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        """Parse one raw frame, apply it, and return its events followed by any statuses."""
+        """Parse one raw frame, apply it, and return its events followed by any statuses.
+
+        Never raises for a bad frame: one that does not parse is counted in
+        ``malformed_frames`` and in ``malformed`` by reason and comes back as a ``malformed``
+        status; an event the book refuses is counted (``apply_errors``, reason
+        ``apply:<exception>``) and marks its book stale. Afterwards :attr:`frame_symbol` names
+        the instrument whose book or trades the frame carried, and with :attr:`stamp_stages`
+        :attr:`parsed_ns` / :attr:`applied_ns` hold the stage stamps.
+        """
         self.frames += 1
         try:
             events = self.parse(frame, recv_ns)
         except MalformedFrame as e:
+            self.frame_symbol = None
+            self.malformed_frames += 1
             self.malformed[e.reason] += 1
             return [FeedStatus("malformed", self.venue, "", str(e), recv_ns)]
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        except Exception as e:  # a parser bug on hostile input: counted, the stream goes on
+            self.frame_symbol = None
+            self.malformed_frames += 1
             reason = f"unparseable:{type(e).__name__}"
             self.malformed[reason] += 1
             return [FeedStatus("malformed", self.venue, "", f"{reason}: {e}", recv_ns)]
+        stamp = self.stamp_stages
+        if stamp:
+            self.parsed_ns = _perf_ns()
+        sym: str | None = None
         if len(events) == 1:
-            return self.on_event(events[0])
-        out: list[Event] = []
-        for ev in events:
-            out.extend(self.on_event(ev))
+            ev = events[0]
+            t = type(ev)
+            if t is BookDelta or t is BookSnapshot or t is Trade:
+                sym = ev.symbol  # type: ignore[union-attr]
+            try:
+                out = self.on_event(ev)
+            except Exception as e:
+                out = self._refused(ev, e, recv_ns)
+        else:
+            out = []
+            for ev in events:
+                t = type(ev)
+                if t is BookDelta or t is BookSnapshot or t is Trade:
+                    sym = ev.symbol  # type: ignore[union-attr]
+                try:
+                    out.extend(self.on_event(ev))
+                except Exception as e:
+                    out.extend(self._refused(ev, e, recv_ns))
+        self.frame_symbol = sym
+        if stamp:
+            self.applied_ns = _perf_ns()
         return out
+
+    def _refused(self, ev: Event, e: Exception, recv_ns: int) -> list[Event]:
+        """An event whose application raised: counted, and its book marked stale."""
+        self.apply_errors += 1
+        self.malformed[f"apply:{type(e).__name__}"] += 1
+        sym = getattr(ev, "symbol", "")
+        if sym:
+            return [self.mark_stale(sym, "malformed", f"apply failed: {e!r}", recv_ns)]
+        return []
+
+    def replay(self, frames: Iterable[tuple[int, str | bytes]],
+               before: Callable[[int], object] | None = None) -> Iterator[Replayed]:
+        """:meth:`on_frame` over ``(recv_ns, frame)`` pairs (a recording, a list), lazily.
+
+        Yields a :class:`Replayed` per frame. The time spent inside the feed (not reading the
+        frames) is added to :attr:`busy_ns`. ``before(recv_ns)``, when given, is called just
+        before each frame is applied, so a consumer can read the books as they stood when that
+        frame arrived (e.g. to fill an order decided a latency earlier).
+        """
+        on_frame = self.on_frame
+        clock = _perf_ns
+        for recv_ns, frame in frames:
+            if before is not None:
+                before(recv_ns)
+            t = clock()
+            out = on_frame(frame, recv_ns)
+            self.busy_ns += clock() - t
+            yield Replayed(recv_ns, out, self.frame_symbol)
+
+    def reset(self, symbol: str) -> None:
+        """Forget what ``symbol``'s sequencing knew: a new connection, whose first snapshot
+        starts the book again (buffered diffs, BBO history and pending top checks of the old
+        connection dropped; the book stale until then)."""
+        self.book(symbol).stale = True
+        st = self.states[symbol]
+        st.synced = False
+        st.buffer.clear()
+        # BBOs missed between the connections would fail the top cross-check: start it again
+        st.bbo_hist.clear()
+        st.top_checks.clear()
+        self.needs_resync.discard(symbol)
+
+    def is_synced(self, symbol: str) -> bool:
+        """Whether ``symbol``'s book has had its snapshot and no gap since."""
+        return self.states[symbol].synced and symbol not in self.needs_resync
+
+    def buffered(self, symbol: str) -> int:
+        """Updates of ``symbol`` held back while waiting for a snapshot (Binance's rule)."""
+        return len(self.states[symbol].buffer)
 
     def on_event(self, ev: Event) -> list[Event]:
         t = type(ev)
@@ -340,6 +465,7 @@ class VenueFeed:
             )
             inst[sym] = d
         return {"venue": self.venue, "frames": self.frames, "malformed": dict(self.malformed),
+                "malformed_frames": self.malformed_frames, "apply_errors": self.apply_errors,
                 "acks": self.acks, "errors": list(self.errors), "instruments": inst}
 
 

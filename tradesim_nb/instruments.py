@@ -1,8 +1,10 @@
 """Instruments: what a size on a venue means in base currency and in USD.
 
-OKX derivatives are sized in contracts (a BTC-USDT-SWAP contract is 0.01 BTC; an inverse
-BTC-USD-SWAP contract is 100 USD), OKX spot in base currency; Binance and Bybit in base
-currency. :class:`Instrument` converts between venue size, base quantity and quote notional.
+Some venues size derivatives in contracts (an OKX BTC-USDT-SWAP contract is 0.01 BTC; an
+inverse BTC-USD-SWAP contract is 100 USD), others in base currency. :class:`Instrument`
+converts between venue size, base quantity and quote notional. The entries come from each
+venue's package (``tradesim_nb/venues/<venue>/instruments.py``), loaded on the venue's first
+look-up.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Literal
 
 __all__ = [
     "INSTRUMENTS",
+    "ContractType",
     "Instrument",
     "InstrumentKind",
     "SizeUnit",
+    "find_instrument",
     "get_instrument",
+    "instruments_of",
     "register_instrument",
 ]
 
@@ -33,7 +38,7 @@ class Instrument:
     Parameters
     ----------
     venue : str
-        ``"okx"``, ``"binance"``, ``"binance-futures"``, ``"bybit"`` or ``"goquant"``.
+        A venue name of :data:`tradesim_nb.venues.VENUES` (``"okx"``, ``"binance-futures"``).
     symbol : str
         The venue's instrument id (``"BTC-USDT-SWAP"``, ``"BTCUSDT"``).
     kind : {"spot", "swap", "futures"}
@@ -121,58 +126,66 @@ def _decimals(x: float) -> int:
     return len(s.split(".")[1]) if "." in s else 0
 
 
-def _okx(symbol: str, kind: InstrumentKind, tick: float, lot: float, ct: float = 1.0,
-         ct_type: ContractType = "linear") -> Instrument:
-    parts = symbol.split("-")
-    return Instrument("okx", symbol, kind, parts[0], parts[1], tick, lot, ct, ct_type,
-                      sized_in_contracts=kind != "spot")
+#: The registry: ``(venue, symbol) -> Instrument``. A venue's own entries (from its package,
+#: :mod:`tradesim_nb.venues`) are added on the first look-up of that venue; add your own with
+#: :func:`register_instrument` (they take precedence).
+INSTRUMENTS: dict[tuple[str, str], Instrument] = {}
+_LOADED: set[str] = set()
 
 
-# Contract specifications as published by each venue's instruments endpoint
-# (OKX GET /api/v5/public/instruments, Binance exchangeInfo, Bybit instruments-info),
-# checked 2025; tick sizes of dated futures follow the recording they appear in.
-_DEFAULTS: tuple[Instrument, ...] = (
-    _okx("BTC-USDT-SWAP", "swap", 0.1, 0.01, 0.01),
-    _okx("ETH-USDT-SWAP", "swap", 0.01, 0.01, 0.1),
-    _okx("SOL-USDT-SWAP", "swap", 0.01, 0.01, 1.0),
-    _okx("BTC-USD-SWAP", "swap", 0.1, 1.0, 100.0, "inverse"),
-    _okx("ETH-USD-SWAP", "swap", 0.01, 1.0, 10.0, "inverse"),
-    _okx("UNI-USD-SWAP", "swap", 0.001, 1.0, 10.0, "inverse"),
-    _okx("BTC-USD-220527", "futures", 0.1, 1.0, 100.0, "inverse"),
-    _okx("BTC-USDT", "spot", 0.1, 1e-8),
-    _okx("ETH-USDT", "spot", 0.01, 1e-6),
-    Instrument("goquant", "BTC-USDT-SWAP", "swap", "BTC", "USDT", 0.1, 0.01, 0.01,
-               sized_in_contracts=True),
-    Instrument("goquant", "ETH-USDT-SWAP", "swap", "ETH", "USDT", 0.01, 0.01, 0.1,
-               sized_in_contracts=True),
-    Instrument("binance", "BTCUSDT", "spot", "BTC", "USDT", 0.01, 1e-5),
-    Instrument("binance", "ETHUSDT", "spot", "ETH", "USDT", 0.01, 1e-4),
-    Instrument("binance-futures", "BTCUSDT", "swap", "BTC", "USDT", 0.1, 0.001),
-    Instrument("binance-futures", "ETHUSDT", "swap", "ETH", "USDT", 0.01, 0.001),
-    Instrument("bybit", "BTCUSDT", "swap", "BTC", "USDT", 0.1, 0.001),
-    Instrument("bybit", "ETHUSDT", "swap", "ETH", "USDT", 0.01, 0.01),
-)
+def _load(venue: str) -> None:
+    """Add ``venue``'s entries from its package where missing (your own entries stay)."""
+    _LOADED.add(venue)
+    from .venues.registry import find_venue
 
-#: The registry: ``(venue, symbol) -> Instrument``. Add to it with :func:`register_instrument`.
-INSTRUMENTS: dict[tuple[str, str], Instrument] = {i.key: i for i in _DEFAULTS}
+    v = find_venue(venue)
+    if v is None or v.name != venue:
+        return
+    for inst in v.instruments():
+        INSTRUMENTS.setdefault(inst.key, inst)
+
+
+def forget(venue: str) -> None:
+    """Load ``venue``'s package entries again on its next look-up (a venue registered anew)."""
+    _LOADED.discard(venue)
 
 
 def register_instrument(instrument: Instrument) -> Instrument:
     """Add or replace an instrument in the registry and return it."""
+    if instrument.venue not in _LOADED:
+        _load(instrument.venue)  # the venue's own entries first: yours replace them
     INSTRUMENTS[instrument.key] = instrument
     return instrument
 
 
+def find_instrument(venue: str, symbol: str) -> Instrument | None:
+    """The registered instrument, or None."""
+    inst = INSTRUMENTS.get((venue, symbol))
+    if inst is None:  # not loaded yet, or the registry was cleared: ask the venue's package
+        _load(venue)
+        inst = INSTRUMENTS.get((venue, symbol))
+    return inst
+
+
+def instruments_of(venue: str) -> list[Instrument]:
+    """Every instrument registered for ``venue``, its package's entries first."""
+    _load(venue)
+    return [i for (v, _), i in INSTRUMENTS.items() if v == venue]
+
+
 def get_instrument(venue: str, symbol: str) -> Instrument:
     """The registered instrument, or a ``KeyError`` that lists what is known for the venue."""
-    try:
-        return INSTRUMENTS[(venue, symbol)]
-    except KeyError:
-        known = sorted(s for v, s in INSTRUMENTS if v == venue)
-        venues = sorted({v for v, _ in INSTRUMENTS})
-        hint = (f"known {venue} symbols: {', '.join(known)}" if known
-                else f"known venues: {', '.join(venues)}")
-        raise KeyError(
-            f"unknown instrument {symbol!r} on venue {venue!r}; {hint}; "
-            "add one with tradesim_nb.register_instrument(Instrument(...))"
-        ) from None
+    inst = find_instrument(venue, symbol)
+    if inst is not None:
+        return inst
+    from .venues.registry import venue_names
+
+    known = sorted(i.symbol for i in instruments_of(venue))
+    venues = sorted(set(venue_names()) | {v for v, _ in INSTRUMENTS})
+    more = f" and {len(known) - 20} more" if len(known) > 20 else ""
+    hint = (f"known {venue} symbols: {', '.join(known[:20])}{more}" if known
+            else f"known venues: {', '.join(venues)}")
+    raise KeyError(
+        f"unknown instrument {symbol!r} on venue {venue!r}; {hint}; "
+        "add one with tradesim_nb.register_instrument(Instrument(...))"
+    ) from None

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import orjson
 
-__all__ = ["RecordingWriter", "read_frames", "read_header"]
+__all__ = ["RecordingWriter", "guess_venue", "read_frames", "read_header"]
 
 PathLike = str | os.PathLike[str]
 
@@ -109,3 +109,26 @@ class RecordingWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def guess_venue(path: PathLike, max_frames: int = 200) -> str:
+    """The venue of a recording: its header's, else the first registered venue whose feed
+    recognises one of the first ``max_frames`` frames (``VenueFeed.looks_like``).
+
+    Raises ``ValueError`` when neither tells.
+    """
+    from .venues.registry import VENUES
+
+    hdr = read_header(path)
+    if hdr.get("venue"):
+        return str(hdr["venue"])
+    feeds = [(name, VENUES[name].feed) for name in VENUES]
+    for i, (_, frame) in enumerate(read_frames(path)):
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+        for name, feed in feeds:
+            if feed.looks_like(text):
+                return name
+        if i >= max_frames:
+            break
+    raise ValueError(f"cannot tell the venue of {path}: no header and no frame in a known "
+                     "format; name it (--venue)")

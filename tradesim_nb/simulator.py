@@ -389,10 +389,8 @@ class TradeSimulator:
 
         inst = self.instrument
         if schedule is None:
-            # the GoQuant relay carries OKX books; dated futures use the perpetual table
-            venue = "okx" if inst.venue == "goquant" else inst.venue
-            product = "spot" if inst.kind == "spot" else "perpetual"
-            schedule = fees.get_fee_schedule(venue, product)
+            # the venue's package says which table (the GoQuant relay reads OKX's)
+            schedule = fees.schedule_for(inst)
         if tier is None:
             tier = schedule.tiers[0].name
         taker = fees.fee_usd(1e6, tier, maker_share=0.0, schedule=schedule) / 1e6

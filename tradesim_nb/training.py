@@ -257,20 +257,24 @@ def dataset_from_recording(frames: Iterable[tuple[int, str | bytes]], feed: Any,
     next_ns = 0
     nframes = 0
     book: OrderBook | None = None
-    for recv_ns, frame in frames:
+    def fill_due(recv_ns: int) -> None:
+        """Label the orders due by ``recv_ns`` on the book as it stood when that frame came."""
+        b = feed.books.get(symbol)
+        if b is None:
+            return
+        while pending and pending[0][1] <= recv_ns:
+            i, _, mid0, _ = pending.popleft()
+            out = realised[i]
+            if b.valid:
+                for j in range(k):
+                    for si, side in enumerate(_SIDES):
+                        f = b.walk(side, float(sizes[j]), "usd")
+                        if f.complete and f.filled_base > 0:
+                            sg = 1.0 if si == 0 else -1.0
+                            out[j, si] = sg * (f.vwap - mid0) / mid0 * 1e4
+
+    for recv_ns, events, _ in feed.replay(frames, before=fill_due):
         nframes += 1
-        if book is not None:
-            while pending and pending[0][1] <= recv_ns:
-                i, _, mid0, _ = pending.popleft()
-                out = realised[i]
-                if book.valid:
-                    for j in range(k):
-                        for si, side in enumerate(_SIDES):
-                            f = book.walk(side, float(sizes[j]), "usd")
-                            if f.complete and f.filled_base > 0:
-                                sg = 1.0 if si == 0 else -1.0
-                                out[j, si] = sg * (f.vwap - mid0) / mid0 * 1e4
-        events = feed.on_frame(frame, recv_ns)
         if book is None:
             book = feed.books.get(symbol)
             if book is None:

@@ -115,7 +115,7 @@ def _build_frames(n: int, seed: int) -> tuple[str, list[str]]:
     import orjson
 
     from ..book import OrderBook
-    from ..live.synthetic import RandomWalkBook
+    from ..random_walk import RandomWalkBook
     from ..venues.okx import okx_checksum
 
     src = RandomWalkBook(seed=seed)

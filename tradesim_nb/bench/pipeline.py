@@ -3,8 +3,9 @@
 Every frame of the real OKX recording (3 instruments) and of the real Binance BTCUSDT
 recording goes through the full tick of :class:`~tradesim_nb.simulator.TradeSimulator`:
 
-* **parse** — the venue parser (``feed.parse``: orjson, event objects);
-* **apply** — sequencing, book update, checksum / top-of-book checks (``feed.on_event``);
+* **parse** — the venue parser (orjson, event objects), and
+* **apply** — sequencing, book update, checksum / top-of-book checks: both inside the feed's
+  one frame loop, :meth:`VenueFeed.on_frame`, which stamps the two stages itself;
 * **features** — :meth:`FeatureState.update` (trades, mid) and :meth:`FeatureState.market_row`
   (spread, touch, depth within 10 bps, imbalance, volatility, flow);
 * **estimate** — walk the book, order features, the fitted linear slippage mean and quantile
@@ -156,6 +157,7 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
     from ..venues import get_feed
 
     feed = get_feed(venue)
+    feed.stamp_stages = True  # the feed stamps the parse and apply stages of each frame
     sims: dict[str, TradeSimulator] = {}
     naive = _Naive(models) if args.naive_every else None
     n = len(frames)
@@ -169,18 +171,13 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
     n_est = 0
     market_types = (BookDelta, BookSnapshot, Trade, BBO)
     pc = time.perf_counter_ns
+    on_frame = feed.on_frame
     for i, (recv_ns, frame) in enumerate(frames):
         t0 = pc()
-        try:
-            events = feed.parse(frame, recv_ns)
-        except ValueError:
-            events = []
-        t1 = pc()
-        out: list[Any] = []
-        for ev in events:
-            out.extend(feed.on_event(ev))
-        t2 = pc()
-        syms = {ev.symbol for ev in events if isinstance(ev, market_types)}
+        out = on_frame(frame, recv_ns)
+        t1 = feed.parsed_ns
+        t2 = feed.applied_ns
+        syms = {ev.symbol for ev in out if isinstance(ev, market_types)}
         feat = 0
         est_ns = 0
         row: list[float] = []
@@ -216,8 +213,8 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
                 naive_tot.append((t2 - t0 + (b - a)) / 1e3 + nv)
         if est_ns:
             has[i] = True
-            snap[i] = any(type(ev) is BookSnapshot for ev in events)
-            delta[i] = any(type(ev) is BookDelta for ev in events)
+            snap[i] = any(type(ev) is BookSnapshot for ev in out)
+            delta[i] = any(type(ev) is BookDelta for ev in out)
             st[i] = (t1 - t0, t2 - t1, feat, est_ns)
     upd = has & ~snap
     us = st[upd] / 1e3

@@ -3,7 +3,7 @@
 ``--source FILE`` replays a recording (``.jsonl.gz`` written by ``tradesim record``, the
 packaged Binance ``.gz`` files or the OKX log) through the venue's parser and a
 :class:`~tradesim_nb.simulator.TradeSimulator`, and reports the estimate on the last valid
-book plus summary statistics over every tick. ``--source okx|goquant|local|auto`` or a
+book plus summary statistics over every tick. ``--source <venue>|local|auto`` or a
 ``ws://``/``wss://`` URL runs the live client (:mod:`tradesim_nb.live.client`) for
 ``--duration`` seconds with the simulator as its consumer and reports the last estimate;
 ``local`` starts a venue on 127.0.0.1 in this process (no internet needed).
@@ -65,25 +65,6 @@ def _size(args: argparse.Namespace) -> tuple[float, str]:
     return (100.0 if args.usd is None else args.usd), "usd"
 
 
-def _guess_venue(path: Path) -> str:
-    from ..recording import read_frames, read_header
-
-    hdr = read_header(path)
-    if hdr.get("venue"):
-        return str(hdr["venue"])
-    for i, (_, frame) in enumerate(read_frames(path)):
-        text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
-        if '"arg":{"channel"' in text or '"arg": {"channel"' in text:
-            return "okx"
-        if "lastUpdateId" in text or '"e":"depthUpdate"' in text or "@depth" in text:
-            return "binance"
-        if '"exchange"' in text and '"symbol"' in text:
-            return "goquant"
-        if i > 200:
-            break
-    raise ValueError(f"--venue is needed: cannot tell the venue of {path}")
-
-
 def _simulator(args: argparse.Namespace, instrument: Any, history: int = 200_000) -> Any:
     from ..simulator import ImpactParams, TradeSimulator
 
@@ -114,17 +95,16 @@ def _summary(sim: Any) -> dict[str, Any]:
 
 def replay_cost(args: argparse.Namespace) -> dict[str, Any]:
     """Replay ``args.source`` (a file) and return the final estimate and the summary."""
-    from ..recording import read_frames
+    from ..recording import guess_venue, read_frames
     from ..venues import get_feed
 
     path = Path(args.source)
-    venue = args.venue or _guess_venue(path)
+    venue = args.venue or guess_venue(path)
     feed = get_feed(venue)
     sim = None
     frames = 0
-    for recv_ns, frame in read_frames(path, *_continuations(path)):
+    for recv_ns, events, _sym in feed.replay(read_frames(path, *_continuations(path))):
         frames += 1
-        events = feed.on_frame(frame, recv_ns)
         if sim is None:
             sym = args.instrument
             if sym is None:

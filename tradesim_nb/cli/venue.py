@@ -1,8 +1,9 @@
-"""``tradesim venue``: the local venue on loopback (OKX v5 public, GoQuant relay, Binance
-combined streams + REST depth, Bybit v5 public linear), all from the same true book.
+"""``tradesim venue``: the local venue on loopback, one true book served in the protocol of
+every venue of the registry (:data:`tradesim_nb.venues.VENUES`).
 
-Prints its URL on the first line of stdout, logs to stderr, runs until interrupted (SIGINT or
-SIGTERM) or ``--duration`` seconds; with ``--json`` prints the venue's counters at the end.
+Prints its default URL on the first line of stdout and every venue's URL to stderr, logs to
+stderr, runs until interrupted (SIGINT or SIGTERM) or ``--duration`` seconds; with ``--json``
+prints the venue's counters at the end.
 """
 
 from __future__ import annotations
@@ -14,23 +15,23 @@ import signal
 import sys
 from typing import Any
 
+from ..venues.registry import VENUES
 from . import emit_json
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "venue", help="run the local venue (loopback) from a synthetic book or a recording",
-        description="Serve OKX v5 public (books, books5, trades, ping/pong), the GoQuant "
-                    "relay path /ws/l2-orderbook/okx/<SYMBOL>, Binance combined streams "
-                    "(/stream?streams=<sym>@depth@100ms/<sym>@trade/<sym>@bookTicker) with the "
-                    "REST snapshot GET /api/v3/depth (and /fapi/v1/depth) on the same port, and "
-                    "Bybit v5 /v5/public/linear (orderbook.50, publicTrade, ping) from the "
-                    "seeded random-walk book or a recording, optionally with injected faults.")
+        description="Serve one true book in the protocol of every registered venue ("
+                    + ", ".join(VENUES) + "; each on its own URL path, REST snapshots over "
+                    "plain HTTP on the same port) from the seeded random-walk book or a "
+                    "recording, optionally with injected faults. The first line of stdout is "
+                    "the default protocol's URL; stderr lists each venue's.")
     p.add_argument("--source", default="synthetic",
                    help="'synthetic' (seeded random walk, BTC-USDT-SWAP), 'market' (the "
                         "impact-aware synthetic market, SYN-USD) or a recording file")
-    p.add_argument("--venue", default=None, help="venue of the recording (default: its header's, "
-                   "else okx)")
+    p.add_argument("--venue", default=None, choices=tuple(VENUES),
+                   help="venue of the recording (default: its header's, else guessed)")
     p.add_argument("--instrument", "-i", action="append", default=None, metavar="VENUE:SYMBOL",
                    help="instrument of the synthetic source (repeatable), e.g. binance:BTCUSDT "
                         "or bybit:BTCUSDT; default okx:BTC-USDT-SWAP")
@@ -66,7 +67,7 @@ async def _main(args: argparse.Namespace) -> int:
         if args.source != "synthetic":
             raise ValueError(f"--instrument={args.instrument!r} needs --source synthetic")
         from ..instruments import get_instrument
-        from ..live.synthetic import RandomWalkBook
+        from ..random_walk import RandomWalkBook
 
         source = []
         for i, spec in enumerate(args.instrument):
@@ -85,9 +86,9 @@ async def _main(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     async with venue:
         print(venue.url, flush=True)
-        print(f"local venue: {venue.url}  (GoQuant path: {venue.goquant_url('<SYMBOL>')}; "
-              f"Binance: {venue.base_url}/stream?streams=..., REST {venue.http_url}"
-              f"/api/v3/depth; Bybit: {venue.bybit_url()}); "
+        syms = venue.symbols or ["<SYMBOL>"]
+        urls = "; ".join(f"{name}: {venue.url_for(name, syms[:1])}" for name in VENUES)
+        print(f"local venue: {venue.url}  ({urls}; HTTP {venue.http_url}); "
               f"symbols: {', '.join(venue.symbols) or '(from the recording)'}; "
               f"faults: {venue.fault_spec or 'none'}", file=sys.stderr, flush=True)
         with contextlib.suppress(asyncio.TimeoutError):

@@ -1,11 +1,11 @@
 """``tradesim watch URL|PRESET``: run the live client, a status line a second to stderr.
 
-Presets: ``okx`` (OKX v5 public), ``goquant`` (the relay), ``binance``, ``binance-futures``,
-``bybit`` (their public streams), ``local`` (start a local venue in this process), ``auto``
-(the venue if reachable, else local). A ``ws://``/``wss://`` URL is read with ``--venue``
-(default okx); for Binance and Bybit the URL may be the bare ``ws://host:port`` of
-``tradesim venue`` (the stream path is appended, and Binance's REST snapshot is asked from
-``http://host:port``). With ``--json`` one final object on stdout: frames,
+Presets: every venue of the registry (:data:`tradesim_nb.venues.VENUES`: its public
+stream), ``local`` (start a local venue in this process), ``auto`` (the venue if reachable,
+else local). A ``ws://``/``wss://`` URL is read with ``--venue`` (default
+:data:`~tradesim_nb.venues.DEFAULT_VENUE`); the URL may be the bare ``ws://host:port`` of
+``tradesim venue`` where the venue's protocol appends its path (REST snapshots are then
+asked from ``http://host:port``). With ``--json`` one final object on stdout: frames,
 gaps_detected, resyncs, reconnects, book_valid, best_bid, best_ask, p50_us, p99_us and more.
 """
 
@@ -19,9 +19,11 @@ import sys
 import time
 from typing import Any
 
+from ..venues.registry import DEFAULT_VENUE, get_venue
+from ..venues.registry import VENUES as _REGISTRY
 from . import emit_json
 
-VENUES = ("okx", "goquant", "binance", "binance-futures", "bybit")
+VENUES = tuple(_REGISTRY)
 PRESETS = (*VENUES, "local", "auto")
 
 
@@ -29,10 +31,10 @@ def add_source_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="URL|PRESET",
                    help="ws:// or wss:// URL, or one of " + ", ".join(PRESETS))
     p.add_argument("--venue", default=None, choices=VENUES,
-                   help="protocol of a URL (default okx)")
+                   help=f"protocol of a URL, local or auto (default {DEFAULT_VENUE})")
     p.add_argument("--instrument", "-i", action="append", default=None,
-                   help="instrument id (repeatable; default BTC-USDT-SWAP, BTCUSDT on Binance "
-                        "and Bybit)")
+                   help="instrument id (repeatable; default: the venue's first, e.g. "
+                        "BTC-USDT-SWAP on OKX, BTCUSDT on Binance and Bybit)")
     p.add_argument("--duration", type=float, default=None, help="stop after S seconds")
 
 
@@ -40,15 +42,14 @@ def client_from_args(args: argparse.Namespace, **kwargs: Any) -> Any:
     from ..live.client import BookClient
 
     src = args.source
-    venue = args.venue or (src if src in VENUES else "okx")
-    symbols = args.instrument or (["BTCUSDT"] if venue in ("binance", "binance-futures", "bybit")
-                                  else ["BTC-USDT-SWAP"])
+    venue = args.venue or (src if src in VENUES else DEFAULT_VENUE)
+    symbols = args.instrument or [get_venue(venue).default_symbol]
     if src.startswith(("ws://", "wss://")):
         return BookClient(venue, symbols, source=src, **kwargs)
     if src in VENUES:
-        return BookClient(args.venue or src, symbols, source="live", **kwargs)
+        return BookClient(venue, symbols, source="live", **kwargs)
     if src in ("local", "auto"):
-        return BookClient(args.venue or "okx", symbols, source=src, **kwargs)
+        return BookClient(venue, symbols, source=src, **kwargs)
     raise ValueError(f"source={src!r} must be a ws:// or wss:// URL or one of "
                      f"{', '.join(PRESETS)}")
 

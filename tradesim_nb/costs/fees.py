@@ -9,11 +9,13 @@ with maker rate :math:`m` and taker rate :math:`t` in basis points and maker sha
 :math:`s \in [0, 1]` (the fraction of the notional filled passively). A negative maker rate is a
 rebate.
 
-The built-in tables are copies of the venues' published base rates (no token discounts, no
-regional variants, no promotional zero-fee pairs). Each carries the page it was read from and
-the date it was read (``as_of``); venues change these tables, so check the source before
-relying on a figure, or build your own :class:`FeeSchedule` / use :meth:`FeeSchedule.with_tier`.
-Where a figure could not be verified against the venue's own page, ``notes`` says so.
+The built-in tables (one module per venue, ``tradesim_nb/venues/<venue>/fees.py``, gathered
+through the venue registry) are copies of the venues' published base rates (no token
+discounts, no regional variants, no promotional zero-fee pairs). Each carries the page it was
+read from and the date it was read (``as_of``); venues change these tables, so check the
+source before relying on a figure, or build your own :class:`FeeSchedule` / use
+:meth:`FeeSchedule.with_tier`. Where a figure could not be verified against the venue's own
+page, ``notes`` says so.
 
 Examples
 --------
@@ -29,24 +31,29 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..instruments import Instrument
+
 __all__ = [
+    "READ_ON",
     "SCHEDULES",
     "FeeSchedule",
     "FeeTier",
     "Product",
-    "Venue",
     "available_schedules",
     "fee_usd",
     "get_fee_schedule",
+    "schedule_for",
+    "tiers_from_percent",
 ]
 
-Venue = Literal["okx", "binance", "bybit"]
 Product = Literal["spot", "perpetual"]
 
 #: |rate| above this many bps is rejected as a probable unit mistake (percent vs bps)
@@ -225,124 +232,90 @@ def fee_usd(notional_usd: ArrayLike, tier: FeeTier | str, maker_share: ArrayLike
 
 
 # ------------------------------------------------------------------------- built-in tables
-# Rates are copied in percent as published and converted to bps (x 100) below.
+# Each venue's tables live in its package (``tradesim_nb/venues/<venue>/fees.py``), copied in
+# percent as published and converted to bps (x 100) by :func:`tiers_from_percent`.
 
-def _tiers(rows: list[tuple[str, float, float]]) -> tuple[FeeTier, ...]:
-    """(name, maker %, taker %) -> FeeTier in bps."""
+def tiers_from_percent(rows: list[tuple[str, float, float]]) -> tuple[FeeTier, ...]:
+    """``(name, maker %, taker %)`` rows as published -> tiers in bps."""
     return tuple(FeeTier(n, round(m * 100, 6), round(t * 100, 6)) for n, m, t in rows)
 
 
-_READ_ON = "2026-11-25"
-
-SCHEDULES: dict[tuple[str, str], FeeSchedule] = {
-    ("okx", "spot"): FeeSchedule(
-        "okx", "spot",
-        _tiers([
-            ("Lv1", 0.080, 0.100), ("Lv2", 0.075, 0.095), ("Lv3", 0.070, 0.090),
-            ("Lv4", 0.065, 0.085), ("Lv5", 0.060, 0.080),
-            ("VIP 1", 0.060, 0.080), ("VIP 2", 0.050, 0.070), ("VIP 3", 0.030, 0.060),
-            ("VIP 4", 0.020, 0.050), ("VIP 5", 0.000, 0.040), ("VIP 6", -0.002, 0.030),
-            ("VIP 7", -0.005, 0.025), ("VIP 8", -0.005, 0.020),
-        ]),
-        source_url="https://www.okx.com/fees",
-        as_of=_READ_ON,
-        notes=("Spot, USDT/USDS/crypto pairs, base rates (Lv1-Lv5 by OKB holding, VIP 1-8 by "
-               "30-day volume or assets) as shown on the OKX fees page in a stored copy; the "
-               "copy carries no publication date. Another stored copy of an OKX fees page "
-               "shows a different layout (Lvl 1 only; VIP 1 maker 0.045%/taker 0.050%), so "
-               "which table is current could not be verified.")),
-    ("okx", "perpetual"): FeeSchedule(
-        "okx", "perpetual",
-        _tiers([("Lv1", 0.020, 0.050)]),
-        source_url="https://www.okx.com/fees",
-        as_of=_READ_ON,
-        notes=("Regular-user (Lv1) USDT-margined perpetual base rate 0.020%/0.050%, "
-               "corroborated only by secondary sources; the current VIP perpetual tiers could "
-               "not be verified and are not included (add them with with_tier).")),
-    ("binance", "spot"): FeeSchedule(
-        "binance", "spot",
-        _tiers([
-            ("VIP 0", 0.1000, 0.1000), ("VIP 1", 0.0900, 0.1000), ("VIP 2", 0.0800, 0.1000),
-            ("VIP 3", 0.0420, 0.0600), ("VIP 4", 0.0420, 0.0540), ("VIP 5", 0.0360, 0.0480),
-            ("VIP 6", 0.0300, 0.0420), ("VIP 7", 0.0240, 0.0360), ("VIP 8", 0.0180, 0.0300),
-            ("VIP 9", 0.0120, 0.0240),
-        ]),
-        source_url="https://www.binance.com/en/fee/schedule",
-        as_of=_READ_ON,
-        notes=("Standard rates without the BNB discount (25% off when paying in BNB). VIP 0 "
-               "(regular) 0.1%/0.1% is stated by Binance; the VIP 1-9 figures come from a "
-               "third-party copy of the table (zb-binance.com) because the official page "
-               "could not be read here.")),
-    ("binance", "perpetual"): FeeSchedule(
-        "binance", "perpetual",
-        _tiers([
-            ("VIP 0", 0.0200, 0.0500), ("VIP 1", 0.0160, 0.0400), ("VIP 2", 0.0140, 0.0350),
-            ("VIP 3", 0.0120, 0.0320), ("VIP 4", 0.0100, 0.0300), ("VIP 5", 0.0080, 0.0270),
-            ("VIP 6", 0.0060, 0.0250), ("VIP 7", 0.0040, 0.0220), ("VIP 8", 0.0020, 0.0200),
-            ("VIP 9", 0.0000, 0.0170),
-        ]),
-        source_url="https://www.binance.com/en/fee/futureFee",
-        as_of=_READ_ON,
-        notes=("USDS-M perpetual futures, standard rates without the BNB discount (10%). "
-               "VIP 0-6 agree between two third-party copies (zb-binance.com, babianfox.com); "
-               "VIP 7-9 from one of them only; the official page could not be read here.")),
-    ("bybit", "spot"): FeeSchedule(
-        "bybit", "spot",
-        _tiers([
-            ("VIP 0", 0.1000, 0.1000), ("VIP 1", 0.0675, 0.0800), ("VIP 2", 0.0650, 0.0775),
-            ("VIP 3", 0.0625, 0.0750), ("VIP 4", 0.0500, 0.0600), ("VIP 5", 0.0400, 0.0500),
-            ("Supreme VIP", 0.0300, 0.0450),
-        ]),
-        source_url="https://www.bybit.com/en/help-center/article/Trading-Fee-Structure",
-        as_of=_READ_ON,
-        notes=("Base rates for crypto pairs (Bybit: actual rates vary by region; fiat pairs "
-               "differ). Read from a mirror of the Bybit help-centre article 000001634; "
-               "Pro tiers are not included.")),
-    ("bybit", "perpetual"): FeeSchedule(
-        "bybit", "perpetual",
-        _tiers([
-            ("VIP 0", 0.0200, 0.0550), ("VIP 1", 0.0180, 0.0400), ("VIP 2", 0.0160, 0.0375),
-            ("VIP 3", 0.0140, 0.0350), ("VIP 4", 0.0120, 0.0320), ("VIP 5", 0.0100, 0.0320),
-            ("Supreme VIP", 0.0000, 0.0300),
-        ]),
-        source_url="https://www.bybit.com/en/help-center/article/Trading-Fee-Structure",
-        as_of=_READ_ON,
-        notes=("Perpetual & futures base rates, same source and caveats as Bybit spot; "
-               "Pro tiers are not included.")),
-}
+#: the date the built-in tables were read
+READ_ON = "2026-11-25"
 
 
-#: venue ids of :mod:`tradesim_nb.instruments` that share another venue's fee tables
-_VENUE_ALIASES = {"binance-futures": "binance", "binance_futures": "binance",
-                  "binance-spot": "binance"}
+def _schedules() -> dict[tuple[str, str], FeeSchedule]:
+    """Every venue's own tables, keyed ``(venue, product)`` (a table shared by several venue
+    names, such as OKX's read by the GoQuant relay, once under its own venue)."""
+    from ..venues.registry import VENUES
+
+    out: dict[tuple[str, str], FeeSchedule] = {}
+    for name in VENUES:
+        for s in VENUES[name].fee_schedules():
+            out.setdefault((s.venue, s.product), s)
+    return out
+
+
+class _Schedules(Mapping[tuple[str, str], FeeSchedule]):
+    """``(venue, product) -> FeeSchedule`` over the venue packages, read when first used."""
+
+    def __getitem__(self, key: tuple[str, str]) -> FeeSchedule:
+        return _schedules()[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(_schedules())
+
+    def __len__(self) -> int:
+        return len(_schedules())
+
+
+#: every built-in table, ``(venue, product) -> FeeSchedule`` (from the venue packages)
+SCHEDULES: Mapping[tuple[str, str], FeeSchedule] = _Schedules()
 
 
 def available_schedules() -> list[tuple[str, str]]:
     """The (venue, product) pairs with a built-in table."""
-    return sorted(SCHEDULES)
+    return sorted(_schedules())
+
+
+def _product(product: str) -> str:
+    p = product.strip().lower() if isinstance(product, str) else product
+    return "perpetual" if p in ("swap", "perp", "perpetuals", "futures") else p
 
 
 def get_fee_schedule(venue: str, product: str = "spot") -> FeeSchedule:
-    """The built-in schedule of ``venue`` ("okx", "binance", "bybit") and ``product``
-    ("spot", "perpetual"; "swap" is accepted for "perpetual", and "binance-futures" for
-    "binance").
+    """The built-in schedule of ``venue`` (a name of :data:`tradesim_nb.venues.VENUES` or one
+    of its aliases; the venue's package says which tables it reads) and ``product``
+    ("spot", "perpetual"; "swap" and "futures" are accepted for "perpetual").
 
     Raises
     ------
     ValueError
         Listing the venues, or the products of the venue, that exist.
     """
-    v = venue.strip().lower() if isinstance(venue, str) else venue
-    p = product.strip().lower() if isinstance(product, str) else product
-    if p in ("swap", "perp", "perpetuals"):
-        p = "perpetual"
-    if v in _VENUE_ALIASES:
-        v = _VENUE_ALIASES[v]
-    venues = sorted({k[0] for k in SCHEDULES})
-    if v not in venues:
-        raise ValueError(f"venue={venue!r} has no fee schedule; allowed: {', '.join(venues)}")
-    products = sorted(k[1] for k in SCHEDULES if k[0] == v)
-    if (v, p) not in SCHEDULES:
-        raise ValueError(f"product={product!r} has no {v} fee schedule; allowed: "
-                         f"{', '.join(products)}")
-    return SCHEDULES[(v, p)]
+    from ..venues.registry import find_venue
+
+    v = find_venue(venue.strip().lower()) if isinstance(venue, str) else None
+    if v is None:
+        venues = sorted({k[0] for k in _schedules()})
+        raise ValueError(f"venue={venue!r} has no fee schedule; allowed: {', '.join(venues)} "
+                         "(and the venues that read their tables)")
+    p = _product(product)
+    tables = {s.product: s for s in v.fee_schedules()}
+    if p not in tables:
+        raise ValueError(f"product={product!r} has no {v.name} fee schedule; allowed: "
+                         f"{', '.join(sorted(tables))}")
+    return tables[p]
+
+
+def schedule_for(instrument: Instrument) -> FeeSchedule:
+    """The built-in schedule an order on ``instrument`` pays: the venue's own table for that
+    instrument where it publishes one per instrument, else its spot table for spot and the
+    perpetual table for swaps and dated futures."""
+    from ..venues.registry import find_venue
+
+    v = find_venue(instrument.venue)
+    if v is not None and v.fee_schedule_for is not None:
+        return v.fee_schedule_for(instrument)
+    return get_fee_schedule(instrument.venue,
+                            "spot" if instrument.kind == "spot" else "perpetual")

@@ -203,8 +203,8 @@ def replay_books(paths: Sequence[str | Path], venue: str = "binance", symbol: st
     feed = get_feed(venue)
     t_next: int | None = None
     out = 0
-    for recv_ns, frame in read_frames(*paths):
-        for ev in feed.on_frame(frame, recv_ns):
+    for recv_ns, events, _sym in feed.replay(read_frames(*paths)):
+        for ev in events:
             if type(ev) not in (BookDelta, BookSnapshot) or ev.symbol != symbol:
                 continue
             book = feed.books[symbol]

@@ -192,18 +192,23 @@ def tape_from_recording(paths: Sequence[str | Path] | str | Path, venue: str = "
     fine_rows: list[tuple[float, ...]] = []
     lv_rows: list[tuple[np.ndarray, ...]] = []
     orders: dict[tuple[int, int], list[float]] = {}
-    book = None
-    for recv_ns, frame in tqdm(read_frames(*ps), disable=not progress, desc="tape"):
-        if t0 is not None and book is not None and book.valid:
-            while t_next < recv_ns:
-                mid = book.mid
-                fine_rows.append((mid, *(book.depth_within_bps("bid", b) for b in bands),
-                                  *(book.depth_within_bps("ask", b) for b in bands)))
-                if count % every == 0:
-                    lv_rows.append(_levels_row(book, levels))
-                count += 1
-                t_next += fine_step
-        for ev in feed.on_frame(frame, recv_ns):
+    def sample_until(recv_ns: int) -> None:
+        """Sample the book on the fine clock up to ``recv_ns``, before that frame applies."""
+        nonlocal t_next, count
+        book = feed.books.get(symbol)
+        if t0 is None or book is None or not book.valid:
+            return
+        while t_next < recv_ns:
+            fine_rows.append((book.mid, *(book.depth_within_bps("bid", b) for b in bands),
+                              *(book.depth_within_bps("ask", b) for b in bands)))
+            if count % every == 0:
+                lv_rows.append(_levels_row(book, levels))
+            count += 1
+            t_next += fine_step
+
+    frames = tqdm(read_frames(*ps), disable=not progress, desc="tape")
+    for recv_ns, events, _ in feed.replay(frames, before=sample_until):
+        for ev in events:
             te = type(ev)
             if te is Trade:
                 if t0 is not None and ev.symbol == symbol:  # type: ignore[union-attr]
@@ -214,11 +219,10 @@ def tape_from_recording(paths: Sequence[str | Path] | str | Path, venue: str = "
                         orders[key] = [(recv_ns - t0) / 1e9, float(ev.qty), sgn]  # type: ignore[union-attr]
                     else:
                         o[1] += float(ev.qty)  # type: ignore[union-attr]
-            elif te in (BookDelta, BookSnapshot) and ev.symbol == symbol:  # type: ignore[union-attr]
-                book = feed.books[symbol]
-                if t0 is None and book.valid:
-                    t0 = recv_ns
-                    t_next = recv_ns
+            elif (te in (BookDelta, BookSnapshot) and ev.symbol == symbol  # type: ignore[union-attr]
+                  and t0 is None and feed.books[symbol].valid):
+                t0 = recv_ns
+                t_next = recv_ns
     n_lv = len(lv_rows)
     if n_lv < 10:
         raise ValueError(f"the recording gave {n_lv} valid samples of {symbol} at dt_s={dt_s}; "

@@ -134,8 +134,8 @@ def market_series_from_recording(paths: Sequence[str | Path], venue: str = "bina
     rows: list[tuple[float, float, float, float, float]] = []
     walks: list[np.ndarray] = []
     frames = read_frames(*[Path(p) for p in paths])
-    for recv_ns, frame in _progress(frames, progress, "replay"):
-        for ev in feed.on_frame(frame, recv_ns):
+    for recv_ns, events, _ in feed.replay(_progress(frames, progress, "replay")):
+        for ev in events:
             te = type(ev)
             if te is Trade and ev.symbol == symbol:  # type: ignore[union-attr]
                 if t0 is not None:

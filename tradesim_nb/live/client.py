@@ -15,10 +15,19 @@ In a notebook::
 or, from a cell that does not await, ``client = live.start("okx", "BTC-USDT-SWAP")`` (its
 tasks are scheduled on the running loop and run between cells).
 
+The client names no venue. It looks the venue up in the registry
+(:data:`tradesim_nb.venues.VENUES`) and asks its descriptor for everything venue-specific:
+the feed (parser, sequencing, checksum: :class:`~tradesim_nb.feed.VenueFeed`, the one frame
+loop) and the client protocol (:class:`~tradesim_nb.venues.protocol.ClientProtocol`: URLs,
+subscribe and unsubscribe, which keepalive, how to resync). It does the I/O: the socket,
+keepalive timing, backoff, the watchdog, REST snapshots beside the socket
+(:mod:`tradesim_nb.live.rest`), recording, consumers.
+
 Robustness
 ----------
-* keepalive: OKX's text ``ping`` when the socket has been quiet for ``keepalive_s`` (OKX closes
-  a connection silent for 30 s); other venues get a websocket ping frame;
+* keepalive: the protocol's text keepalive (or a websocket ping frame) when the socket has
+  been quiet for ``keepalive_s``, or every ``keepalive_s`` whatever arrives where the venue
+  asks for that;
 * watchdog: no frame for ``silence_timeout_s`` closes the socket and reconnects;
 * reconnect with capped exponential backoff and jitter, attempt :math:`k = 0, 1, \\dots`:
 
@@ -29,39 +38,20 @@ Robustness
   reset to :math:`k = 0` once a session has delivered a valid book; every subscription is
   sent again on the new socket;
 * a sequence gap or checksum failure marks the book stale (``book.valid`` is False, and
-  :meth:`BookClient.snapshot` refuses it); the client resyncs (OKX: unsubscribe + subscribe,
-  which makes the venue send a fresh snapshot; a resync not answered within
-  ``resync_timeout_s`` reconnects). A reconnect also marks every book stale until its snapshot.
+  :meth:`BookClient.snapshot` refuses it); the client resyncs as the protocol says (messages
+  on the socket that make the venue send a fresh snapshot, a REST snapshot fetched beside the
+  socket, or a reconnect); a resync not answered within ``resync_timeout_s`` reconnects. A
+  reconnect also marks every book stale until its snapshot (:meth:`VenueFeed.reset`).
 
 Consumers: :meth:`BookClient.on_update` callbacks ``fn(book, events, recv_ns)`` run on the loop
 thread after each frame that carried market data (their time is the *estimate* stage of the
 latency ring), and :meth:`BookClient.events` async iterators with a bounded queue that drops
 the oldest events (counted) so a slow consumer never stalls parsing.
 
-Venues:
-
-* ``okx`` (v5 public ``books``; also ``books5``/``trades`` channels);
-* ``goquant`` (relay, a full snapshot a message, one socket an instrument);
-* ``binance`` (spot) and ``binance-futures`` (USD-M): one combined-stream socket
-  (``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``); the diffs are buffered by the
-  feed while a REST depth snapshot (``GET /api/v3/depth`` / ``/fapi/v1/depth``, ``limit =
-  config.rest_limit``) is fetched in a worker thread (``asyncio.to_thread``: the loop never
-  waits on HTTP), then the feed drops the diffs the snapshot covers and bridges the rest as
-  Binance documents. A gap (``U`` ≠ previous ``u`` + 1; futures: ``pu`` ≠ previous ``u``) marks
-  the book stale and fetches a new snapshot, at most one per ``config.rest_min_interval_s`` a
-  symbol; a snapshot that does not bridge is fetched again. Binance's pings are websocket
-  frames, answered by the websockets library. The REST base is ``rest_url`` (default: the
-  venue's for the live URL, else ``http://host:port`` of the socket URL);
-* ``bybit`` (v5 public linear): ``orderbook.50.<SYM>`` + ``publicTrade.<SYM>``, the JSON ping
-  ``{"op":"ping"}`` every ``keepalive_s`` (Bybit asks for 20 s) whatever the traffic, resync by
-  unsubscribe + subscribe (Bybit answers with a fresh snapshot).
-
 References
 ----------
-OKX API v5, WebSocket "Connect" (30 s idle limit, ``ping``/``pong``) and "Order book channel".
-Binance Spot API, WebSocket Streams, "How to manage a local order book correctly"; Binance
-USDⓈ-M Futures, the same section. Bybit V5 API, WebSocket "Connect" (heartbeat) and "Orderbook".
-AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015).
+AWS Architecture Blog, "Exponential Backoff And Jitter" (M. Brooker, 2015). Each venue's
+protocol module cites its venue's documentation.
 """
 
 from __future__ import annotations
@@ -69,325 +59,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import random
-import threading
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from ..book import OrderBook
-from ..events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ..events import BookSnapshot, Event, FeedStatus
 from ..feed import VenueFeed
 from ..metrics import LatencyRing
 from ..recording import RecordingWriter
-from ..venues import get_feed
+from ..venues.protocol import ClientProtocol
+from ..venues.registry import get_venue
+from .config import ClientConfig
+from .consumers import DropPolicy, EventStream, UpdateCallback
+from .rest import RestSnapshots
 
-__all__ = [
-    "BookClient",
-    "ClientConfig",
-    "EventStream",
-    "StaleBookError",
-    "ThreadedClient",
-    "connect",
-    "start",
-    "start_in_thread",
-]
+__all__ = ["BookClient", "ClientConfig", "ClientStatus", "EventStream", "StaleBookError",
+           "connect", "start"]
 
 log = logging.getLogger(__name__)
 
 ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconnecting",
                        "stopped"]
-UpdateCallback = Callable[[OrderBook, list[Event], int], Any]
-SUPPORTED_VENUES = ("okx", "goquant", "binance", "binance-futures", "bybit")
 
 
 class StaleBookError(RuntimeError):
     """The book asked for is stale, crossed or empty: it must not be used as fresh."""
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    """Timeouts and backoff of :class:`BookClient` (seconds).
-
-    Parameters
-    ----------
-    connect_timeout_s : float
-        Opening handshake limit.
-    silence_timeout_s : float
-        Watchdog: no frame for this long closes the socket and reconnects.
-    keepalive_s : float
-        Send the venue's keepalive after this long without a frame (OKX needs < 30 s).
-    backoff_initial_s, backoff_max_s : float
-        :math:`d_0` and :math:`d_{max}` of the reconnect delay.
-    backoff_jitter : float
-        :math:`j` in [0, 1): relative jitter of each delay.
-    resync_timeout_s : float
-        A resync not answered by a snapshot within this long reconnects.
-    auto_timeout_s : float
-        ``source="auto"``: how long to try the live venue before starting the local one.
-    latency_capacity : int
-        Frames kept in the latency ring.
-    rest_limit : int
-        Binance: levels a side of the REST depth snapshot (spot 1..5000; futures one of 5, 10,
-        20, 50, 100, 500, 1000).
-    rest_min_interval_s : float
-        Binance: at least this long between two REST snapshot requests of one symbol (the
-        endpoint's request weight grows with ``limit``; 1 s keeps far below the limits).
-    rest_timeout_s : float
-        Binance: limit of one REST snapshot request.
-    """
-
-    connect_timeout_s: float = 5.0
-    silence_timeout_s: float = 15.0
-    keepalive_s: float = 20.0
-    backoff_initial_s: float = 0.25
-    backoff_max_s: float = 15.0
-    backoff_jitter: float = 0.2
-    resync_timeout_s: float = 5.0
-    auto_timeout_s: float = 3.0
-    latency_capacity: int = 8192
-    rest_limit: int = 1000
-    rest_min_interval_s: float = 1.0
-    rest_timeout_s: float = 10.0
-
-    def __post_init__(self) -> None:
-        for name in ("connect_timeout_s", "silence_timeout_s", "keepalive_s",
-                     "backoff_initial_s", "backoff_max_s", "resync_timeout_s",
-                     "auto_timeout_s", "rest_timeout_s"):
-            v = getattr(self, name)
-            if not (isinstance(v, int | float) and math.isfinite(v) and 0 < v <= 3600):
-                raise ValueError(f"{name}={v!r} must be a number in (0, 3600]")
-        if self.backoff_max_s < self.backoff_initial_s:
-            raise ValueError(f"backoff_max_s={self.backoff_max_s!r} must be >= "
-                             f"backoff_initial_s={self.backoff_initial_s!r}")
-        if not (0.0 <= self.backoff_jitter < 1.0):
-            raise ValueError(f"backoff_jitter={self.backoff_jitter!r} must be in [0, 1)")
-        if not (isinstance(self.latency_capacity, int) and self.latency_capacity >= 2):
-            raise ValueError(f"latency_capacity={self.latency_capacity!r} must be an int >= 2")
-        v = self.rest_min_interval_s
-        if not (isinstance(v, int | float) and math.isfinite(v) and 0 <= v <= 3600):
-            raise ValueError(f"rest_min_interval_s={v!r} must be a number in [0, 3600]")
-        if not (isinstance(self.rest_limit, int) and 1 <= self.rest_limit <= 5000):
-            raise ValueError(f"rest_limit={self.rest_limit!r} must be an int in [1, 5000]")
-
-    def backoff_s(self, attempt: int, rng: random.Random) -> float:
-        """Delay before reconnect attempt ``attempt`` (0-based)."""
-        base = min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** min(attempt, 60))
-        return base * (1.0 + self.backoff_jitter * rng.uniform(-1.0, 1.0))
-
-
-# -- venue declarations used by the client --------------------------------------------------
-class _Protocol:
-    venue = ""
-    keepalive_text: str | None = None
-    #: send the keepalive every ``keepalive_s`` whatever arrives (Bybit), not only when quiet
-    keepalive_always = False
-    per_symbol_socket = False
-    #: (re)sync from a REST depth snapshot fetched beside the socket (Binance)
-    rest_snapshots = False
-
-    def __init__(self, channels: Sequence[str]) -> None:
-        self.channels = tuple(channels)
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        raise NotImplementedError
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        """The URL to open for a source URL (a venue base URL may get a path appended)."""
-        return url
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        return []
-
-    def resync(self, symbol: str) -> list[str] | None:
-        """Messages that make the venue send a fresh snapshot; None = reconnect instead."""
-        return None
-
-
-class _OkxProtocol(_Protocol):
-    venue = "okx"
-    keepalive_text = "ping"
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.okx import PUBLIC_URL
-
-        return PUBLIC_URL
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.okx import subscribe_message
-
-        return [subscribe_message(ch, list(symbols)) for ch in self.channels]
-
-    def resync(self, symbol: str) -> list[str] | None:
-        from ..venues.okx import subscribe_message, unsubscribe_message
-
-        return [unsubscribe_message("books", [symbol]), subscribe_message("books", [symbol])]
-
-
-class _GoQuantProtocol(_Protocol):
-    venue = "goquant"
-    per_symbol_socket = True
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.goquant import url
-
-        return url(symbols[0])
-
-    def resync(self, symbol: str) -> list[str] | None:
-        return []  # every message is a snapshot: the next one resyncs
-
-
-class _BinanceProtocol(_Protocol):
-    """Binance spot / USD-M futures: one combined-stream socket (``depth@100ms``, ``trade``,
-    ``bookTicker`` of every symbol), REST depth snapshots to sync; the venue's pings are
-    websocket frames, answered by the websockets library."""
-
-    rest_snapshots = True
-
-    def __init__(self, channels: Sequence[str], venue: str) -> None:
-        super().__init__(channels)
-        self.venue = venue
-        from ..venues.binance import BinanceFuturesFeed, BinanceSpotFeed
-
-        self.feed_cls = BinanceFuturesFeed if venue == "binance-futures" else BinanceSpotFeed
-
-    def streams(self, symbols: Sequence[str]) -> list[str]:
-        return [n for s in symbols for n in self.feed_cls.stream_names(s, depth_interval_ms=100)]
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        return self.feed_cls.combined_stream_url(self.streams(symbols))
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        if "streams=" in url:
-            return url
-        base = url.rstrip("/")
-        if not base.endswith("/stream"):
-            base += "/stream"
-        return base + "?streams=" + "/".join(self.streams(symbols))
-
-    def resync(self, symbol: str) -> list[str] | None:
-        return []  # a new REST snapshot, fetched by the client beside the socket
-
-
-class _BybitProtocol(_Protocol):
-    """Bybit v5 public (linear): ``orderbook.{depth}`` + ``publicTrade``; the JSON ping every
-    ``keepalive_s`` (Bybit asks for 20 s); resync = unsubscribe + subscribe (a new snapshot)."""
-
-    venue = "bybit"
-    keepalive_always = True
-
-    def __init__(self, channels: Sequence[str]) -> None:
-        super().__init__(channels)
-        from ..venues.bybit import PING_MESSAGE
-
-        self.keepalive_text = PING_MESSAGE
-        self.depth = 50
-        for ch in channels:
-            if ch.startswith("orderbook."):
-                self.depth = int(ch.split(".")[1])
-
-    def live_url(self, symbols: Sequence[str]) -> str:
-        from ..venues.bybit import PUBLIC_URLS
-
-        return PUBLIC_URLS["linear"]
-
-    def ws_url(self, url: str, symbols: Sequence[str]) -> str:
-        from urllib.parse import urlsplit
-
-        if urlsplit(url).path in ("", "/"):
-            return url.rstrip("/") + "/v5/public/linear"
-        return url
-
-    def _book_topics(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.bybit import orderbook_topic
-
-        return [orderbook_topic(s, self.depth, "linear") for s in symbols]
-
-    def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        from ..venues.bybit import subscribe_message, trade_topic
-
-        return [subscribe_message(self._book_topics(symbols) + [trade_topic(s) for s in symbols])]
-
-    def resync(self, symbol: str) -> list[str] | None:
-        from ..venues.bybit import subscribe_message, unsubscribe_message
-
-        t = self._book_topics([symbol])
-        return [unsubscribe_message(t), subscribe_message(t)]
-
-
-def _protocol(venue: str, channels: Sequence[str]) -> _Protocol:
-    if venue == "okx":
-        return _OkxProtocol(channels)
-    if venue == "goquant":
-        return _GoQuantProtocol(channels)
-    if venue in ("binance", "binance-futures"):
-        return _BinanceProtocol(channels, venue)
-    if venue == "bybit":
-        return _BybitProtocol(channels)
-    raise ValueError(f"venue={venue!r} is not supported by the live client; use one of "
-                     f"{', '.join(SUPPORTED_VENUES)}")
-
-
-# -- consumers --------------------------------------------------------------------------------
-class EventStream:
-    """Async iterator over the client's events with a bounded queue.
-
-    When the queue holds ``maxsize`` events, a new event drops the oldest (``drop="oldest"``)
-    or itself (``drop="newest"``); ``dropped`` counts them. Parsing never waits for a consumer.
-    Iteration ends when the client stops or :meth:`close` is called.
-    """
-
-    def __init__(self, client: BookClient, maxsize: int, drop: str) -> None:
-        if not (isinstance(maxsize, int) and maxsize >= 1):
-            raise ValueError(f"maxsize={maxsize!r} must be an int >= 1")
-        if drop not in ("oldest", "newest"):
-            raise ValueError(f"drop={drop!r} is not one of 'oldest', 'newest'")
-        self._client = client
-        self.maxsize = maxsize
-        self.drop = drop
-        self.dropped = 0
-        self.delivered = 0
-        self._q: deque[Event] = deque()
-        self._wake = asyncio.Event()
-        self._closed = False
-
-    def push(self, events: list[Event]) -> None:
-        q = self._q
-        for ev in events:
-            if len(q) >= self.maxsize:
-                self.dropped += 1
-                if self.drop == "newest":
-                    continue
-                q.popleft()
-            q.append(ev)
-        if not self._wake.is_set():
-            self._wake.set()
-
-    def __len__(self) -> int:
-        return len(self._q)
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self
-
-    async def __anext__(self) -> Event:
-        while not self._q:
-            if self._closed:
-                raise StopAsyncIteration
-            self._wake.clear()
-            await self._wake.wait()
-        self.delivered += 1
-        return self._q.popleft()
-
-    def close(self) -> None:
-        self._closed = True
-        self._wake.set()
-        with contextlib.suppress(ValueError):
-            self._client._streams.remove(self)
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -396,10 +96,12 @@ class BookClient:
 
     Parameters
     ----------
-    venue : {"okx", "goquant", "binance", "binance-futures", "bybit"}
-        Protocol and parser (:func:`tradesim_nb.venues.get_feed`).
+    venue : str
+        A name of :data:`tradesim_nb.venues.VENUES` (or an alias): its descriptor gives the
+        protocol and the feed.
     symbols : str or sequence of str
-        Instrument ids (``"BTC-USDT-SWAP"``). GoQuant takes one.
+        Instrument ids (``"BTC-USDT-SWAP"``). A venue with one socket an instrument (the
+        protocol's ``per_symbol_socket``) takes one.
     source : str
         ``"live"`` (the venue's public URL), ``"auto"`` (live if it answers within
         ``config.auto_timeout_s``, else a :class:`~tradesim_nb.live.server.LocalVenue` started on
@@ -408,7 +110,8 @@ class BookClient:
     live_url : str, optional
         Override of the venue's public URL (tests point it at a closed local port).
     channels : sequence of str
-        OKX channels (default ``("books",)``; ``"trades"`` adds trades).
+        Channels where the venue's protocol offers a choice (default ``("books",)``; on OKX
+        ``"trades"`` adds trades; see each venue's protocol module).
     record : path, optional
         Write every raw frame with its receive time to this ``.jsonl.gz`` while live.
     config : ClientConfig
@@ -417,9 +120,9 @@ class BookClient:
     seed : int, optional
         Seeds the backoff jitter.
     rest_url : str, optional
-        Binance: base of the REST depth snapshot (``https://api.binance.com``). Default: the
-        venue's own for the live URL, else ``http(s)://host:port`` of the socket URL (the local
-        venue answers REST on its websocket port).
+        Venues that sync over REST: base of the REST depth snapshot. Default: the venue's own
+        for its live URL, else ``http(s)://host:port`` of the socket URL (the local venue
+        answers REST on its websocket port).
     """
 
     def __init__(self, venue: str, symbols: str | Sequence[str], *, source: str = "live",
@@ -430,7 +133,9 @@ class BookClient:
         syms = [symbols] if isinstance(symbols, str) else list(symbols)
         if not syms or not all(isinstance(s, str) and s for s in syms):
             raise ValueError(f"symbols={symbols!r} must be a non-empty instrument id or list")
-        self.protocol = _protocol(venue, channels)
+        desc = get_venue(venue)
+        venue = desc.name
+        self.protocol: ClientProtocol = desc.new_protocol(channels)
         if self.protocol.per_symbol_socket and len(syms) != 1:
             raise ValueError(f"symbols={syms!r}: venue {venue!r} takes one instrument a client")
         if not isinstance(source, str) or not (
@@ -448,7 +153,8 @@ class BookClient:
         self.live_url = live_url or self.protocol.live_url(syms)
         self.url: str | None = source if source.startswith(("ws://", "wss://")) else None
         self.config = config or ClientConfig()
-        self.feed: VenueFeed = feed or get_feed(venue)
+        self.feed: VenueFeed = feed or desc.new_feed()
+        self.feed.stamp_stages = True  # parsed / applied stamps for the latency ring
         for s in syms:
             self.feed.book(s)
             if self.protocol.rest_snapshots:
@@ -472,14 +178,11 @@ class BookClient:
         self._last_recv = time.monotonic()
         self._last_send = time.monotonic()
         self._last_ping = time.monotonic()
-        self._rest_tasks: dict[str, asyncio.Task[Any]] = {}
-        self._rest_last: dict[str, float] = {}
+        self.rest = RestSnapshots(self)
         self.loop: asyncio.AbstractEventLoop | None = None
         # counters
         self.frames = 0
         self.market_frames = 0
-        self.malformed = 0
-        self.apply_errors = 0
         self.callback_errors = 0
         self.gaps_detected = 0
         self.checksum_failures = 0
@@ -488,8 +191,6 @@ class BookClient:
         self.reconnects = 0
         self.sessions = 0
         self.watchdog_closes = 0
-        self.rest_requests = 0
-        self.rest_errors = 0
         self.last_close_reason = ""
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -595,13 +296,37 @@ class BookClient:
         with contextlib.suppress(ValueError):
             self._callbacks.remove(fn)
 
-    def events(self, maxsize: int = 10_000, drop: str = "oldest") -> EventStream:
+    def events(self, maxsize: int = 10_000, drop: DropPolicy = "oldest") -> EventStream:
         """A new async iterator over every event (see :class:`EventStream`)."""
-        st = EventStream(self, maxsize, drop)
+        st = EventStream(maxsize, drop, on_close=self._stream_closed)
         self._streams.append(st)
         return st
 
+    def _stream_closed(self, st: EventStream) -> None:
+        with contextlib.suppress(ValueError):
+            self._streams.remove(st)
+
     # -- state ----------------------------------------------------------------------------
+    @property
+    def rest_requests(self) -> int:
+        """REST snapshot requests sent (venues that sync over REST)."""
+        return self.rest.requests
+
+    @property
+    def rest_errors(self) -> int:
+        """REST snapshot requests that failed (refused, timed out, not JSON)."""
+        return self.rest.errors
+
+    @property
+    def malformed(self) -> int:
+        """Frames (and REST answers) that did not parse, as the feed counted them."""
+        return self.feed.malformed_frames
+
+    @property
+    def apply_errors(self) -> int:
+        """Events the book refused (the feed's count; each marked its book stale)."""
+        return self.feed.apply_errors
+
     @property
     def book(self) -> OrderBook:
         """The live book of the first instrument. It may be stale: check ``book.valid`` or use
@@ -670,10 +395,11 @@ class BookClient:
 
     # -- the frame handler (also usable without a socket) -----------------------------------
     def handle_frame(self, frame: str | bytes, t0_ns: int | None = None) -> list[Event]:
-        """Parse and apply one raw frame; record, count, call consumers; return its events.
+        """Parse and apply one raw frame (:meth:`VenueFeed.on_frame`); record it, call the
+        consumers; return its events ([] for a malformed frame).
 
         ``t0_ns`` is the perf-counter receive stamp (taken here when None). Never raises for a
-        bad frame: malformed frames and apply errors are counted.
+        bad frame: the feed counts malformed frames and apply errors.
         """
         if t0_ns is None:
             t0_ns = time.perf_counter_ns()
@@ -682,70 +408,33 @@ class BookClient:
         if self.recorder is not None:
             self.recorder.write(recv_ns, frame)
         feed = self.feed
-        try:
-            evs = feed.parse(frame, recv_ns)
-        except Exception:
-            self.malformed += 1
-            try:
-                feed.on_frame(frame, recv_ns)  # let the feed count it by reason
-            except Exception as e:  # pragma: no cover - the feed catches its own
-                feed.malformed[f"client:{type(e).__name__}"] += 1
+        bad = feed.malformed_frames
+        out = feed.on_frame(frame, recv_ns)
+        if feed.malformed_frames != bad:
             return []
-        t1 = time.perf_counter_ns()
-        feed.frames += 1
-        out: list[Event] = []
-        book_sym: str | None = None
-        for ev in evs:
-            t = type(ev)
-            if t is BookDelta or t is BookSnapshot or t is Trade:
-                book_sym = ev.symbol  # type: ignore[union-attr]
-            try:
-                out.extend(feed.on_event(ev))
-            except Exception as e:
-                self.apply_errors += 1
-                feed.malformed[f"apply:{type(e).__name__}"] += 1
-                sym = getattr(ev, "symbol", "")
-                if sym:
-                    out.append(feed.mark_stale(sym, "malformed", f"apply failed: {e!r}",
-                                               recv_ns))
-        t2 = time.perf_counter_ns()
-        self._deliver(out, book_sym, t0_ns, t1, t2, recv_ns)
+        self._deliver(out, feed.frame_symbol, t0_ns, feed.parsed_ns, feed.applied_ns, recv_ns)
         return out
 
     def handle_rest_snapshot(self, symbol: str, payload: str | bytes | dict[str, Any],
                              t0_ns: int | None = None) -> list[Event]:
-        """Apply a Binance REST depth snapshot of ``symbol`` (and the diffs buffered behind it)
-        through ``feed.rest_snapshot``; record, count and call consumers like a frame.
-
-        The recording gets it as ``{"stream": "<symbol>@restDepth", "data": payload}``, which
-        the Binance parser reads back as that symbol's snapshot.
+        """Apply a REST depth snapshot of ``symbol`` (and the diffs buffered behind it): the
+        protocol wraps it into a frame (:meth:`ClientProtocol.rest_frame`) that is recorded and
+        goes through the feed like any other; consumers are called as for a frame.
         """
         if t0_ns is None:
             t0_ns = time.perf_counter_ns()
         recv_ns = time.time_ns()
+        frame = self.protocol.rest_frame(symbol, payload)
         if self.recorder is not None:
-            import orjson
-
-            data = orjson.loads(payload) if isinstance(payload, str | bytes) else payload
-            self.recorder.write(recv_ns, orjson.dumps(
-                {"stream": f"{symbol.lower()}@restDepth", "data": data}).decode())
-        rest = getattr(self.feed, "rest_snapshot", None)
-        if rest is None:
-            raise ValueError(f"venue={self.venue!r} takes no REST snapshot")
-        t1 = time.perf_counter_ns()
-        try:
-            out: list[Event] = rest(symbol, payload, recv_ns)
-        except ValueError as e:
-            self.malformed += 1
-            self.feed.malformed["rest_snapshot"] += 1
-            log.warning("%s %s: bad REST snapshot: %s", self.venue, symbol, e)
+            self.recorder.write(recv_ns, frame)
+        feed = self.feed
+        bad = feed.malformed_frames
+        out = feed.on_frame(frame, recv_ns)
+        if feed.malformed_frames != bad:
+            log.warning("%s %s: bad REST snapshot: %s", self.venue, symbol,
+                        out[0].detail if out else "")  # type: ignore[union-attr]
             return []
-        except Exception as e:
-            self.apply_errors += 1
-            self.feed.malformed[f"apply:{type(e).__name__}"] += 1
-            out = [self.feed.mark_stale(symbol, "malformed", f"apply failed: {e!r}", recv_ns)]
-        t2 = time.perf_counter_ns()
-        self._deliver(out, symbol, t0_ns, t1, t2, recv_ns)
+        self._deliver(out, feed.frame_symbol, t0_ns, feed.parsed_ns, feed.applied_ns, recv_ns)
         return out
 
     def _deliver(self, out: list[Event], book_sym: str | None, t0_ns: int, t1: int, t2: int,
@@ -815,69 +504,15 @@ class BookClient:
             elif msgs and self._ws is not None and self.loop is not None:
                 self._spawn(self._send(self._ws, msgs), f"resync-{sym}")
             if self.protocol.rest_snapshots and self._ws is not None and self.loop is not None:
-                self._ensure_rest(sym, self._ws)
+                self.rest.ensure(sym, self._ws)
 
-    # -- REST snapshots (Binance) -------------------------------------------------------------
-    def _rest_base(self) -> str:
-        if self.rest_url:
-            return self.rest_url.rstrip("/")
-        from urllib.parse import urlsplit
-
-        official = str(getattr(self.feed, "rest_url", ""))
-        if self.url is None or self.url == self.live_url:
-            return official
-        parts = urlsplit(self.url)
-        if parts.netloc == urlsplit(str(getattr(self.feed, "ws_url", ""))).netloc:
-            return official  # the venue's own stream host: its REST host is another one
-        return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
-
+    # -- REST snapshots ------------------------------------------------------------------------
     def rest_snapshot_url(self, symbol: str) -> str:
-        """The REST depth snapshot URL this client asks (limit ``config.rest_limit``)."""
-        official = self.feed.rest_snapshot_url(symbol, self.config.rest_limit)  # type: ignore[attr-defined]
-        return self._rest_base() + official[len(self.feed.rest_url):]  # type: ignore[attr-defined]
-
-    def _ensure_rest(self, sym: str, ws: Any) -> None:
-        t = self._rest_tasks.get(sym)
-        if t is None or t.done():
-            self._rest_tasks[sym] = self._spawn(self._rest_sync(sym, ws), f"rest-{sym}")
-
-    async def _rest_sync(self, sym: str, ws: Any) -> None:
-        """Fetch REST snapshots of ``sym`` until its book is valid (Binance's procedure: the
-        socket's diffs are buffered by the feed; fetch a snapshot; the feed drops the diffs it
-        covers and bridges the rest; a snapshot that cannot be bridged is fetched again).
-
-        The HTTP request runs in a worker thread (``asyncio.to_thread``), so the loop keeps
-        reading frames, calling consumers and ticking meanwhile; requests of one symbol are at
-        least ``config.rest_min_interval_s`` apart.
-        """
-        cfg = self.config
-        feed = self.feed
-        state = feed.states[sym]
-        url = self.rest_snapshot_url(sym)
-        t_wait = time.monotonic()
-        patience = min(1.0, cfg.silence_timeout_s / 4)  # a quiet symbol: do not wait forever
-        while not state.buffer and time.monotonic() - t_wait < patience and self._ws is ws:
-            await asyncio.sleep(0.005)  # buffer first: the snapshot must not predate the stream
-        while not self._stopping and self._ws is ws:
-            if state.synced and sym not in feed.needs_resync:
-                return
-            wait = self._rest_last.get(sym, -math.inf) + cfg.rest_min_interval_s - \
-                time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                if self._ws is not ws:
-                    return
-            self._rest_last[sym] = time.monotonic()
-            self.rest_requests += 1
-            try:
-                payload = await asyncio.to_thread(_http_get_json, url, cfg.rest_timeout_s)
-            except Exception as e:
-                self.rest_errors += 1
-                log.warning("REST snapshot %s failed: %r", url, e)
-                continue
-            if self._ws is not ws or self._stopping:
-                return
-            self.handle_rest_snapshot(sym, payload)
+        """The REST depth snapshot URL this client asks (limit ``config.rest_limit``): on
+        ``rest_url`` when given, else where the protocol says for the socket's URL."""
+        base = (self.rest_url.rstrip("/") if self.rest_url
+                else self.protocol.rest_base(self.url, self.live_url))
+        return self.protocol.rest_snapshot_url(symbol, self.config.rest_limit, base)
 
     async def _send(self, ws: Any, msgs: list[str]) -> None:
         with contextlib.suppress(Exception):
@@ -921,34 +556,25 @@ class BookClient:
         return await self._start_local()
 
     async def _start_local(self) -> str:
-        from ..instruments import INSTRUMENTS
+        from ..instruments import get_instrument
+        from ..random_walk import RandomWalkBook
         from .server import LocalVenue
-        from .synthetic import RandomWalkBook
 
         kw = dict(self._local_kwargs)
         if "source" not in kw:
             sources = []
             for i, s in enumerate(self.symbols):
-                inst = INSTRUMENTS.get(("okx", s)) or INSTRUMENTS.get((self.venue, s))
-                if inst is None:
-                    raise ValueError(f"symbols: {s!r} has no instrument for the local venue")
-                if inst.venue != "okx":
-                    from dataclasses import replace
-
-                    inst = replace(inst, venue="okx")
+                try:
+                    inst = get_instrument(self.venue, s)
+                except KeyError as e:
+                    raise ValueError(f"symbols: {s!r} has no instrument for the local venue "
+                                     f"({e.args[0]})") from None
                 sources.append(RandomWalkBook(inst, seed=kw.get("seed", 0) + i))
             kw["source"] = sources
         venue = LocalVenue(**kw)
         await venue.start()
         self.local_venue = venue
-        if self.venue == "goquant":
-            url = venue.goquant_url(self.symbols[0])
-        elif self.protocol.rest_snapshots:
-            url = venue.base_url
-        elif self.venue == "bybit":
-            url = venue.bybit_url("linear")
-        else:
-            url = venue.url
+        url = venue.url_for(self.venue, self.symbols)
         self.source = f"local:{url}"
         log.warning("using the LOCAL venue %s (synthetic data, not a live market)", url)
         return url
@@ -1004,14 +630,7 @@ class BookClient:
         self._last_ping = now
         self._resync_pending.clear()
         for s in self.symbols:  # a new socket: every book waits for its snapshot
-            self.feed.book(s).stale = True
-            st = self.feed.states[s]
-            st.synced = False
-            st.buffer.clear()  # diffs of the old socket
-            # BBOs missed between the sockets would fail the top cross-check: start it again
-            st.bbo_hist.clear()
-            st.top_checks.clear()
-            self.feed.needs_resync.discard(s)
+            self.feed.reset(s)
             self._resync_pending[s] = now
         got = False
         reason = "closed by venue"
@@ -1021,7 +640,7 @@ class BookClient:
                 await ws.send(m)
             if self.protocol.rest_snapshots:
                 for s in self.symbols:
-                    self._ensure_rest(s, ws)
+                    self.rest.ensure(s, ws)
             perf = time.perf_counter_ns
             mono = time.monotonic
             handle = self.handle_frame
@@ -1040,8 +659,7 @@ class BookClient:
             reason = f"{type(e).__name__}: {e}"
         finally:
             self._ws = None
-            pending = [watchdog, *self._rest_tasks.values()]
-            self._rest_tasks.clear()
+            pending = [watchdog, *self.rest.take_tasks()]
             for t in pending:
                 t.cancel()
             for t in pending:
@@ -1094,23 +712,6 @@ class BookClient:
                 f"frames={self.frames} source={self.source})")
 
 
-def _http_get_json(url: str, timeout_s: float) -> Any:
-    """GET ``url`` and parse its JSON body (blocking: the client runs it in a worker thread)."""
-    import urllib.error
-    import urllib.request
-
-    import orjson
-
-    req = urllib.request.Request(url, headers={"Accept": "application/json",
-                                               "User-Agent": "tradesim_nb"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as r:
-            body = r.read()
-    except urllib.error.HTTPError as e:
-        raise RuntimeError(f"HTTP {e.code} from {url}: {e.read()[:200]!r}") from None
-    return orjson.loads(body)
-
-
 # -- entry points ----------------------------------------------------------------------------
 async def connect(venue: str, symbols: str | Sequence[str], *, source: str = "live",
                   wait_snapshot_s: float | None = 2.0, **kwargs: Any) -> BookClient:
@@ -1133,59 +734,3 @@ def start(venue: str, symbols: str | Sequence[str], *, source: str = "live",
         raise RuntimeError("tradesim_nb.live.start needs a running event loop (a notebook "
                            "cell has one); in plain code use start_in_thread(...)") from None
     return BookClient(venue, symbols, source=source, **kwargs).start_nowait()
-
-
-class ThreadedClient:
-    """A :class:`BookClient` on a worker thread with its own event loop, for plain code.
-
-    Read ``client.metrics`` or ``snapshot()`` from any thread (they are computed on the loop
-    thread); callbacks registered on ``.client`` run on the worker thread. Call :meth:`stop`.
-    """
-
-    def __init__(self, venue: str, symbols: str | Sequence[str], **kwargs: Any) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="tradesim-live",
-                                        daemon=True)
-        self._thread.start()
-        self.client: BookClient = self._call(self._make(venue, symbols, kwargs), 30.0)
-
-    async def _make(self, venue: str, symbols: Any, kwargs: dict[str, Any]) -> BookClient:
-        wait = kwargs.pop("wait_snapshot_s", 2.0)
-        return await connect(venue, symbols, wait_snapshot_s=wait, **kwargs)
-
-    def _call(self, coro: Any, timeout: float) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
-
-    async def _get(self, fn: Callable[[], Any]) -> Any:
-        return fn()
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self._call(self._get(lambda: self.client.metrics), 10.0)  # type: ignore[no-any-return]
-
-    def snapshot(self, n: int | None = None, allow_stale: bool = False) -> Any:
-        return self._call(self._get(lambda: self.client.snapshot(n, allow_stale=allow_stale)),
-                          10.0)
-
-    def wait_synced(self, timeout_s: float = 10.0) -> bool:
-        return self._call(self.client.wait_synced(timeout_s), timeout_s + 5.0)  # type: ignore[no-any-return]
-
-    def stop(self) -> None:
-        if self._loop.is_closed():
-            return
-        self._call(self.client.stop(), 30.0)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10.0)
-        self._loop.close()
-
-    def __enter__(self) -> ThreadedClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def start_in_thread(venue: str, symbols: str | Sequence[str], **kwargs: Any) -> ThreadedClient:
-    """Synchronous convenience: a client on its own loop in a worker thread (no nest_asyncio)."""
-    return ThreadedClient(venue, symbols, **kwargs)
-

@@ -141,16 +141,18 @@ def parse_faults(spec: str | FaultSpec | None) -> FaultSpec:
     return FaultSpec(tuple(out))
 
 
-def corrupt_frame(frame: str, rng: np.random.Generator) -> str:
+def corrupt_frame(frame: str, rng: np.random.Generator,
+                  checksum_key: str | None = '"checksum":') -> str:
     """Damage a JSON frame so that a careful client must notice.
 
     Half the time the frame is cut short at a random point (no longer valid JSON); otherwise,
-    if it carries a ``"checksum":`` field, that number is changed (a bit error the venue
+    if it carries the checksum field (the number after ``checksum_key``, the venue's dialect
+    says which: ``'"checksum":'``, ``'"c":"'``), that number is changed (a bit error the venue
     checksum catches), else it is cut short too.
     """
     n = len(frame)
-    key = '"checksum":'
-    at = frame.find(key)
+    key = checksum_key or ""
+    at = frame.find(key) if key else -1
     if at >= 0 and rng.random() < 0.5:
         i = at + len(key)
         j = i

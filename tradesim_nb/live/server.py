@@ -1,56 +1,34 @@
-"""A local venue on loopback: OKX v5 public, GoQuant relay, Binance and Bybit, with seeded faults.
+"""A local venue on loopback that speaks every registered venue's protocol, with seeded faults.
 
 :class:`LocalVenue` is a ``websockets`` server (127.0.0.1 by default) that publishes one or
 more instruments from
 
 * a :class:`~tradesim_nb.sources.BookSource` (the random walk of
-  :mod:`tradesim_nb.live.synthetic`, or the impact-aware market), stepped ``rate_hz`` times a
-  second; or
-* a recording (any venue whose feed rebuilds book states from it: the packaged OKX v5 log
-  (:mod:`tradesim_nb.datasets`), recordings made by ``tradesim record``, Binance, GoQuant), replayed at ``speed`` times
-  real time (``speed=0``: as fast as the clients read).
+  :mod:`tradesim_nb.random_walk`, or the impact-aware market of :mod:`tradesim_nb.market`),
+  stepped ``rate_hz`` times a second; or
+* a recording (any venue whose feed rebuilds book states from it: the shipped recordings of
+  :mod:`tradesim_nb.datasets`, recordings made by ``tradesim record``), replayed through the
+  venue's feed at ``speed`` times real time (``speed=0``: as fast as the clients read).
 
-Protocols, by URL path:
+It keeps one **true book** an instrument (:class:`~tradesim_nb.venues.dialect.TrueBook`) and
+serves it in the protocol of each venue of :data:`tradesim_nb.venues.VENUES`: a connection's
+URL path picks the venue's **dialect** (:mod:`tradesim_nb.venues.dialect`, one in each venue's
+package), which answers its requests and turns every change of the truth into that venue's
+frames, ids and checksums; a path no dialect claims gets the default one. :meth:`url_for`
+gives the URL a client of a venue opens; plain HTTP on the same port goes to the dialect that
+serves the path (a REST depth snapshot). This module does the I/O only and names no venue.
 
-* ``/ws/v5/public`` (any path not below): OKX v5 public. ``{"op":"subscribe"|"unsubscribe",
-  "args":[{"channel":C,"instId":S}]}`` with ``C`` in ``books``, ``books5``, ``trades`` is
-  acknowledged (``{"event":"subscribe","arg":...,"connId":...}``); bad requests get
-  ``{"event":"error","code":"60012",...}``, unknown instruments ``"60018"``; the text ``ping``
-  gets ``pong``. ``books`` sends a snapshot of the whole true book (``prevSeqId = -1``), then
-  updates whose ``prevSeqId`` is the previous ``seqId`` (ids grow by 1 to 3) and whose
-  ``checksum`` is :func:`~tradesim_nb.venues.okx.okx_checksum` of the true book after the
-  update. ``books5`` sends the top 5 levels after each change.
-* ``/ws/l2-orderbook/okx/<SYMBOL>``: the GoQuant relay, a full top-50 snapshot a message.
-* ``/stream?streams=<sym>@depth@100ms/<sym>@trade/<sym>@bookTicker``: Binance combined streams
-  (``{"stream", "data"}`` frames; also ``SUBSCRIBE``/``UNSUBSCRIBE`` requests). Each update is a
-  ``depthUpdate`` carrying the ids it consumed, ``U = prev + 1 .. u = seqId`` and ``pu = prev``
-  (so the spot rule ``U = u_prev + 1`` and the futures rule ``pu = u_prev`` both hold); a
-  ``bookTicker`` (``u`` = the update's id) whenever the top price or size changed; trades. The
-  REST snapshot ``GET /api/v3/depth?symbol=S&limit=N`` (and ``/fapi/v1/depth``) is answered
-  over plain HTTP on the same port (websockets' ``process_request``): the true book's best
-  ``N`` levels with ``lastUpdateId`` = the current id, so it is consistent with the stream
-  exactly as Binance's procedure expects. Unknown symbols get HTTP 400 ``-1121``.
-* ``/v5/public/linear`` (any ``/v5/public/<category>``): Bybit v5. ``{"op": "subscribe",
-  "args": ["orderbook.50.S", "publicTrade.S"]}`` is acknowledged (``success``/``ret_msg``/
-  ``conn_id``), ``{"op": "ping"}`` gets ``ret_msg: "pong"``. ``orderbook.{depth}`` is a view of
-  the true book's top ``depth`` levels with its own update id ``u`` (+1 a delta, a delta only
-  when the view changes; ``seq`` carries the venue's id): a snapshot on subscribe, then deltas
-  (size ``"0"`` deletes, also levels leaving the top ``depth``). Unsubscribe + subscribe gives a
-  fresh snapshot.
+The venue knows its true book (:meth:`true_levels`, and :meth:`truth_at` for a past id when
+``history`` > 0; :meth:`dialect` for what a client of one protocol must hold) so tests can
+compare a client's book at every level.
 
-The venue knows its **true book** (:meth:`true_levels`, and :meth:`truth_at` for a past
-``seqId`` when ``history`` > 0) so tests can compare a client's book at every level.
-
-Faults (:mod:`tradesim_nb.live.faults`) act per connection on the frames the venue writes:
-``drop``/``dup``/``reorder``/``corrupt`` on book updates only (snapshots, acks and trades are
-left intact; Binance depthUpdates and Bybit deltas are book updates), ``stall``/``close`` on
-any frame. ``stats`` counts what fired, and ``gaps_injected`` the destructive faults (drop,
-reorder, corrupt) that hit a subscription whose chain was intact since its last snapshot,
-counted when a later update of that chain is written (a close or a snapshot before it heals the
-chain unseen): each of these must be detected by a client. For Binance the snapshot is the last
-REST answer for the symbol (while the socket was open), and an update at or below its
-``lastUpdateId`` is harmless (the client drops it anyway); counting is exact with one client a
-symbol.
+Faults (:mod:`tradesim_nb.live.faults`) act per connection on the frames the venue writes
+(:mod:`tradesim_nb.live.connection`): ``drop``/``dup``/``reorder``/``corrupt`` on book updates
+only (snapshots, acks and trades are left intact), ``stall``/``close`` on any frame.
+``stats`` counts what fired, and ``gaps_injected`` the destructive faults that hit a
+subscription whose chain was intact since its last snapshot, counted when a later update of
+that chain is written (a close or a snapshot before it heals the chain unseen): each of these
+must be detected by a client.
 """
 
 from __future__ import annotations
@@ -62,38 +40,27 @@ import itertools
 import logging
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import orjson
 
-from ..book import OrderBook
 from ..events import BookDelta, BookSnapshot, Trade
 from ..instruments import Instrument
-from ..recording import read_frames, read_header
+from ..recording import guess_venue, read_frames
 from ..sources import BookSource
-from ..venues import get_feed
-from ..venues.okx import CHECKSUM_DEPTH, okx_checksum
-from .faults import DESTRUCTIVE, FaultInjector, FaultSpec, corrupt_frame, parse_faults
+from ..venues.dialect import Change, Dialect, Levels, TrueBook
+from ..venues.registry import DEFAULT_VENUE, VENUES, get_venue
+from .connection import Connection
+from .faults import FaultInjector, FaultSpec, parse_faults
 
-__all__ = ["BINANCE_REST_PATHS", "BINANCE_STREAM_PATH", "BYBIT_PREFIX", "OKX_PATH",
-           "LocalVenue"]
+__all__ = ["LocalVenue"]
 
 log = logging.getLogger(__name__)
-
-OKX_PATH = "/ws/v5/public"
-GOQUANT_PREFIX = "/ws/l2-orderbook/okx/"
-BINANCE_STREAM_PATH = "/stream"
-#: REST depth snapshot paths (spot, USD-M futures) answered over HTTP on the same port
-BINANCE_REST_PATHS = ("/api/v3/depth", "/fapi/v1/depth")
-BYBIT_PREFIX = "/v5/public/"
-_BINANCE_CHANNELS = ("depth", "trade", "aggTrade", "bookTicker")
-_CHANNELS = ("books", "books5", "trades")
-_Str2 = tuple[str, str]
 
 
 def _decimals(x: float) -> int:
@@ -101,146 +68,14 @@ def _decimals(x: float) -> int:
     return len(s.split(".")[1]) if "." in s else 0
 
 
-@dataclass
-class _Change:
-    """One change of one instrument: levels as venue strings (size "0" removes), trades."""
-
-    symbol: str
-    bids: list[_Str2]
-    asks: list[_Str2]
-    trades: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-class _Truth:
-    """The venue's true book of one instrument: price-string dicts + an OrderBook for order."""
-
-    def __init__(self, symbol: str, instrument: Instrument | None, history: int) -> None:
-        self.symbol = symbol
-        self.instrument = instrument
-        self.book = OrderBook(instrument, venue="okx", symbol=symbol)
-        self.book.stale = False
-        self.levels: dict[str, dict[str, str]] = {"bid": {}, "ask": {}}
-        self.seq = 0
-        self.history: deque[tuple[int, list[tuple[str, str, str | None]]]] = deque(
-            maxlen=history or 1)
-        self.keep_history = history > 0
-        self.trade_id = 0
-        self.announced = True
-        #: Binance bookTicker: the last top sent (bid px, bid sz, ask px, ask sz)
-        self.last_top: tuple[str, str, str, str] | None = None
-        #: Bybit orderbook.{depth} views: their own ``u`` chain over the top ``depth`` levels
-        self.bybit: dict[int, _BybitView] = {}
-
-    def apply(self, bids: Sequence[_Str2], asks: Sequence[_Str2]) -> None:
-        undo: list[tuple[str, str, str | None]] = []
-        for side, lv in (("bid", bids), ("ask", asks)):
-            d = self.levels[side]
-            for ps, ss in lv:
-                old = d.get(ps)
-                if float(ss) == 0.0:
-                    if old is None:
-                        continue
-                    del d[ps]
-                else:
-                    d[ps] = ss
-                undo.append((side, ps, old))
-        self.book.apply_delta(bids, asks)
-        if self.keep_history:
-            self.history.append((self.seq, undo))
-
-    def replace(self, bids: Sequence[_Str2], asks: Sequence[_Str2]) -> tuple[list[_Str2],
-                                                                          list[_Str2]]:
-        """The changes that turn the truth into ``(bids, asks)`` (not applied)."""
-        out: list[list[_Str2]] = []
-        for side, lv in (("bid", bids), ("ask", asks)):
-            d = self.levels[side]
-            new = {ps: ss for ps, ss in lv if float(ss) > 0}
-            ch = [(ps, ss) for ps, ss in new.items() if d.get(ps) != ss]
-            ch += [(ps, "0") for ps in d if ps not in new]
-            out.append(ch)
-        return out[0], out[1]
-
-    def sides(self, n: int | None = None) -> tuple[list[_Str2], list[_Str2]]:
-        nb = self.book.n_bids if n is None else n
-        na = self.book.n_asks if n is None else n
-        return self.book.level_strings("bid", nb), self.book.level_strings("ask", na)
-
-
-class _BybitView:
-    """What Bybit's ``orderbook.{depth}`` publishes: the top ``depth`` levels of the truth, with
-    an update id ``u`` that grows by exactly 1 a delta (a delta only when the view changes)."""
-
-    def __init__(self, depth: int, u0: int, keep: int) -> None:
-        self.depth = depth
-        self.u = u0
-        self.bids: dict[str, str] = {}
-        self.asks: dict[str, str] = {}
-        self.keep = max(1, keep)
-        #: u -> the venue's seq at which the view was that (for tests: truth at a client's u)
-        self.seqs: dict[int, int] = {}
-
-    def note(self, seq: int) -> None:
-        self.seqs[self.u] = seq
-        if len(self.seqs) > self.keep:
-            del self.seqs[next(iter(self.seqs))]
-
-    def reset(self, tr: _Truth) -> None:
-        b, a = tr.sides(self.depth)
-        self.bids, self.asks = dict(b), dict(a)
-        self.note(tr.seq)
-
-    def delta(self, tr: _Truth) -> tuple[list[_Str2], list[_Str2]] | None:
-        """Advance the view to the truth's top ``depth``; the changes, or None if none."""
-        out: list[list[_Str2]] = []
-        for side, old in (("bid", self.bids), ("ask", self.asks)):
-            new = dict(tr.book.level_strings(side, self.depth))  # type: ignore[arg-type]
-            ch = [(ps, ss) for ps, ss in new.items() if old.get(ps) != ss]
-            ch += [(ps, "0") for ps in old if ps not in new]
-            out.append(ch)
-            if side == "bid":
-                self.bids = new
-            else:
-                self.asks = new
-        if not (out[0] or out[1]):
-            return None
-        self.u += 1
-        self.note(tr.seq)
-        return out[0], out[1]
-
-
-class _Conn:
-    __slots__ = ("gap_pending", "held", "id", "injector", "intact", "kind", "names", "queue",
-                 "snap_id", "subs", "wake", "ws")
-
-    def __init__(self, ws: Any, cid: int, injector: FaultInjector) -> None:
-        self.ws = ws
-        self.id = cid
-        self.injector = injector
-        self.queue: deque[tuple[str, str, str, int]] = deque()  # (frame, kind, symbol, seq)
-        self.wake = asyncio.Event()
-        self.subs: set[tuple[str, str]] = set()  # (channel, symbol)
-        self.intact: dict[str, bool] = {}
-        #: Binance: lastUpdateId of the last REST snapshot served while this socket was open
-        self.snap_id: dict[str, int] = {}
-        #: Binance: stream name of each (channel, symbol) subscription (the wrapper's "stream")
-        self.names: dict[tuple[str, str], str] = {}
-        self.held: tuple[str, str] | None = None
-        self.gap_pending: set[str] = set()
-        self.kind = "okx"
-
-    def put(self, frame: str, kind: str = "ctl", symbol: str = "", seq: int = 0) -> None:
-        self.queue.append((frame, kind, symbol, seq))
-        self.wake.set()
-
-
 class LocalVenue:
-    """A local market-data venue speaking OKX v5 public and the GoQuant relay format.
+    """A local market-data venue: one true book an instrument, every registered protocol.
 
     Parameters
     ----------
     source : "synthetic", "market", BookSource, sequence of BookSource, or a recording path
-        What to publish. ``"synthetic"`` is a :class:`~tradesim_nb.live.synthetic.RandomWalkBook`
-        of OKX ``BTC-USDT-SWAP`` seeded with ``seed``; ``"market"`` the impact-aware
+        What to publish. ``"synthetic"`` is a :class:`~tradesim_nb.random_walk.RandomWalkBook`
+        (its default instrument) seeded with ``seed``; ``"market"`` the impact-aware
         :class:`~tradesim_nb.market.SyntheticMarket` (instrument ``SYN-USD``).
     host : str
         Address to bind; must be a loopback address unless ``allow_remote=True``.
@@ -258,7 +93,7 @@ class LocalVenue:
     seed : int
         Seeds the synthetic source, the sequence-id increments and each connection's faults.
     venue : str, optional
-        Venue of a recording (default: the recording header's, else ``"okx"``).
+        Venue of a recording (default: the recording header's, else guessed from its frames).
     history : int
         Updates a symbol kept to rebuild past true books (:meth:`truth_at`); 0 = off.
     max_queue : int
@@ -266,7 +101,8 @@ class LocalVenue:
     allow_remote : bool
         Required to bind a non-loopback address.
     rest_delay_s : float
-        Delay before each Binance REST depth answer (a slow venue, for tests), in [0, 60].
+        Delay before each plain-HTTP answer (a REST snapshot; a slow venue, for tests), in
+        [0, 60].
     """
 
     def __init__(self, source: Any = "synthetic", *, host: str = "127.0.0.1", port: int = 0,
@@ -305,7 +141,7 @@ class LocalVenue:
         self._paths: list[Path] = []
         self.recording_venue = venue
         if isinstance(source, str) and source == "synthetic":
-            from .synthetic import RandomWalkBook
+            from ..random_walk import RandomWalkBook
 
             self._sources = [RandomWalkBook(seed=seed)]
         elif isinstance(source, str) and source == "market":
@@ -321,23 +157,36 @@ class LocalVenue:
                                  "existing recording file")
             self._paths = [p]
             if self.recording_venue is None:
-                self.recording_venue = read_header(p).get("venue") or "okx"
+                try:
+                    self.recording_venue = guess_venue(p)
+                except ValueError:
+                    self.recording_venue = DEFAULT_VENUE
         elif isinstance(source, Sequence) and source and all(
                 isinstance(s, BookSource) for s in source):
             self._sources = list(source)
         else:
             raise ValueError(f"source={source!r} must be 'synthetic', 'market', a BookSource, "
                              "a list of them or a recording path")
-        self.truth: dict[str, _Truth] = {}
-        self._conns: dict[int, _Conn] = {}
+        self.truth: dict[str, TrueBook] = {}
+        self.stats: Counter[str] = Counter()
+        # one dialect instance per protocol class, in registry order; the fallback last
+        by_cls: dict[type[Dialect], Dialect] = {}
+        self._dialect_of: dict[str, Dialect] = {}
+        for name in VENUES:
+            cls = VENUES[name].dialect
+            d = by_cls.get(cls)
+            if d is None:
+                d = by_cls[cls] = cls(self)
+            self._dialect_of[name] = d
+        self._dialects = sorted(by_cls.values(), key=lambda d: d.fallback)
+        self._conns: dict[int, Connection] = {}
+        self._conns_of: dict[Dialect, dict[int, Connection]] = {d: {} for d in self._dialects}
         self._cid = itertools.count(1)
         self._server: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._running = asyncio.Event()
         self._running.set()
         self.finished = asyncio.Event()
-        self.stats: Counter[str] = Counter()
-        self.gaps_injected = 0
         self.faults_enabled = True
         if self._sources:
             for s in self._sources:
@@ -384,37 +233,33 @@ class LocalVenue:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    @property
-    def url(self) -> str:
-        """OKX v5 public URL of this venue (``ws://127.0.0.1:PORT/ws/v5/public``)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}{OKX_PATH}"
-
-    def goquant_url(self, symbol: str) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}{GOQUANT_PREFIX}{symbol}"
-
+    # -- URLs and protocols ------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        """``ws://127.0.0.1:PORT``: the Binance client appends ``/stream?streams=...``."""
+        """``ws://127.0.0.1:PORT``: every protocol is a path below it."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"ws://{host}:{self.port}"
 
     @property
     def http_url(self) -> str:
-        """``http://127.0.0.1:PORT``: base of the Binance REST depth snapshot."""
+        """``http://127.0.0.1:PORT``: base of plain-HTTP requests (REST snapshots)."""
         return "http" + self.base_url[2:]
 
-    def binance_url(self, symbols: str | Sequence[str], depth_ms: int = 100) -> str:
-        """Combined-stream URL: ``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``."""
-        syms = [symbols] if isinstance(symbols, str) else list(symbols)
-        names = [f"{s.lower()}@{k}" for s in syms
-                 for k in (f"depth@{depth_ms}ms", "trade", "bookTicker")]
-        return f"{self.base_url}{BINANCE_STREAM_PATH}?streams=" + "/".join(names)
+    @property
+    def url(self) -> str:
+        """The URL of the default protocol (:data:`~tradesim_nb.venues.DEFAULT_VENUE`'s)."""
+        return self.url_for(DEFAULT_VENUE)
 
-    def bybit_url(self, category: str = "linear") -> str:
-        """Bybit v5 public URL of this venue (``ws://127.0.0.1:PORT/v5/public/linear``)."""
-        return f"{self.base_url}{BYBIT_PREFIX}{category}"
+    def dialect(self, venue: str) -> Dialect:
+        """The dialect serving ``venue`` here (its own helpers: the ids and views a client
+        of that protocol sees, a service restart, ...)."""
+        return self._dialect_of[get_venue(venue).name]
+
+    def url_for(self, venue: str, symbols: str | Sequence[str] = (), **kwargs: Any) -> str:
+        """The URL a client of ``venue`` for ``symbols`` opens here (``kwargs`` go to the
+        dialect: ``depth_ms`` of Binance streams, ``category`` of Bybit)."""
+        syms = [symbols] if isinstance(symbols, str) else list(symbols)
+        return self.dialect(venue).url(self.base_url, syms, **kwargs)
 
     @property
     def source_name(self) -> str:
@@ -430,6 +275,11 @@ class LocalVenue:
     def connections(self) -> int:
         return len(self._conns)
 
+    @property
+    def gaps_injected(self) -> int:
+        """Broken update chains a client could see (see the module docstring)."""
+        return self.stats["gaps_injected"]
+
     def pause(self) -> None:
         """Stop publishing updates (connections stay open) until :meth:`resume`; may be
         called before :meth:`start` to let clients subscribe before a replay begins."""
@@ -438,81 +288,43 @@ class LocalVenue:
     def resume(self) -> None:
         self._running.set()
 
-    def true_levels(self, symbol: str) -> tuple[list[_Str2], list[_Str2]]:
+    def true_levels(self, symbol: str) -> tuple[Levels, Levels]:
         """The venue's current true book, best first, as ``(price_str, size_str)``."""
         return self.truth[symbol].sides()
 
     def seq(self, symbol: str) -> int:
         return self.truth[symbol].seq
 
-    def bybit_u(self, symbol: str, depth: int = 50) -> int | None:
-        """The current ``u`` of the Bybit ``orderbook.{depth}`` view of ``symbol`` (None if it
-        was never subscribed)."""
-        v = self.truth[symbol].bybit.get(depth)
-        return None if v is None else v.u
+    def truth_at(self, symbol: str, seq: int) -> tuple[dict[str, str], dict[str, str]] | None:
+        """The true book just after update ``seq`` as ``({px: sz} bids, {px: sz} asks)``, or
+        None when ``seq`` is older than the kept history (needs ``history`` > 0)."""
+        return self.truth[symbol].at(seq)
 
-    def bybit_truth(self, symbol: str, u: int, depth: int = 50
-                    ) -> tuple[dict[str, str], dict[str, str]] | None:
-        """The true top ``depth`` levels when the Bybit view had update id ``u`` (needs
-        ``history`` covering it), as ``({px: sz} bids, {px: sz} asks)``; None if unknown."""
-        v = self.truth[symbol].bybit.get(depth)
-        seq = None if v is None else v.seqs.get(u)
-        if seq is None:
-            return None
-        full = self.truth_at(symbol, seq)
-        if full is None:
-            return None
-        bids = sorted(full[0].items(), key=lambda kv: -float(kv[0]))[:depth]
-        asks = sorted(full[1].items(), key=lambda kv: float(kv[0]))[:depth]
-        return dict(bids), dict(asks)
-
-    def bybit_restart(self, symbol: str, depth: int = 50) -> None:
-        """Emulate a restart of Bybit's book service: the ``orderbook.{depth}`` view's ``u``
-        starts again at 1 and every subscriber gets a snapshot with ``u = 1`` (a client must
-        replace its book, not call it a gap)."""
-        v = self.truth[symbol].bybit.get(depth)
-        if v is None:
-            raise ValueError(f"depth={depth!r}: orderbook.{depth}.{symbol} was never subscribed")
-        v.u = 1
-        v.seqs.clear()
-        for c in list(self._conns.values()):
-            if (f"ob{depth}", symbol) in c.subs:
-                self._bybit_subscribe(c, self.truth[symbol], depth, resend=True)
-
-    def _symbol(self, name: str) -> str:
-        """The truth symbol a Binance/Bybit stream name means (case-insensitive)."""
+    # -- what a dialect reads (tradesim_nb.venues.dialect.Host) ------------------------------
+    def symbol_for(self, name: str) -> str:
+        """The truth symbol a stream name means (case-insensitive), else ``name`` upper."""
         up = name.upper()
         for s in self.truth:
             if s.upper() == up:
                 return s
         return up
 
-    def _known(self, sym: str) -> bool:
-        """A symbol with a truth, or one a recording may still announce."""
-        return sym in self.truth or bool(self._paths and not self.finished.is_set())
+    @property
+    def awaiting_recording(self) -> bool:
+        """A recording is being replayed and may still announce instruments."""
+        return bool(self._paths and not self.finished.is_set())
 
-    def truth_at(self, symbol: str, seq: int) -> tuple[dict[str, str], dict[str, str]] | None:
-        """The true book just after update ``seq`` as ``({px: sz} bids, {px: sz} asks)``, or
-        None when ``seq`` is older than the kept history (needs ``history`` > 0)."""
-        tr = self.truth[symbol]
-        bids = dict(tr.levels["bid"])
-        asks = dict(tr.levels["ask"])
-        if seq == tr.seq:
-            return bids, asks
-        if not tr.keep_history or not tr.history:
-            return None
-        sides = {"bid": bids, "ask": asks}
-        found = False
-        for s, undo in reversed(tr.history):
-            if s == seq:
-                found = True
-                break
-            for side, ps, old in reversed(undo):
-                if old is None:
-                    sides[side].pop(ps, None)
-                else:
-                    sides[side][ps] = old
-        return (bids, asks) if found else None
+    def known(self, symbol: str) -> bool:
+        """A symbol with a truth, or one a recording may still announce."""
+        return symbol in self.truth or self.awaiting_recording
+
+    def new_id(self) -> int:
+        """A fresh starting id in [1000, 100000) from the venue's seeded generator."""
+        return int(self._rng.integers(1_000, 100_000))
+
+    def subscribers(self, dialect: Dialect) -> list[Connection]:
+        """The open connections ``dialect`` serves."""
+        return list(self._conns_of[dialect].values())
 
     # -- sources ------------------------------------------------------------------------------
     def _fmt(self, inst: Instrument) -> tuple[str, str]:
@@ -522,74 +334,66 @@ class LocalVenue:
         inst = s.instrument
         pf, sf = self._fmt(inst)
         b, a = s.snapshot()
-        tr = _Truth(inst.symbol, inst, self.history)
+        tr = TrueBook(inst.symbol, inst, self.history)
         tr.apply([(pf.format(p), sf.format(q)) for p, q in b],
                  [(pf.format(p), sf.format(q)) for p, q in a])
         tr.seq = int(self._rng.integers(1_000, 100_000))
         self.truth[inst.symbol] = tr
 
-    def _source_changes(self) -> Iterator[tuple[float, list[_Change]]]:
+    def _source_changes(self) -> Iterator[tuple[float, list[Change]]]:
         """Book sources: one step of each source per tick; yields (t_s, changes)."""
         fmts = [self._fmt(s.instrument) for s in self._sources]
         dt = 1.0 / self.rate_hz
         for k in itertools.count():
-            out: list[_Change] = []
+            out: list[Change] = []
             for s, (pf, sf) in zip(self._sources, fmts):
                 st = s.step()
-                out.append(_Change(
+                out.append(Change(
                     s.instrument.symbol,
                     [(pf.format(p), sf.format(q)) for p, q in st.bids],
                     [(pf.format(p), sf.format(q)) for p, q in st.asks],
                     [(pf.format(p), sf.format(q), side) for p, q, side in st.trades]))
             yield k * dt, out
 
-    def _recording_changes(self) -> Iterator[tuple[float, list[_Change]]]:
+    def _recording_changes(self) -> Iterator[tuple[float, list[Change]]]:
         """A recording through its venue's feed; yields (t_s since first frame, changes)."""
-        venue = self.recording_venue or "okx"
+        venue = self.recording_venue or DEFAULT_VENUE
         while True:
-            feed = get_feed(venue)
+            feed = get_venue(venue).new_feed()
             t0: int | None = None
-            for recv_ns, frame in read_frames(*self._paths):
+            applied: dict[str, int] = {}  # book.updates of each instrument after the last frame
+            for recv_ns, events, _sym in feed.replay(read_frames(*self._paths)):
                 if t0 is None:
                     t0 = recv_ns
-                try:
-                    events = feed.parse(frame, recv_ns)
-                except ValueError:
-                    continue
-                out: list[_Change] = []
+                out: list[Change] = []
+                books: dict[str, list[Any]] = {}
                 for ev in events:
                     t = type(ev)
                     if t is Trade:
-                        out.append(_Change(ev.symbol, [], [], [  # type: ignore[union-attr]
+                        out.append(Change(ev.symbol, [], [], [  # type: ignore[union-attr]
                             (repr(ev.price), repr(ev.qty), ev.side)]))  # type: ignore[union-attr]
-                        feed.on_event(ev)
-                        continue
-                    if t is not BookDelta and t is not BookSnapshot:
-                        feed.on_event(ev)
-                        continue
-                    sym = ev.symbol  # type: ignore[union-attr]
+                    elif t is BookDelta or t is BookSnapshot:
+                        books.setdefault(ev.symbol, []).append(ev)  # type: ignore[union-attr]
+                for sym, evs in books.items():
                     book = feed.book(sym)
-                    before = book.updates
-                    try:
-                        feed.on_event(ev)
-                    except (ValueError, TypeError, IndexError):
-                        continue
-                    n = book.updates - before
+                    n = book.updates - applied.get(sym, 0)
+                    applied[sym] = book.updates
                     if n <= 0 or book.stale:
                         continue
                     tr = self.truth.get(sym)
                     if tr is None:
-                        tr = _Truth(sym, book.instrument, self.history)
+                        tr = TrueBook(sym, book.instrument, self.history)
                         tr.announced = False
                         tr.seq = int(self._rng.integers(1_000, 100_000))
                         self.truth[sym] = tr
-                    if t is BookDelta and n == 1:
-                        out.append(_Change(sym, [(lv[0], lv[1]) for lv in ev.bids],  # type: ignore[union-attr]
-                                           [(lv[0], lv[1]) for lv in ev.asks]))  # type: ignore[union-attr]
+                    ev = evs[0]
+                    if n == 1 and len(evs) == 1 and type(ev) is BookDelta:
+                        out.append(Change(sym, [(lv[0], lv[1]) for lv in ev.bids],
+                                           [(lv[0], lv[1]) for lv in ev.asks]))
                     else:
                         b, a = tr.replace(book.level_strings("bid", book.n_bids),
                                           book.level_strings("ask", book.n_asks))
-                        out.append(_Change(sym, b, a))
+                        out.append(Change(sym, b, a))
                 if out:
                     yield (recv_ns - t0) / 1e9, out
             if not self.loop_replay:
@@ -627,7 +431,7 @@ class LocalVenue:
         self.finished.set()
         log.info("local venue: source exhausted after %d steps", n)
 
-    def _publish(self, ch: _Change) -> None:
+    def _publish(self, ch: Change) -> None:
         tr = self.truth.get(ch.symbol)
         if tr is None:
             return
@@ -639,63 +443,14 @@ class LocalVenue:
             if not tr.announced:
                 # first data of an instrument of a recording: subscribers get a snapshot
                 tr.announced = True
-                for c in self._conns.values():
-                    if ("books", ch.symbol) in c.subs:
-                        c.put(self._snapshot_frame(tr), "snap", ch.symbol)
-                    for k, sym in list(c.subs):
-                        if sym == ch.symbol and k.startswith("ob"):
-                            self._bybit_subscribe(c, tr, int(k[2:]), resend=True)
+                for d, conns in self._conns_of.items():
+                    if conns:
+                        d.announce(tr, list(conns.values()))
                 return
             ts = str(time.time_ns() // 1_000_000)
-            books_frame: str | None = None
-            b5: str | None = None
-            gq: str | None = None
-            bn: dict[str, str] = {}  # Binance frames by stream name
-            ticker: str | bool | None = False  # False: not computed yet, None: top unchanged
-            by: dict[int, str | None] = {}  # Bybit deltas by depth (None: view unchanged)
-            for c in self._conns.values():
-                if c.kind == "binance":
-                    key = ("depth", ch.symbol)
-                    if key in c.subs:
-                        name = c.names[key]
-                        fr = bn.get(name)
-                        if fr is None:
-                            fr = bn[name] = self._binance_depth_frame(tr, ch, name, prev_id)
-                        c.put(fr, "data", ch.symbol, tr.seq)
-                    key = ("bookTicker", ch.symbol)
-                    if key in c.subs:
-                        if ticker is False:
-                            ticker = self._binance_ticker(tr)
-                        if isinstance(ticker, str):
-                            name = c.names[key]
-                            fr = bn.get(name)
-                            if fr is None:
-                                fr = bn[name] = orjson.dumps(
-                                    {"stream": name, "data": orjson.Fragment(ticker)}).decode()
-                            c.put(fr, "ctl", ch.symbol)
-                    continue
-                if c.kind == "bybit":
-                    for depth in self._bybit_depths(c, ch.symbol):
-                        if depth not in by:
-                            by[depth] = self._bybit_delta_frame(tr, depth, ts)
-                        fr2 = by[depth]
-                        if fr2 is not None:
-                            c.put(fr2, "data", ch.symbol)
-                    continue
-                if c.kind == "goquant":
-                    if c.subs and ("gq", ch.symbol) in c.subs:
-                        if gq is None:
-                            gq = self._goquant_frame(tr)
-                        c.put(gq, "gq", ch.symbol)
-                    continue
-                if ("books", ch.symbol) in c.subs:
-                    if books_frame is None:
-                        books_frame = self._update_frame(tr, ch, ts, prev_id)
-                    c.put(books_frame, "data", ch.symbol)
-                if ("books5", ch.symbol) in c.subs:
-                    if b5 is None:
-                        b5 = self._books5_frame(tr, ts)
-                    c.put(b5, "ctl", ch.symbol)
+            for d, conns in self._conns_of.items():
+                if conns:
+                    d.update(tr, ch, prev_id, ts, list(conns.values()))
         if ch.trades:
             ts = str(time.time_ns() // 1_000_000)
             data = []
@@ -703,22 +458,9 @@ class LocalVenue:
                 tr.trade_id += 1
                 data.append({"instId": ch.symbol, "tradeId": str(tr.trade_id), "px": px,
                              "sz": sz, "side": side, "ts": ts})
-            frame: str | None = None
-            for c in self._conns.values():
-                if c.kind == "binance":
-                    key = ("trade", ch.symbol)
-                    if key in c.subs:
-                        self._binance_trades(c, c.names[key], data)
-                    continue
-                if c.kind == "bybit":
-                    if ("pt", ch.symbol) in c.subs:
-                        c.put(self._bybit_trades_frame(ch.symbol, data), "ctl", ch.symbol)
-                    continue
-                if ("trades", ch.symbol) in c.subs:
-                    if frame is None:
-                        frame = orjson.dumps({"arg": {"channel": "trades", "instId": ch.symbol},
-                                              "data": data}).decode()
-                    c.put(frame, "ctl", ch.symbol)
+            for d, conns in self._conns_of.items():
+                if conns:
+                    d.trades(tr, data, list(conns.values()))
         self._check_queues()
 
     def _check_queues(self) -> None:
@@ -727,217 +469,46 @@ class LocalVenue:
                 log.warning("local venue: closing connection %d, slow consumer (%d frames queued)",
                             c.id, len(c.queue))
                 self.stats["slow_consumer_closed"] += 1
-                c.queue.clear()
-                c.put("", "close")
-
-    # -- Binance frames ------------------------------------------------------------------------
-    @staticmethod
-    def _binance_depth_frame(tr: _Truth, ch: _Change, name: str, prev_id: int) -> str:
-        """``depthUpdate``: ids ``prev_id+1 .. seq`` (``U``..``u``), ``pu`` = previous ``u``."""
-        ms = time.time_ns() // 1_000_000
-        return orjson.dumps({"stream": name, "data": {
-            "e": "depthUpdate", "E": ms, "T": ms, "s": tr.symbol, "U": prev_id + 1, "u": tr.seq,
-            "pu": prev_id, "b": [[p, q] for p, q in ch.bids],
-            "a": [[p, q] for p, q in ch.asks]}}).decode()
-
-    @staticmethod
-    def _binance_ticker(tr: _Truth) -> str | None:
-        """The bookTicker payload (JSON) if the top changed since the last one, else None."""
-        b = tr.book.level_strings("bid", 1)
-        a = tr.book.level_strings("ask", 1)
-        if not (b and a):
-            return None
-        top = (b[0][0], b[0][1], a[0][0], a[0][1])
-        if top == tr.last_top:
-            return None
-        tr.last_top = top
-        return orjson.dumps({"u": tr.seq, "s": tr.symbol, "b": top[0], "B": top[1],
-                             "a": top[2], "A": top[3]}).decode()
-
-    @staticmethod
-    def _binance_trades(c: _Conn, name: str, data: list[dict[str, str]]) -> None:
-        ms = time.time_ns() // 1_000_000
-        agg = name.endswith("@aggTrade")
-        for t in data:
-            d: dict[str, Any] = {"e": "aggTrade" if agg else "trade", "E": ms,
-                                 "s": t["instId"], "p": t["px"], "q": t["sz"], "T": ms,
-                                 "m": t["side"] == "sell"}
-            d["a" if agg else "t"] = int(t["tradeId"])
-            c.put(orjson.dumps({"stream": name, "data": d}).decode(), "ctl", t["instId"])
-
-    def _rest_depth(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-        """Answer ``GET /api/v3/depth`` or ``/fapi/v1/depth``: (HTTP status, JSON body)."""
-        futures = path == BINANCE_REST_PATHS[1]
-        sym_q = (query.get("symbol") or [""])[0]
-        sym = self._symbol(sym_q)
-        tr = self.truth.get(sym)
-        if tr is None or not tr.announced:
-            return 400, {"code": -1121, "msg": "Invalid symbol."}
-        raw = (query.get("limit") or ["500" if futures else "100"])[0]
-        try:
-            limit = int(raw)
-        except ValueError:
-            limit = -1
-        ok = limit in (5, 10, 20, 50, 100, 500, 1000) if futures else 1 <= limit <= 5000
-        if not ok:
-            return 400, {"code": -1100, "msg": f"Illegal characters found in parameter "
-                                               f"'limit'; legal range is "
-                         f"{'5,10,20,50,100,500,1000' if futures else '1..5000'}."}
-        b, a = tr.sides(limit)
-        body: dict[str, Any] = {"lastUpdateId": tr.seq, "bids": [[p, q] for p, q in b],
-                                "asks": [[p, q] for p, q in a]}
-        if futures:
-            ms = time.time_ns() // 1_000_000
-            body["E"] = ms
-            body["T"] = ms
-        # the socket chains of this symbol are whole again from this id on
-        for c in self._conns.values():
-            if c.kind == "binance" and ("depth", sym) in c.subs:
-                c.intact[sym] = True
-                c.snap_id[sym] = tr.seq
-                c.gap_pending.discard(sym)
-        self.stats["rest_snapshots"] += 1
-        return 200, body
-
-    async def _process_request(self, connection: Any, request: Any) -> Any:
-        """Plain HTTP on the websocket port: the Binance REST depth snapshot."""
-        from urllib.parse import parse_qs, urlsplit
-
-        parts = urlsplit(request.path)
-        if parts.path not in BINANCE_REST_PATHS:
-            return None
-        if self.rest_delay_s > 0:
-            await asyncio.sleep(self.rest_delay_s)
-        status, body = self._rest_depth(parts.path, parse_qs(parts.query))
-        resp = connection.respond(status, orjson.dumps(body).decode())
-        del resp.headers["Content-Type"]
-        resp.headers["Content-Type"] = "application/json"
-        return resp
-
-    # -- Bybit frames --------------------------------------------------------------------------
-    @staticmethod
-    def _bybit_depths(c: _Conn, sym: str) -> list[int]:
-        return [int(k[2:]) for k, s in c.subs if s == sym and k.startswith("ob")]
-
-    def _bybit_view(self, tr: _Truth, depth: int) -> _BybitView:
-        v = tr.bybit.get(depth)
-        if v is None:
-            v = tr.bybit[depth] = _BybitView(depth, int(self._rng.integers(1_000, 100_000)),
-                                             self.history)
-            v.reset(tr)
-        return v
-
-    def _bybit_subscribe(self, c: _Conn, tr: _Truth, depth: int, resend: bool = False) -> None:
-        """Subscribe ``c`` to ``orderbook.{depth}`` and queue its snapshot."""
-        key = (f"ob{depth}", tr.symbol)
-        others = any(key in o.subs for o in self._conns.values() if o is not c)
-        c.subs.add(key)
-        if not tr.announced:
-            return  # a recording's instrument: the snapshot goes out with its first data
-        v = self._bybit_view(tr, depth)
-        if not others or resend:
-            v.reset(tr)  # nobody kept the view current: start it again from the truth
-        b, a = tr.sides(depth)
-        ms = time.time_ns() // 1_000_000
-        c.put(orjson.dumps({"topic": f"orderbook.{depth}.{tr.symbol}", "type": "snapshot",
-                            "ts": ms, "data": {"s": tr.symbol, "b": [[p, q] for p, q in b],
-                                               "a": [[p, q] for p, q in a], "u": v.u,
-                                               "seq": tr.seq}, "cts": ms}).decode(),
-              "snap", tr.symbol)
-        self.stats["snapshots"] += 1
-
-    def _bybit_delta_frame(self, tr: _Truth, depth: int, ts: str) -> str | None:
-        v = self._bybit_view(tr, depth)
-        ch = v.delta(tr)
-        if ch is None:
-            return None
-        return orjson.dumps({"topic": f"orderbook.{depth}.{tr.symbol}", "type": "delta",
-                             "ts": int(ts), "data": {
-                                 "s": tr.symbol, "b": [[p, q] for p, q in ch[0]],
-                                 "a": [[p, q] for p, q in ch[1]], "u": v.u, "seq": tr.seq},
-                             "cts": int(ts)}).decode()
-
-    @staticmethod
-    def _bybit_trades_frame(sym: str, data: list[dict[str, str]]) -> str:
-        ms = time.time_ns() // 1_000_000
-        return orjson.dumps({"topic": f"publicTrade.{sym}", "type": "snapshot", "ts": ms,
-                             "data": [{"T": ms, "s": sym, "S": "Sell" if t["side"] == "sell"
-                                       else "Buy", "v": t["sz"], "p": t["px"],
-                                       "i": t["tradeId"], "BT": False} for t in data]}).decode()
-
-    @staticmethod
-    def _lv(levels: list[_Str2]) -> list[list[str]]:
-        return [[p, s, "0", "1"] for p, s in levels]
-
-    def _update_frame(self, tr: _Truth, ch: _Change, ts: str, prev_id: int) -> str:
-        cs = okx_checksum(tr.book.level_strings("bid", CHECKSUM_DEPTH),
-                          tr.book.level_strings("ask", CHECKSUM_DEPTH))
-        return orjson.dumps({
-            "arg": {"channel": "books", "instId": tr.symbol}, "action": "update",
-            "data": [{"asks": self._lv(ch.asks), "bids": self._lv(ch.bids), "ts": ts,
-                      "checksum": cs, "seqId": tr.seq, "prevSeqId": prev_id}]}).decode()
-
-    def _snapshot_frame(self, tr: _Truth) -> str:
-        b, a = tr.sides()
-        cs = okx_checksum(b[:CHECKSUM_DEPTH], a[:CHECKSUM_DEPTH])
-        return orjson.dumps({
-            "arg": {"channel": "books", "instId": tr.symbol}, "action": "snapshot",
-            "data": [{"asks": self._lv(a), "bids": self._lv(b),
-                      "ts": str(time.time_ns() // 1_000_000), "checksum": cs,
-                      "seqId": tr.seq, "prevSeqId": -1}]}).decode()
-
-    def _books5_frame(self, tr: _Truth, ts: str) -> str:
-        b, a = tr.sides(5)
-        return orjson.dumps({
-            "arg": {"channel": "books5", "instId": tr.symbol},
-            "data": [{"asks": self._lv(a), "bids": self._lv(b), "instId": tr.symbol,
-                      "ts": ts, "seqId": tr.seq}]}).decode()
-
-    def _goquant_frame(self, tr: _Truth) -> str:
-        b, a = tr.sides(50)
-        now = time.time_ns()
-        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now // 1_000_000_000))
-        return orjson.dumps({"timestamp": f"{iso}.{now % 1_000_000_000 // 1000:06d}Z",
-                             "exchange": "OKX", "symbol": tr.symbol,
-                             "asks": [list(x) for x in a], "bids": [list(x) for x in b]}).decode()
+                c.close_slow()
 
     # -- connections --------------------------------------------------------------------------
+    def _route(self, path: str) -> Dialect:
+        """The dialect whose path prefix matches best (the fallback when none does)."""
+        best: Dialect | None = None
+        n = -1
+        for d in self._dialects:
+            for p in d.paths:
+                if path.startswith(p) and len(p) > n:
+                    best, n = d, len(p)
+        if best is None:
+            best = next(d for d in self._dialects if d.fallback)
+        return best
+
     async def _handler(self, ws: Any) -> None:
         cid = next(self._cid)
-        conn = _Conn(ws, cid, FaultInjector(self.fault_spec, self.seed + cid))
+        path = ws.request.path if ws.request is not None else ""
+        dialect = self._route(path)
+        conn = Connection(ws, cid, FaultInjector(self.fault_spec, self.seed + cid), dialect,
+                          self.stats)
         conn.injector.enabled = self.faults_enabled
-        path = ws.request.path if ws.request is not None else OKX_PATH
         self._conns[cid] = conn
+        self._conns_of[dialect][cid] = conn
         self.stats["connections"] += 1
-        writer = asyncio.get_running_loop().create_task(self._writer(conn), name=f"venue-w{cid}")
+        writer = asyncio.get_running_loop().create_task(
+            conn.write(lambda: self.faults_enabled), name=f"venue-w{cid}")
         self._tasks.add(writer)
         try:
-            if path.startswith(GOQUANT_PREFIX):
-                conn.kind = "goquant"
-                sym = path[len(GOQUANT_PREFIX):]
-                tr = self.truth.get(sym)
-                if tr is None:
-                    await ws.close(code=1008, reason=f"unknown symbol {sym}")
-                    return
-                conn.subs.add(("gq", sym))
-                conn.put(self._goquant_frame(tr), "gq", sym)
-            elif path.startswith(BINANCE_STREAM_PATH):
-                conn.kind = "binance"
-                from urllib.parse import parse_qs, urlsplit
-
-                names = (parse_qs(urlsplit(path).query).get("streams") or [""])[0]
-                bad = self._binance_subscribe(conn, [n for n in names.split("/") if n])
-                if bad:
-                    await ws.close(code=1008, reason=f"invalid stream(s) {','.join(bad)}"[:120])
-                    return
-            elif path.startswith(BYBIT_PREFIX):
-                conn.kind = "bybit"
+            refused = dialect.open(conn, path)
+            if refused is not None:
+                await ws.close(code=1008, reason=refused)
+                return
             async for msg in ws:
-                self._on_request(conn, msg)
+                dialect.request(conn, msg)
         except Exception as e:  # a client's broken socket must not stop the venue
             log.debug("local venue: connection %d ended: %r", cid, e)
         finally:
             self._conns.pop(cid, None)
+            self._conns_of[dialect].pop(cid, None)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
@@ -945,219 +516,24 @@ class LocalVenue:
             for k, v in conn.injector.counts.items():
                 self.stats[f"fault_{k}"] += v
 
-    def _binance_subscribe(self, conn: _Conn, names: Sequence[str], sub: bool = True
-                           ) -> list[str]:
-        """(Un)subscribe Binance stream names; returns the names not understood."""
-        bad = []
-        for name in names:
-            s_l, _, kind = name.partition("@")
-            ch = kind.split("@", 1)[0]
-            ok = ch in _BINANCE_CHANNELS and kind in ("depth", "depth@100ms", "depth@250ms",
-                                                      "depth@500ms", "depth@1000ms", ch)
-            sym = self._symbol(s_l)
-            if not (ok and s_l and self._known(sym)):
-                bad.append(name)
-                continue
-            key = ("trade" if ch == "aggTrade" else ch, sym)
-            if sub:
-                conn.subs.add(key)
-                conn.names[key] = name
-            else:
-                conn.subs.discard(key)
-        return bad
-
-    def _on_binance(self, conn: _Conn, msg: str | bytes) -> None:
-        """``{"method": "SUBSCRIBE"|"UNSUBSCRIBE"|"LIST_SUBSCRIPTIONS", "params", "id"}``."""
-        try:
-            req = orjson.loads(msg)
-            method = req["method"]
-            rid = req.get("id")
-            params = req.get("params", [])
-            if method not in ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS") or not (
-                    isinstance(params, list) and all(isinstance(x, str) for x in params)):
-                raise ValueError(method)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            conn.put(orjson.dumps({"error": {"code": 2, "msg": "Invalid request"},
-                                   "id": None}).decode())
-            return
-        if method == "LIST_SUBSCRIPTIONS":
-            conn.put(orjson.dumps({"result": sorted(conn.names[k] for k in conn.subs),
-                                   "id": rid}).decode())
-            return
-        bad = self._binance_subscribe(conn, params, method == "SUBSCRIBE")
-        if bad:
-            conn.put(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown "
-                                             f"stream(s) {','.join(bad)}"}, "id": rid}).decode())
-            return
-        conn.put(orjson.dumps({"result": None, "id": rid}).decode())
-
-    def _on_bybit(self, conn: _Conn, msg: str | bytes) -> None:
-        """Bybit v5 public: ``{"op": "ping"|"subscribe"|"unsubscribe", "args", "req_id"}``."""
-        cid = f"{conn.id:08x}-local"
-        try:
-            req = orjson.loads(msg)
-            op = req["op"]
-            rid = req.get("req_id", "")
-            args = req.get("args", [])
-            if not isinstance(args, list):
-                raise ValueError(args)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            conn.put(orjson.dumps({"success": False, "ret_msg": f"error:invalid request "
-                                   f"{str(msg)[:100]}", "conn_id": cid, "op": ""}).decode())
-            return
-        if op == "ping":
-            self.stats["pings"] += 1
-            conn.put(orjson.dumps({"success": True, "ret_msg": "pong", "conn_id": cid,
-                                   "req_id": rid, "op": "ping"}).decode())
-            return
-        if op not in ("subscribe", "unsubscribe"):
-            conn.put(orjson.dumps({"success": False, "ret_msg": f"error:unknown op {op!r}",
-                                   "conn_id": cid, "req_id": rid, "op": op}).decode())
-            return
-        todo: list[tuple[str, str, int]] = []
-        for t in args:
-            parts = t.split(".") if isinstance(t, str) else []
-            ok = False
-            if len(parts) == 3 and parts[0] == "orderbook" and parts[1].isdigit():
-                ok = int(parts[1]) in (1, 50, 200, 500, 1000)
-            elif len(parts) == 2 and parts[0] == "publicTrade":
-                ok = True
-            sym = self._symbol(parts[-1]) if ok else ""
-            if not (ok and self._known(sym)):
-                conn.put(orjson.dumps({"success": False, "ret_msg": f"error:handler not found,"
-                                       f"topic:{t}", "conn_id": cid, "req_id": rid,
-                                       "op": op}).decode())
-                return
-            todo.append((parts[0], sym, int(parts[1]) if len(parts) == 3 else 0))
-        conn.put(orjson.dumps({"success": True, "ret_msg": "", "conn_id": cid, "req_id": rid,
-                               "op": op}).decode())
-        for kind, sym, depth in todo:
-            key = (f"ob{depth}", sym) if kind == "orderbook" else ("pt", sym)
-            if op == "unsubscribe":
-                conn.subs.discard(key)
-            elif kind == "publicTrade":
-                conn.subs.add(key)
-            elif sym in self.truth:
-                self._bybit_subscribe(conn, self.truth[sym], depth)
-            else:
-                conn.subs.add(key)  # a recording's instrument, announced with its first data
-
-    def _on_request(self, conn: _Conn, msg: str | bytes) -> None:
-        if conn.kind == "bybit":
-            self._on_bybit(conn, msg)
-            return
-        if conn.kind == "binance":
-            self._on_binance(conn, msg)
-            return
-        if msg == "ping" or msg == b"ping":
-            self.stats["pings"] += 1
-            conn.put("pong")
-            return
-        if conn.kind != "okx":
-            return
-        try:
-            req = orjson.loads(msg)
-            op = req["op"]
-            args = req["args"]
-            if op not in ("subscribe", "unsubscribe") or not isinstance(args, list) or not args:
-                raise ValueError(op)
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            conn.put(orjson.dumps({"event": "error", "code": "60012",
-                                   "msg": f"Invalid request: {str(msg)[:200]}",
-                                   "connId": f"{conn.id:08x}"}).decode())
-            return
-        for arg in args:
-            ch = arg.get("channel") if isinstance(arg, dict) else None
-            sym_any = arg.get("instId") if isinstance(arg, dict) else None
-            sym: str = sym_any if isinstance(sym_any, str) else ""
-            if ch not in _CHANNELS:
-                conn.put(orjson.dumps({"event": "error", "code": "60012",
-                                       "msg": f"Invalid request: channel {ch!r}",
-                                       "connId": f"{conn.id:08x}"}).decode())
-                continue
-            tr = self.truth.get(sym)
-            if tr is None and self._paths and sym and not self.finished.is_set():
-                # a recording's instrument whose first data has not been replayed yet: the
-                # snapshot goes out when it is
-                conn.put(orjson.dumps({"event": op, "arg": {"channel": ch, "instId": sym},
-                                       "connId": f"{conn.id:08x}"}).decode())
-                if op == "subscribe":
-                    conn.subs.add((ch, sym))
-                else:
-                    conn.subs.discard((ch, sym))
-                continue
-            if tr is None:
-                conn.put(orjson.dumps({"event": "error", "code": "60018",
-                                       "msg": f"Wrong URL or channel:{ch},instId:{sym} doesn't "
-                                       "exist", "connId": f"{conn.id:08x}"}).decode())
-                continue
-            conn.put(orjson.dumps({"event": op, "arg": {"channel": ch, "instId": sym},
-                                   "connId": f"{conn.id:08x}"}).decode())
-            if op == "subscribe":
-                conn.subs.add((ch, sym))
-                if ch == "books":
-                    conn.put(self._snapshot_frame(tr), "snap", sym)
-                    self.stats["snapshots"] += 1
-                elif ch == "books5":
-                    conn.put(self._books5_frame(tr, str(time.time_ns() // 1_000_000)), "ctl",
-                             sym)
-            else:
-                conn.subs.discard((ch, sym))
-
-    async def _writer(self, conn: _Conn) -> None:
-        ws = conn.ws
-        inj = conn.injector
-        q = conn.queue
-        while True:
-            if not q:
-                conn.wake.clear()
-                await conn.wake.wait()
-                continue
-            frame, kind, sym, seq = q.popleft()
-            if kind == "close":
-                await ws.close(code=1008, reason="slow consumer")
-                return
-            inj.enabled = self.faults_enabled
-            fired = inj.decide(kind == "data") if inj.spec else ()
-            hit: list[str] = []
-            if fired:
-                if "close" in fired:
-                    log.info("fault: closing connection %d", conn.id)
-                    await ws.close(code=1011, reason="injected fault: close")
-                    return
-                if "stall" in fired:
-                    d = inj.stall_s()
-                    log.info("fault: stalling connection %d for %.3f s", conn.id, d)
-                    await asyncio.sleep(d)
-                hit = [f for f in fired if f in DESTRUCTIVE
-                       and not (f == "reorder" and conn.held is not None)]
-                # (Binance: an update older than the last REST snapshot is harmless)
-                if hit and conn.intact.get(sym, False) and seq > conn.snap_id.get(sym, -1):
-                    conn.intact[sym] = False
-                    # counted once a later update of the chain is written: the first moment a
-                    # client can see it (a close or a snapshot first heals it unseen)
-                    conn.gap_pending.add(sym)
-                if "drop" in fired:
-                    continue
-                if "corrupt" in fired:
-                    frame = corrupt_frame(frame, inj.rng)
-                if "reorder" in fired and conn.held is None:
-                    conn.held = (frame, sym)
-                    continue
-            if kind == "snap":
-                conn.intact[sym] = True
-                conn.gap_pending.discard(sym)
-            await ws.send(frame)
-            self.stats["frames_sent"] += 1
-            if kind == "data" and not hit and sym in conn.gap_pending:
-                conn.gap_pending.discard(sym)
-                self.gaps_injected += 1
-            if fired and "dup" in fired:
-                await ws.send(frame)
-                self.stats["frames_sent"] += 1
-            if conn.held is not None and kind == "data" and conn.held[1] == sym:
-                await ws.send(conn.held[0])
-                conn.held = None
+    async def _process_request(self, connection: Any, request: Any) -> Any:
+        """Plain HTTP on the websocket port, answered by the dialect that serves the path."""
+        parts = urlsplit(request.path)
+        for d in self._dialects:
+            if parts.path in d.http_paths:
+                break
+        else:
+            return None
+        if self.rest_delay_s > 0:
+            await asyncio.sleep(self.rest_delay_s)
+        ans = d.http(parts.path, parse_qs(parts.query))
+        if ans is None:
+            return None
+        status, body = ans
+        resp = connection.respond(status, orjson.dumps(body).decode())
+        del resp.headers["Content-Type"]
+        resp.headers["Content-Type"] = "application/json"
+        return resp
 
 
 def _is_loopback(host: str) -> bool:

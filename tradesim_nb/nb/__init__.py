@@ -6,7 +6,6 @@ Importing this package loads bokeh and ipywidgets; ``import tradesim_nb`` never 
 * :func:`ac_explorer` — Almgren-Chriss sliders, trajectory, trade list, frontier.
 * :func:`trade_cost_dashboard` — live book → cost estimate per tick, streaming plots.
 * :func:`calibration_explorer` — true η, γ → simulated parent orders → fit with intervals.
-* :mod:`~tradesim_nb.nb.session` — record a live cost session, replay it, same numbers.
 * :class:`BookReplay` — a recording replayed through the real parser into a depth chart.
 * :mod:`~tradesim_nb.nb.stream` — the plumbing: UI-rate throttle, own-buffer stream views.
 """

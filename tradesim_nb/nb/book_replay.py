@@ -144,13 +144,12 @@ class BookReplay:
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
         start_wall = loop.time()
-        on_frame = self.feed.on_frame
         try:
-            for recv_ns, frame in self._frames():
+            for recv_ns, events, _sym in self.feed.replay(self._frames()):
                 if self.first_recv_ns == 0:
                     self.first_recv_ns = recv_ns
                 self.last_recv_ns = recv_ns
-                self._on_events(on_frame(frame, recv_ns))
+                self._on_events(events)
                 self.frames += 1
                 if self.speed is not None:
                     due = start_wall + (recv_ns - self.first_recv_ns) / 1e9 / self.speed

@@ -1,7 +1,7 @@
 """Streaming plumbing for the dashboards: buffers, views and a UI-rate throttle.
 
-The rules, from what was measured on the notebook front ends (JupyterLab, Voila, headless
-Chromium):
+The rules, from what was measured on the notebook front ends (JupyterLab 4 and Voila 0.5,
+driven in headless Chromium):
 
 * **Our buffer is the truth.** In a browser BokehJS echoes streamed rows back to the kernel
   (``ColumnsStreamed``) so the kernel-side ``ColumnDataSource.data`` can hold duplicates.

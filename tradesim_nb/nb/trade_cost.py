@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..instruments import get_instrument
+from ..venues.registry import VENUES
 from .depth import DepthView
 from .stream import SnapshotView, StreamView, UiThrottle, bokeh_widget
 
@@ -40,10 +41,8 @@ __all__ = ["TradeCostDashboard", "trade_cost_dashboard"]
 
 log = logging.getLogger(__name__)
 
-#: instruments the live client can follow on each venue
-VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {
-    "okx": ("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP", "BTC-USDT", "ETH-USDT"),
-}
+#: instruments the live client can follow on each venue (every venue of the registry)
+VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {name: VENUES[name].symbols for name in VENUES}
 SOURCES = ("auto", "live", "local")
 #: price levels of the local (synthetic) venue by base currency, and USD a level
 LOCAL_MIDS: dict[str, float] = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
@@ -191,7 +190,7 @@ class TradeCostDashboard:
         from ..costs import fees
 
         inst = get_instrument(venue, symbol)
-        return [t.name for t in fees.get_fee_schedule(inst.venue, inst.kind).tiers]
+        return [t.name for t in fees.schedule_for(inst).tiers]
 
     def _build_plots(self, rollover: int, levels: int) -> None:
         import ipywidgets as w

@@ -1,31 +1,30 @@
-"""Venue parsers: one module a venue, pure (no I/O). ``get_feed(name)`` builds a feed."""
+"""The venues, one package each (``okx/``, ``goquant/``, ``binance/``, ``bybit/``, ...), behind
+one registry (:mod:`.registry`): ``get_feed(name)`` builds a venue's feed.
+
+Each package holds the venue's feed rules (a pure parser with its sequencing and checksum
+rules), its client protocol, its dialect for the local venue, its instruments and its fee
+schedules; :data:`VENUES` maps each name to its :class:`~.registry.Venue` descriptor.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from ..feed import VenueFeed
+from .registry import (
+    DEFAULT_VENUE,
+    VENUES,
+    Venue,
+    find_venue,
+    get_venue,
+    register_venue,
+    venue_names,
+)
 
-__all__ = ["VENUES", "get_feed"]
-
-#: venue key -> "module:FeedClass"
-VENUES: dict[str, str] = {
-    "okx": "okx:OkxFeed",
-    "goquant": "goquant:GoQuantFeed",
-    "binance": "binance:BinanceSpotFeed",
-    "binance-futures": "binance:BinanceFuturesFeed",
-    "bybit": "bybit:BybitFeed",
-}
+__all__ = ["DEFAULT_VENUE", "VENUES", "Venue", "find_venue", "get_feed", "get_venue",
+           "register_venue", "venue_names"]
 
 
 def get_feed(venue: str, **kwargs: Any) -> VenueFeed:
     """A fresh feed for ``venue`` (one of :data:`VENUES`)."""
-    try:
-        target = VENUES[venue]
-    except KeyError:
-        raise ValueError(f"venue={venue!r} is not one of {', '.join(VENUES)}") from None
-    mod, cls = target.split(":")
-    m = importlib.import_module(f"{__name__}.{mod}")
-    feed: VenueFeed = getattr(m, cls)(**kwargs)
-    return feed
+    return get_venue(venue).new_feed(**kwargs)

@@ -18,7 +18,7 @@ Playwright, and samples every ``--every`` seconds for ``--duration`` seconds:
 
 Run (about ``duration + 15`` seconds)::
 
-    .venv/bin/python -m tradesim_nb.nb.measure --duration 300 --json artifacts/measure_01.json
+    .venv/bin/python -m tradesim_nb.bench.measure --duration 300 --json artifacts/measure_01.json
 
 This is a script, not a test; it writes nothing but the optional JSON file and logs progress.
 """
@@ -41,7 +41,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("tradesim_nb.nb.measure")
+log = logging.getLogger("tradesim_nb.bench.measure")
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = [
@@ -233,7 +233,7 @@ def format_summary(out: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tradesim_nb.nb.measure", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m tradesim_nb.bench.measure", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--notebook", default=str(REPO / "notebooks" / "01_trade_cost_simulator.ipynb"))
     ap.add_argument("--duration", type=float, default=300.0, help="seconds (default 300)")

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..instruments import Instrument, get_instrument
-from ..sources import MarketStep, PriceLevel, TradePrint
+from .instruments import Instrument, get_instrument
+from .sources import MarketStep, PriceLevel, TradePrint
 
 __all__ = ["RandomWalkBook", "RandomWalkParams"]
 

@@ -62,9 +62,9 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ..book import OrderBook
-from ..events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
+from ...book import OrderBook
+from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "FUTURES_DEPTH_LIMITS",
@@ -117,6 +117,10 @@ class BinanceSpotFeed(VenueFeed):
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
         self.symbol = symbol.upper()
         self.ignored: Counter[str] = Counter()
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        return "lastUpdateId" in frame or '"e":"depthUpdate"' in frame or "@depth" in frame
 
     # -- declarations for the live client ---------------------------------------------------
     @classmethod
@@ -205,6 +209,8 @@ class BinanceSpotFeed(VenueFeed):
             return [FeedStatus("error", self.venue, "",
                                f"{err.get('code')}: {err.get('msg')}" if isinstance(err, dict)
                                else str(err), recv_ns)]
+        if stream is not None and stream.endswith("@restDepth"):
+            raise MalformedFrame("rest_snapshot", "a REST depth answer without 'lastUpdateId'")
         self.ignored[str(e) if e else "unknown"] += 1
         return []
 

@@ -45,9 +45,9 @@ from typing import Any, Final
 
 import orjson
 
-from ..book import OrderBook
-from ..events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
+from ...book import OrderBook
+from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "BOOK_CHANNELS",
@@ -172,6 +172,10 @@ class OkxFeed(VenueFeed):
     def __init__(self, *, sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
         self.ignored: Counter[str] = Counter()
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        return '"arg":{"channel"' in frame or '"arg": {"channel"' in frame
 
     # -- parsing ---------------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:

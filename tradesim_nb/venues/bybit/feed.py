@@ -43,9 +43,9 @@ from typing import Any, ClassVar, Final, Literal
 
 import orjson
 
-from ..book import OrderBook
-from ..events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
-from ..feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
+from ...book import OrderBook
+from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
     "ORDERBOOK_DEPTHS",
@@ -183,6 +183,10 @@ class BybitFeed(VenueFeed):
 
     def orderbook_topic(self, symbol: str, depth: int = 50) -> str:
         return orderbook_topic(symbol, depth, self.category)
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        return '"topic":"orderbook.' in frame or '"topic":"publicTrade.' in frame
 
     ping_interval_s: ClassVar[float] = PING_INTERVAL_S
     ping_message = staticmethod(ping_message)

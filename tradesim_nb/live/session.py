@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..events import BookDelta, BookSnapshot, Trade
 from ..instruments import get_instrument
 from ..recording import PathLike, read_frames
 from ..venues import get_feed
@@ -58,15 +57,15 @@ async def record_session(path: PathLike, *, venue: str = "okx", symbol: str = "B
     venue on 127.0.0.1; ``"auto"``: the exchange if reachable). ``sim_kwargs`` go to the
     simulator (``order_type``, ``fee_tier``, ``volatility_bps``, ``impact``).
     """
-    from .. import live
     from ..simulator import TradeSimulator
+    from .client import BookClient
 
     if not (math.isfinite(seconds) and 0 < seconds <= 3600):
         raise ValueError(f"seconds={seconds!r} must be in (0, 3600]")
     if models is None:
         models = await asyncio.to_thread(TradeSimulator.default_models)
     sim = _simulator(venue, symbol, side, quantity_usd, models, **sim_kwargs)
-    client = live.BookClient(venue, symbol, source=source, record=path,
+    client = BookClient(venue, symbol, source=source, record=path,
                              channels=("books", "trades"),
                              local_venue={"rate_hz": local_rate_hz, "seed": seed})
     client.on_update(sim.on_update)
@@ -83,10 +82,10 @@ def replay_session(path: PathLike, *, venue: str = "okx", symbol: str = "BTC-USD
                    **sim_kwargs: Any) -> tuple[Any, ...]:
     """Replay a recorded session through a fresh parser and simulator; return the estimates.
 
-    Mirrors :meth:`tradesim_nb.live.BookClient.handle_frame`: each frame is parsed with its
-    recorded receive time, its events applied one by one, and the simulator is called with the
-    book of the frame's instrument and the frame's events when the frame carried a book update
-    or a trade.
+    The same frame loop as the live client (:meth:`tradesim_nb.feed.VenueFeed.replay`): each
+    frame goes through the feed with its recorded receive time, and the simulator is called
+    with the book of the frame's instrument and the frame's events when the frame carried a
+    book update or a trade (malformed frames are counted and skipped, as live).
     """
     from ..simulator import TradeSimulator
 
@@ -95,27 +94,9 @@ def replay_session(path: PathLike, *, venue: str = "okx", symbol: str = "BTC-USD
     sim = _simulator(venue, symbol, side, quantity_usd, models, **sim_kwargs)
     feed = get_feed(venue)
     feed.book(symbol)
-    for recv_ns, frame in read_frames(path):
-        try:
-            evs = feed.parse(frame, recv_ns)
-        except Exception:  # the client counts and drops malformed frames
-            continue
-        feed.frames += 1
-        out: list[Any] = []
-        book_sym: str | None = None
-        for ev in evs:
-            t = type(ev)
-            if t is BookDelta or t is BookSnapshot or t is Trade:
-                book_sym = ev.symbol
-            try:
-                out.extend(feed.on_event(ev))
-            except Exception as e:
-                sym = getattr(ev, "symbol", "")
-                if sym:
-                    out.append(feed.mark_stale(sym, "malformed", f"apply failed: {e!r}",
-                                               recv_ns))
+    for recv_ns, events, book_sym in feed.replay(read_frames(path)):
         if book_sym is not None:
-            sim.on_update(feed.book(book_sym), out, recv_ns)
+            sim.on_update(feed.book(book_sym), events, recv_ns)
     return tuple(sim.history)
 
 

@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 
-from tradesim_nb.nb.session import compare_estimates, record_session, replay_session
+from tradesim_nb.live.session import compare_estimates, record_session, replay_session
 from tradesim_nb.simulator import TradeSimulator
 
 pytestmark = pytest.mark.slow

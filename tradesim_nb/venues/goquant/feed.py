@@ -34,8 +34,8 @@ import math
 from datetime import datetime
 from typing import Any, Final
 
-from ..events import BookSnapshot, Event
-from ..feed import MalformedFrame, VenueFeed, load_json_object
+from ...events import BookSnapshot, Event
+from ...feed import MalformedFrame, VenueFeed, load_json_object
 
 __all__ = ["BASE_URL", "GoQuantFeed", "url"]
 
@@ -99,6 +99,10 @@ class GoQuantFeed(VenueFeed):
 
     def __init__(self, *, sanitize_crossed: bool = True, verify_checksums: bool = True) -> None:
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
+
+    @classmethod
+    def looks_like(cls, frame: str) -> bool:
+        return '"exchange"' in frame and '"symbol"' in frame
 
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         msg = load_json_object(frame)
