@@ -1,0 +1,16 @@
+"""Build the compiled order book (``tradesim_nb._book_c``) from its Cython source.
+
+Everything else about the package is declared in ``pyproject.toml``; ``pip install`` (and
+``pip install -e``) runs this with Cython from the build requirements, on any machine with a
+C compiler and the Python headers.
+"""
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=cythonize(
+        [Extension("tradesim_nb._book_c", ["tradesim_nb/_book_c.pyx"])],
+        compiler_directives={"language_level": "3"},
+    ),
+)
