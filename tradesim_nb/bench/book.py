@@ -561,6 +561,17 @@ def bench_limits(*, passes: int = 3, crossed_levels: int = 40_000,
             timed("valid snapshot: apply (parsed lists)", engine, ob.apply_snapshot, vb, va)
         feed = get_feed("binance")
         timed("valid snapshot: raw REST frame via the feed", "tradesim", feed.on_frame, rest, 0)
+        # of which orjson.loads: the cyclic GC, on, walks the young lists again and again
+        timed("valid snapshot: orjson.loads of that frame, gc on", "tradesim", orjson.loads,
+              rest)
+        gc_was = gc.isenabled()
+        gc.disable()
+        try:
+            timed("valid snapshot: orjson.loads of that frame, gc paused", "tradesim",
+                  orjson.loads, rest)
+        finally:
+            if gc_was:
+                gc.enable()
     out = {case: {e: statistics.median(v) for e, v in d.items()} for case, d in cases.items()}
     return {"compiled": COMPILED, "crossed_levels": crossed_levels,
             "valid_levels": valid_levels, "passes": passes, "ms": out,
