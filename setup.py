@@ -10,7 +10,9 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=cythonize(
-        [Extension("tradesim_nb._book_c", ["tradesim_nb/_book_c.pyx"])],
+        # a heap type (type specs), so that the class can say it lives in tradesim_nb.book
+        [Extension("tradesim_nb._book_c", ["tradesim_nb/_book_c.pyx"],
+                   define_macros=[("CYTHON_USE_TYPE_SPECS", "1")])],
         compiler_directives={"language_level": "3"},
     ),
 )

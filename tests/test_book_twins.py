@@ -413,3 +413,19 @@ def test_sizes_parse_exactly_as_python_float(s: str, tick: int) -> None:
         if want > 0:
             assert same(ob.best_bid_size, want) and (not as_ask or same(ob.best_ask, want))
             assert ob.level_strings("bid", 1) == [(px, s)]
+
+
+@pytest.mark.parametrize("cls", [CBook, PyBook], ids=["compiled", "python"])
+def test_pickle_and_copies_are_independent_equal_books(cls: type) -> None:
+    import copy
+    import pickle
+
+    ob = cls(INSTRUMENTS[1], venue="okx", symbol="BTC-USDT-SWAP")
+    ob.apply_snapshot([["30000.1", "5"], ["30000.0", "2.50"]], [["30000.2", "1", "0", "3"]])
+    ob.apply_delta([["29999.9", "4"]], [])
+    ob.seq, ob.last_recv_ts_ns = 42, 7
+    for other in (pickle.loads(pickle.dumps(ob)), copy.copy(ob), copy.deepcopy(ob)):
+        assert type(other) is cls and same(state(other), state(ob))
+        assert other.instrument == ob.instrument and other.last_recv_ts_ns == 7
+        other.apply_delta([["30000.1", "0"]], [])
+        assert ob.best_bid == 30000.1 and other.best_bid == 30000.0

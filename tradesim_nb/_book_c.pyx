@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
-# cython: cdivision=False, embedsignature=True, binding=True, infer_types=False
+# cython: cdivision=False, embedsignature=False, binding=True, infer_types=False
 """The compiled order book: :class:`tradesim_nb.book.OrderBook` in C.
 
 Same API and results as the pure-Python twin (:mod:`tradesim_nb._book_py`), value for value:
@@ -624,7 +624,9 @@ cdef inline int64_t ask_edge(double x) noexcept nogil:
 
 # -- the book --------------------------------------------------------------------------------
 cdef class OrderBook:
-    """L2 book for one instrument.
+    """OrderBook(instrument=None, *, venue='', symbol='', price_scale=None, max_levels=200000)
+
+    L2 book for one instrument.
 
     Parameters
     ----------
@@ -1346,10 +1348,32 @@ cdef class OrderBook:
         return _tuple_new(Fill, (side, amt, unit, ssum, base, notional, vwap, n, rem * scale,
                                  mid, touch, last, slip, slip_t, half, depth_c))
 
+    def __reduce__(self):
+        """Pickling and :mod:`copy`: the book is rebuilt from its levels' venue strings (the
+        copy is independent; its tracked depth bands start afresh)."""
+        return (_rebuild, (type(self), self.instrument, self._scale, self._max,
+                           self.level_strings("bid", None), self.level_strings("ask", None),
+                           (self.venue, self.symbol, self.seq, self.stale, self.updates,
+                            self.last_exch_ts_ns, self.last_recv_ts_ns, self._version)))
+
     def __repr__(self):
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def _rebuild(cls, instrument, price_scale, max_levels, bids, asks, state):
+    """Unpickle an :class:`OrderBook` (see ``OrderBook.__reduce__``)."""
+    cdef OrderBook ob = cls(instrument, price_scale=price_scale, max_levels=max_levels)
+    ob.apply_snapshot(bids, asks)
+    (ob.venue, ob.symbol, ob.seq, ob.stale, ob.updates, ob.last_exch_ts_ns,
+     ob.last_recv_ts_ns) = state[:7]
+    ob._version = state[7]
+    return ob
+
+
+# the public home of the class (as numpy's set_module does): docs, reprs and pickles name it
+OrderBook.__module__ = "tradesim_nb.book"
 
 
 cdef int _fit(Side* s, Py_ssize_t n) except -1:

@@ -213,6 +213,11 @@ class Fill(NamedTuple):
         return self.notional * self.slippage_bps / 1e4 if self.notional else 0.0
 
 
+# shared by both books: their public home is tradesim_nb.book (docs, reprs and pickles say so)
+for _cls in (BookInputError, InvalidLevelError, LevelCapError, Fill):
+    _cls.__module__ = "tradesim_nb.book"
+
+
 def _parse(levels: Iterable[Level], side: str, sign: int, scale: float) -> list[_Parsed]:
     """Every input level as ``(key, price, size, price_str, size_str)``, validated first."""
     out: list[_Parsed] = []
@@ -789,10 +794,31 @@ class OrderBook:
         return Fill(side, amount, unit, ssum, base, notional, vwap, n, rem * scale, mid, touch,
                     last, slip, slip_t, half, depth_c)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling and :mod:`copy`: the book is rebuilt from its levels' venue strings (the
+        copy is independent; its tracked depth bands start afresh)."""
+        return (_rebuild, (type(self), self.instrument, self._scale, self._max,
+                           self.level_strings("bid", len(self._bkeys)),
+                           self.level_strings("ask", len(self._akeys)),
+                           (self.venue, self.symbol, self.seq, self.stale, self.updates,
+                            self.last_exch_ts_ns, self.last_recv_ts_ns, self._version)))
+
     def __repr__(self) -> str:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def _rebuild(cls: type[OrderBook], instrument: Instrument | None, price_scale: float,
+             max_levels: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]],
+             state: tuple[Any, ...]) -> OrderBook:
+    """Unpickle an :class:`OrderBook` (see ``OrderBook.__reduce__``)."""
+    ob = cls(instrument, price_scale=price_scale, max_levels=max_levels)
+    ob.apply_snapshot(bids, asks)
+    (ob.venue, ob.symbol, ob.seq, ob.stale, ob.updates, ob.last_exch_ts_ns,
+     ob.last_recv_ts_ns) = state[:7]
+    ob._version = state[7]
+    return ob
 
 
 def _apply_side(d: dict[int, _LevelT], keys: list[int], parsed: list[_Parsed], lim: int,
