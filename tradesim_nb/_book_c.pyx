@@ -642,6 +642,22 @@ cdef class OrderBook:
         The most levels a side may hold (default ``DEFAULT_MAX_LEVELS``, 200,000); a snapshot
         or delta that would leave more is refused with ``LevelCapError``.
 
+    Attributes
+    ----------
+    instrument : Instrument or None
+        As given.
+    venue, symbol : str
+        The instrument's, else as given.
+    seq : int or None
+        The sequence number of the last event applied with :meth:`apply`.
+    stale : bool
+        True until the first snapshot, and from a gap or checksum failure (set by the feed)
+        to the next snapshot.
+    updates : int
+        Snapshots and deltas applied.
+    last_exch_ts_ns, last_recv_ts_ns : int
+        The venue's and the local receive time of the last event applied with :meth:`apply`.
+
     Notes
     -----
     ``stale`` is set by the feed handler on a sequence gap or checksum failure and cleared by
