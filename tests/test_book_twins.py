@@ -183,7 +183,7 @@ def apply_both(c: Any, p: Any, kind: str, bids: list[Any], asks: list[Any]) -> N
         assert same(state(c), before[0]) and same(state(p), before[1])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(op, min_size=1, max_size=12), st.sampled_from(INSTRUMENTS),
        st.lists(st.sampled_from([0.0, 2.0, 5.0, 10.0, 50.0, 200.0, 1e4]), min_size=1,
                 max_size=3), st.integers(1, 8))
@@ -197,7 +197,7 @@ def test_compiled_and_python_books_agree(seq: list, inst: Instrument | None, bps
         assert same(reads(c, bps, k), reads(p, bps, k))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["snap", "delta"]), side_levels(False),
                           side_levels(False)), min_size=1, max_size=40),
        st.lists(st.sampled_from([0.0, 3.0, 10.0, 80.0]), min_size=1, max_size=4))
