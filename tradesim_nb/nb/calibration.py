@@ -67,6 +67,7 @@ class CalibrationExplorer:
         self.table = w.HTML()
         self.table.add_class("ts-cal-table")
         self.text = w.HTML()
+        self.text.add_class("ts-cal-text")
         self.src = ColumnDataSource({"param": [], "ratio": [], "lo": [], "hi": []})
         params = ["eta", "gamma", "epsilon"]
         f = figure(height=260, sizing_mode="stretch_width", y_range=FactorRange(factors=params),
