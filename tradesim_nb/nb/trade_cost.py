@@ -463,9 +463,12 @@ class TradeCostDashboard:
             ("internal latency", f"p50 {_fmt(p50, '.0f')} µs", f"p99 {_fmt(p99, '.0f')} µs",
              f"receive → estimate (parse, apply, estimate), last {n_lat} frames"),
         ]
-        body = "".join(f"<tr><td style='padding-right:12px'>{a}</td><td style='padding-right:12px;"
-                       f"text-align:right'>{b}</td><td style='padding-right:12px;text-align:right'>"
-                       f"{cc}</td><td style='color:#555'>{d}</td></tr>" for a, b, cc, d in rows)
+        # names and numbers on one line each (in a narrow window they wrapped mid-number,
+        # "5.082 | bps"); the notes column wraps instead
+        nw = "padding-right:12px;white-space:nowrap"
+        body = "".join(f"<tr><td style='{nw}'>{a}</td><td style='{nw};text-align:right'>{b}</td>"
+                       f"<td style='{nw};text-align:right'>{cc}</td>"
+                       f"<td style='color:#555'>{d}</td></tr>" for a, b, cc, d in rows)
         return (f"<table class='ts-tc-table'>{body}</table>"
                 f"<div style='color:#777;font-size:85%'>estimate at "
                 f"{time.strftime('%H:%M:%S', time.gmtime(est.recv_ts_ns / 1e9))} UTC · "
