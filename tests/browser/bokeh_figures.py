@@ -9,7 +9,8 @@ at what is on screen, in two ways:
 * **BokehJS's own view of the figure** (``page.evaluate``): every Figure view reachable from
   ``Bokeh.index.roots``, its title, its inner frame (``frame.bbox``), its legends' boxes and,
   for each axis, the major ticks and the text of the labels BokehJS computed for them.
-* **Pixels** of a screenshot of the figure's element (``ElementHandle.screenshot``):
+* **Pixels** of a screenshot of the figure's element (scrolled into view, then
+  ``page.screenshot(clip=...)``; retaken if BokehJS's layout moved during the shot):
   - *ink*: pixels inside the inner frame (inset by 3 px, the legends masked out) that are
     neither the white background nor the light grey of the grid lines. A drawn line gives
     thousands; a blank plot gives 0 (and a legend alone would give a few dozen, but legends
