@@ -8,8 +8,9 @@ a horizon :math:`h`, and whatever is left crosses the spread as a market order a
 **Labels** (replay of the real Binance BTCUSDT recording, see
 :func:`tradesim_nb.features.passive_fill_fraction`): the queue ahead is the touch size at
 :math:`t`; opposite-side aggressor volume at the order's price first consumes the queue
-ahead, then the order; a trade strictly through the price means the level was cleared and
-the order filled. The passive share is
+ahead, then the order (the queue-depletion view of a fill at the touch, as in Cont and de
+Larrard [2]_); a trade strictly through the price means the level was cleared and the order
+filled. The passive share is
 
 .. math::
 

@@ -98,7 +98,8 @@ def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def pinball_loss(y: np.ndarray, pred: np.ndarray, q: float) -> float:
-    """Mean pinball loss :math:`\\rho_\\tau(y - \\hat q)` (lower is better)."""
+    """Mean pinball loss :math:`\\rho_\\tau(y - \\hat q)` (lower is better; a strictly proper
+    scoring rule for the quantile, Gneiting and Raftery [3]_)."""
     if not (0.0 < q < 1.0):
         raise ValueError(f"q={q!r} must be in (0, 1)")
     u = np.asarray(y, dtype=np.float64) - np.asarray(pred, dtype=np.float64)

@@ -184,7 +184,7 @@ class Schedule:
     @classmethod
     def vwap(cls, size: float, horizon: float, profile: ArrayLike, name: str = "VWAP"
              ) -> Schedule:
-        r"""Children :math:`n_k = X w_k/\sum_j w_j` at the period starts, :math:`N = ` len(profile).
+        r"""Children :math:`n_k = X w_k/\sum_j w_j` at the period starts, one a period of the profile.
 
         Parameters
         ----------
