@@ -146,6 +146,19 @@ def ping_message(req_id: str | None = None) -> str:
     return orjson.dumps({"req_id": req_id, "op": "ping"}).decode()
 
 
+def _int(x: Any, name: str) -> int:
+    """An id or a time stamp sent as a JSON integer or its decimal string."""
+    t = type(x)
+    if t is int:
+        return x  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return int(x)
+        except ValueError:
+            pass
+    raise MalformedFrame("bad_field", f"{name}={str(x)[:40]!r} is not an integer")
+
+
 class BybitFeed(VenueFeed):
     """Bybit v5 public: orderbook snapshot/delta with the ``u`` chain, public trades, acks.
 
@@ -167,6 +180,8 @@ class BybitFeed(VenueFeed):
     """
 
     venue: ClassVar[str] = "bybit"
+    #: ``orderbook.1`` is the top level beside a deeper book: a book of its own
+    secondary_channels: ClassVar[frozenset[str]] = frozenset({"orderbook.1"})
 
     def __init__(self, *, category: Category = "linear", testnet: bool = False,
                  sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
@@ -233,13 +248,17 @@ class BybitFeed(VenueFeed):
         a = d["a"]
         if not (isinstance(b, list) and isinstance(a, list)):
             raise MalformedFrame("bad_levels", "b/a must be lists")
-        sym = d.get("s") or topic.rsplit(".", 1)[-1]
-        u = int(d["u"])
-        ts = int(obj.get("cts") or obj["ts"]) * _MS
+        channel, _, tsym = topic.rpartition(".")
+        sym = d.get("s") or tsym
+        if not isinstance(sym, str) or not sym:
+            raise MalformedFrame("bad_symbol", repr(sym))
+        u = _int(d["u"], "u")
+        ts = _int(obj.get("cts") or obj["ts"], "ts") * _MS
         if kind == "snapshot":
-            return BookSnapshot(self.venue, sym, b, a, ts, recv_ns, seq=u)
+            return BookSnapshot(self.venue, sym, b, a, ts, recv_ns, seq=u, channel=channel)
         if kind == "delta":
-            return BookDelta(self.venue, sym, b, a, ts, recv_ns, seq=u, first_seq=u)
+            return BookDelta(self.venue, sym, b, a, ts, recv_ns, seq=u, first_seq=u,
+                             channel=channel)
         raise MalformedFrame("bad_type", f"orderbook type {kind!r}")
 
     def _trades(self, obj: dict[str, Any], recv_ns: int) -> list[Event]:

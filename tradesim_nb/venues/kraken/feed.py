@@ -348,6 +348,9 @@ class KrakenFeed(VenueFeed):
 
     venue: ClassVar[str] = "kraken"
     url: ClassVar[str] = PUBLIC_URL
+    #: a message's time stamp is the latest of its levels' (a republished level keeps its
+    #: old one), not the time it was sent: the time rules do not apply; the CRC32 does
+    message_time: ClassVar[bool] = False
 
     def __init__(self, *, depth: int | None = None, sanitize_crossed: bool = False,
                  verify_checksums: bool = True) -> None:
@@ -406,7 +409,7 @@ class KrakenFeed(VenueFeed):
             bids = first.get("bs", [])
             ts = max(_check_levels(asks, "as"), _check_levels(bids, "bs"))
             self.depths[pair] = depth
-            return BookSnapshot(self.venue, pair, bids, asks, ts, recv_ns)
+            return BookSnapshot(self.venue, pair, bids, asks, ts, recv_ns, channel=channel)
         asks = bids = None
         checksum: int | None = None
         ts = 0
@@ -431,7 +434,8 @@ class KrakenFeed(VenueFeed):
                     ts = t
         if asks is None and bids is None:
             raise MalformedFrame("bad_book", "update without 'a' or 'b'")
-        return BookDelta(self.venue, pair, bids or (), asks or (), ts, recv_ns, checksum=checksum)
+        return BookDelta(self.venue, pair, bids or (), asks or (), ts, recv_ns, checksum=checksum,
+                         channel=channel)
 
     def _event(self, msg: dict[str, Any], recv_ns: int) -> FeedStatus:
         event = msg.get("event")
@@ -472,8 +476,9 @@ class KrakenFeed(VenueFeed):
     def book(self, symbol: str) -> OrderBook:
         b = self.books.get(symbol)
         if b is None:
-            super().book(symbol)  # the counters and sequencing state of the symbol
-            b = KrakenBook(self.instrument(symbol), venue=self.venue, symbol=symbol)
+            super().book(symbol)  # the counters and sequencing state of the book
+            pair = self.symbol_of(symbol)
+            b = KrakenBook(self.instrument(pair), venue=self.venue, symbol=pair)
             self.books[symbol] = b
         return b
 
@@ -481,7 +486,8 @@ class KrakenFeed(VenueFeed):
                  state: SymbolState) -> bool:
         if type(event) is BookSnapshot:
             if isinstance(book, KrakenBook):
-                book.max_depth = self.depth or self.depths.get(event.symbol, 0)
+                book.max_depth = self.depth or (_depth_of(event.channel) if event.channel
+                                                else self.depths.get(event.symbol, 0))
             return True
         if state.synced:
             return True
@@ -515,9 +521,15 @@ class KrakenFeed(VenueFeed):
 
 
 def _checksum_value(v: Any) -> int:
-    if type(v) is not str or not v.isdigit():
-        raise MalformedFrame("bad_checksum", f"c={v!r} is not an unsigned decimal string")
-    c = int(v)
+    """``"c"`` as sent (a decimal string; a JSON integer is taken too), compared as an int."""
+    if type(v) is int:
+        c = v
+    elif type(v) is str and v.isascii() and v.isdigit():
+        c = int(v)
+    else:
+        raise MalformedFrame("bad_checksum", f"c={str(v)[:40]!r} is not an unsigned integer")
+    if c < 0:
+        raise MalformedFrame("bad_checksum", f"c={v} is negative")
     if c >= 1 << 32:
         raise MalformedFrame("bad_checksum", f"c={v} is not a 32-bit value")
     return c
