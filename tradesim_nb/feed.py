@@ -26,17 +26,22 @@ A book is *valid* (``OrderBook.valid``) only when it is a right book, fresh and 
 * **in sync**: its snapshot arrived and no gap or checksum failure since;
 * **in time**: where the venue's time stamp is the message's time
   (:attr:`VenueFeed.message_time`), a book never goes back in time. A snapshot older than the
-  newest event the book has applied is not applied (``older_snapshots``); an update older than
-  it is counted (``time_backwards``) and, on a venue without sequence ids (where nothing else
-  can place it in the chain), marks the book stale; with sequence ids the venue's rule decides
-  (a re-delivery is dropped, anything else is a gap);
+  newest event of the book seen so far is not applied (``older_snapshots``); an update older
+  than it is counted (``time_backwards``) and, on a venue without sequence ids (where nothing
+  else can place it in the chain), marks the book stale; with sequence ids the venue's rule
+  decides (a re-delivery is dropped, anything else is a gap). An event stamped more than
+  :attr:`VenueFeed.max_ahead_s` ahead of its receive time is a damaged frame (refused,
+  ``bad_timestamp``), so one bad time stamp cannot hold a book back;
 * **fresh**: with a staleness bound (:attr:`VenueFeed.max_lag_s`), a book whose last event's
   venue time is more than the bound behind the clock (the receive time of the frame, or
   :attr:`VenueFeed.clock` in the live client) is not valid (``behind``) until an event within
   the bound arrives;
 * **sane**: an event the book refuses (a level that is not numbers, over the level cap) is
-  counted by reason; the book is marked stale where the venue sends updates (one was lost),
-  and kept as it was where every message is a full snapshot.
+  counted by reason, and the book is kept as it was but not valid until its next snapshot;
+* **nothing lost unseen**: where a book's stream has no sequence ids (Kraken v1, OKX
+  recordings without ``seqId``, snapshot relays) a lost update could go unnoticed, so a frame
+  that cannot be read marks stale the book it names, or every such book when it names none.
+  Where updates carry ids the next one reveals a loss.
 
 Nothing is dropped silently: every frame or event not applied is counted, by reason
 (``malformed``, ``FeedStats.stale_dropped``, ``gaps``, ``time_backwards`` ...).
@@ -70,6 +75,8 @@ __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck",
            "load_json_object"]
 
 _perf_ns = time.perf_counter_ns
+#: receive times below this (2001-09-09) are counters or placeholders, not clock readings
+_CLOCK_NS = 10**18
 
 
 def load_json_object(frame: str | bytes) -> dict[str, Any]:
@@ -85,12 +92,19 @@ def load_json_object(frame: str | bytes) -> dict[str, Any]:
 
 
 class MalformedFrame(ValueError):
-    """A frame that cannot be parsed; ``reason`` is a short stable key for counting."""
+    """A frame that cannot be parsed; ``reason`` is a short stable key for counting.
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    ``symbol`` and ``channel`` name the book the frame was for when the parser got that far
+    ("" otherwise): that book is marked stale (an update of it was lost).
+    """
+
+    def __init__(self, reason: str, detail: str = "", symbol: str = "",
+                 channel: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.symbol = symbol
+        self.channel = channel
 
 
 @dataclass
@@ -164,7 +178,8 @@ class SymbolState:
     top_checks: deque[TopCheck] = field(default_factory=lambda: deque(maxlen=4096))
     pending: list[FeedStatus] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    #: the newest venue time (ns) of an event applied to the book; 0 before one
+    #: the newest venue time (ns) of an event of the book seen in order (applied or waiting
+    #: for a snapshot); 0 before one
     newest_ns: int = 0
     #: whether the book is behind the staleness bound, and its last and largest lag (ns)
     behind: bool = False
@@ -193,6 +208,10 @@ class VenueFeed:
     clock : callable or None
         ``() -> ns since the epoch`` the lag is measured against (the live client passes
         ``time.time_ns``); None: the event's receive time (replays).
+    max_ahead_s : float
+        An event whose venue time is more than this ahead of its receive time is refused
+        (``bad_timestamp``; default 600 s, far beyond any clock difference). Receive times
+        before 2001 (counters, placeholders such as 0) are not held to it.
     """
 
     venue: ClassVar[str] = ""
@@ -238,6 +257,7 @@ class VenueFeed:
         self._channel_owner: dict[str, str] = {}
         self._max_lag_ns: int | None = None
         self.clock: Callable[[], int] | None = None
+        self.max_ahead_s = 600.0
         self._timed_updates = bool(self.message_time)
         self._timed_snapshots = bool(self.message_time and self.snapshot_time_rule)
 
@@ -325,6 +345,12 @@ class VenueFeed:
         """The instrument symbol a book key belongs to (the key itself for most books)."""
         return self.book_symbols.get(key, key)
 
+    def book_channel(self, key: str) -> str:
+        """The venue channel of a book key ("" for a venue with one book a symbol)."""
+        if key in self.book_symbols:
+            return key.rpartition("@")[2]
+        return self._channel_owner.get(key, "")
+
     def book(self, symbol: str) -> OrderBook:
         """The book of a key (an instrument symbol, or ``"<symbol>@<channel>"``), created on
         first use."""
@@ -380,13 +406,16 @@ class VenueFeed:
             self.frame_symbol = None
             self.malformed_frames += 1
             self.malformed[e.reason] += 1
-            return [FeedStatus("malformed", self.venue, "", str(e), recv_ns)]
+            return [FeedStatus("malformed", self.venue, "", str(e), recv_ns),
+                    *self._lost(frame, e, str(e), recv_ns)]
         except Exception as e:  # a parser bug on hostile input: counted, the stream goes on
             self.frame_symbol = None
             self.malformed_frames += 1
             reason = f"unparseable:{type(e).__name__}"
             self.malformed[reason] += 1
-            return [FeedStatus("malformed", self.venue, "", f"{reason}: {e}", recv_ns)]
+            detail = f"{reason}: {str(e)[:200]}"
+            return [FeedStatus("malformed", self.venue, "", detail, recv_ns),
+                    *self._lost(frame, e, detail, recv_ns)]
         stamp = self.stamp_stages
         if stamp:
             self.parsed_ns = _perf_ns()
@@ -421,6 +450,47 @@ class VenueFeed:
         self.frame_symbol = sym
         if stamp:
             self.applied_ns = _perf_ns()
+        return out
+
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        """The book a frame that is not valid JSON was for, read from its text: ``(symbol,
+        channel)``; ``()`` when it cannot have been a book update (an event, a pong); None
+        when the text does not say. Venues override it (a regular expression on the head)."""
+        return None
+
+    def _lost(self, frame: str | bytes, e: Exception, detail: str,
+              recv_ns: int) -> list[Event]:
+        """A frame that could not be read may have been an update: mark stale the book it
+        was for (named by the parser, or :meth:`salvage`), or, when that is not known, every
+        synced book, where the book's stream has no sequence ids (with ids the next update
+        shows whether one was lost). A frame that is valid JSON the parser does not attribute
+        to a book is not an update of one (a venue never sends it)."""
+        where: tuple[str, ...] | None
+        if isinstance(e, MalformedFrame):
+            if e.symbol:
+                where = (e.symbol, e.channel)
+            elif e.reason != "invalid_json":
+                return []
+            else:
+                where = self.salvage(frame)
+        else:
+            where = self.salvage(frame)
+        if where is not None:
+            if not where:
+                return []
+            symbol, channel = where[0], where[1] if len(where) > 1 else ""
+            key = self.book_key(symbol, channel) if channel else symbol
+            if (key in self.books and not self.books[key].stale
+                    and self.states[key].last_seq is None):  # (ids would show a loss later)
+                return [self.mark_stale(key, "malformed", f"an unreadable frame of this book: "
+                                        f"{detail}", recv_ns)]
+            return []
+        out: list[Event] = []
+        for key, state in self.states.items():
+            if state.synced and state.last_seq is None and not self.books[key].stale:
+                out.append(self.mark_stale(key, "malformed", "an unreadable frame may have been "
+                                           f"an update of this book (no sequence ids): {detail}",
+                                           recv_ns))
         return out
 
     def _refused(self, ev: Event, e: Exception, recv_ns: int) -> list[Event]:
@@ -468,6 +538,11 @@ class VenueFeed:
         """Whether ``symbol``'s book has had its snapshot and no gap since."""
         return self.states[symbol].synced and symbol not in self.needs_resync
 
+    def in_sync(self, key: str) -> bool:
+        """Whether the venue's sequencing rule holds the book of ``key`` to be the venue's
+        (its snapshot arrived, no gap since; a venue may ask more, see Binance's bridge)."""
+        return self.is_synced(key)
+
     def buffered(self, symbol: str) -> int:
         """Updates of ``symbol`` held back while waiting for a snapshot (Binance's rule)."""
         return len(self.states[symbol].buffer)
@@ -501,10 +576,18 @@ class VenueFeed:
         st.frames += 1
         is_snap = type(ev) is BookSnapshot
         t_ns = ev.exch_ts_ns if (self._timed_snapshots if is_snap else self._timed_updates) else 0
-        if t_ns and t_ns < state.newest_ns:
-            st.time_backwards += 1
-            if is_snap or ev.seq is None:
-                return self._older(ev, book, st, state)
+        if t_ns:
+            r = ev.recv_ts_ns
+            if r > _CLOCK_NS and t_ns - r > self.max_ahead_s * 1e9:
+                return self._book_refused(ev, MalformedFrame(
+                    "bad_timestamp", f"venue time {t_ns} ns is {(t_ns - r) / 1e9:.0f} s ahead "
+                    "of the receive time"), book, st, state)
+            if t_ns < state.newest_ns:
+                st.time_backwards += 1
+                if is_snap or ev.seq is None:
+                    return self._older(ev, book, st, state)
+            else:
+                state.newest_ns = t_ns
         if not self.sequence(ev, book, state):
             out: list[Event] = [ev, *state.pending]
             state.pending.clear()
@@ -514,8 +597,6 @@ class VenueFeed:
             book.apply(ev)
         except (ValueError, TypeError, ArithmeticError, IndexError) as e:
             return self._book_refused(ev, e, book, st, state)
-        if t_ns > state.newest_ns:
-            state.newest_ns = t_ns
         if is_snap:
             st.snapshots += 1
             state.synced = True
@@ -562,10 +643,10 @@ class VenueFeed:
 
     def _older(self, ev: BookSnapshot | BookDelta, book: OrderBook, st: FeedStats,
                state: SymbolState) -> list[Event]:
-        """An event older than the newest the book applied: a snapshot is not applied; an
+        """An event older than the newest of its book seen: a snapshot is not applied; an
         update without a sequence id cannot be placed in the chain and marks the book stale."""
         sym = ev.symbol
-        detail = (f"exchange time {ev.exch_ts_ns} ns < newest applied {state.newest_ns} ns: "
+        detail = (f"exchange time {ev.exch_ts_ns} ns < newest seen {state.newest_ns} ns: "
                   "time went backwards")
         if type(ev) is BookSnapshot:
             st.older_snapshots += 1
@@ -581,18 +662,16 @@ class VenueFeed:
     def _book_refused(self, ev: BookSnapshot | BookDelta, e: Exception, book: OrderBook,
                       st: FeedStats, state: SymbolState) -> list[Event]:
         """The book refused ``ev`` (its levels are not numbers the book takes): counted by
-        reason; where updates follow each other the book is marked stale (one was lost)."""
+        reason; the book stays as it was, stale until a snapshot (the venue's book changed in
+        a way the book does not hold)."""
         reason = getattr(e, "reason", None) or f"bad_level:{type(e).__name__}"
         self.malformed[reason] += 1
         st.refused += 1
         sym = ev.symbol
-        out: list[Event] = [ev, self.status("refused", sym, f"{reason}: {e}", ev.recv_ts_ns)]
         state.pending.clear()
-        if self.snapshot_only and not book.stale:
-            return out  # the previous full snapshot stands
-        out.append(self.mark_stale(sym, "malformed", f"book stale after a refused event: {e}",
-                                   ev.recv_ts_ns))
-        return out
+        return [ev, self.status("refused", sym, f"{reason}: {e}", ev.recv_ts_ns),
+                self.mark_stale(sym, "malformed", f"book stale after a refused event: {e}",
+                                ev.recv_ts_ns)]
 
     def _check_lag(self, ev: BookSnapshot | BookDelta, t_ns: int, book: OrderBook,
                    state: SymbolState, st: FeedStats, out: list[Event]) -> None:
@@ -615,7 +694,7 @@ class VenueFeed:
             book.stale = True
         elif state.behind:
             state.behind = False
-            if state.synced and ev.symbol not in self.needs_resync:
+            if self.in_sync(ev.symbol):
                 book.stale = False
                 out.append(self.status("caught_up", ev.symbol,
                                        f"venue time {lag / 1e9:.3f} s behind the clock",

@@ -33,7 +33,9 @@ symbol, with :math:`L` the snapshot's ``lastUpdateId`` and :math:`u_{prev}` the 
 Diffs that arrive before the snapshot are buffered (``buffering`` status); when the snapshot
 arrives the buffer is replayed through the rule above: diffs with ``u <= L`` are dropped
 (``stale``), and if the first remaining diff starts after ``L + 1`` the buffer cannot bridge to
-the snapshot — a ``gap``. Any later ``U != u_prev + 1`` is a gap too (an overlapping diff,
+the snapshot — a ``gap``. In a stream of diffs, until a diff bridges to it the snapshot is not
+a valid book (it is the book at ``L``, but whether the stream joins it is not known yet: a lost
+bridging diff shows only then); a stream of snapshots alone has nothing to join. Any later ``U != u_prev + 1`` is a gap too (an overlapping diff,
 ``U <= u_prev < u``, is treated as a gap: the spot stream never sends one). On a gap the book
 is stale, the symbol is in ``needs_resync`` and later diffs are buffered again until a new REST
 snapshot arrives, which is then bridged exactly like the first. A diff with ``u <= u_prev``
@@ -343,6 +345,7 @@ class BinanceSpotFeed(VenueFeed):
             state.extra["bridged"] = False
             return True
         assert event.seq is not None and event.first_seq is not None
+        state.extra["diffs"] = True
         if not state.synced:
             if not state.buffer:
                 state.pending.append(self.status(
@@ -365,6 +368,8 @@ class BinanceSpotFeed(VenueFeed):
                                         f"cover lastUpdateId={snap}")
                 return False
             state.extra["bridged"] = True
+            if not state.behind:
+                book.stale = False  # the snapshot is joined: the book is the venue's
             state.last_seq = event.seq
             return True
         if event.seq <= last:
@@ -397,14 +402,21 @@ class BinanceSpotFeed(VenueFeed):
         out = super()._on_book(ev)
         if book.updates == n0:
             return out
-        if type(ev) is BookSnapshot and state.buffer:
-            items = list(state.buffer)
-            state.buffer.clear()
-            st = self.stats[ev.symbol]
-            for d in items:
-                st.frames -= 1  # counted when it first arrived
-                out.extend(self._on_book(d))
+        if type(ev) is BookSnapshot:
+            if state.buffer:
+                items = list(state.buffer)
+                state.buffer.clear()
+                st = self.stats[ev.symbol]
+                for d in items:
+                    st.frames -= 1  # counted when it first arrived
+                    out.extend(self._on_book(d))
+            if state.synced and not state.extra.get("bridged") and state.extra.get("diffs"):
+                book.stale = True  # a diff stream: not valid until a diff joins the snapshot
         return out
+
+    def in_sync(self, key: str) -> bool:
+        extra = self.states[key].extra
+        return super().in_sync(key) and bool(extra.get("bridged") or not extra.get("diffs"))
 
     def _retracted(self, recv_ns: int) -> list[Event]:
         sym = self._retract

@@ -37,6 +37,7 @@ https://bybit-exchange.github.io/docs/v5/websocket/public/trade
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final, Literal
@@ -87,6 +88,7 @@ ORDERBOOK_DEPTHS: Final[dict[str, tuple[int, ...]]] = {
 SPOT_MAX_ARGS: Final = 10
 
 _MS = 1_000_000
+_TOPIC_RE = re.compile(r'"topic":\s*"([^"]+)"')
 _SIDES: Final[dict[str, Literal["buy", "sell"]]] = {"Buy": "buy", "Sell": "sell"}
 
 
@@ -208,6 +210,18 @@ class BybitFeed(VenueFeed):
     trade_topic = staticmethod(trade_topic)
 
     # -- parsing ------------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
+                else frame[:400])
+        m = _TOPIC_RE.search(head)
+        if m is None:
+            return () if ('"op"' in head or '"success"' in head) else None
+        topic = m.group(1)
+        if topic.startswith("orderbook."):
+            channel, _, sym = topic.rpartition(".")
+            return (sym, channel)
+        return ()
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         obj = load_json_object(frame)
         try:
@@ -217,7 +231,13 @@ class BybitFeed(VenueFeed):
             if not isinstance(topic, str):
                 raise MalformedFrame("bad_topic", repr(topic))
             if topic.startswith("orderbook."):
-                return [self._book(obj, topic, recv_ns)]
+                try:
+                    return [self._book(obj, topic, recv_ns)]
+                except (MalformedFrame, KeyError) as e:
+                    m = e if isinstance(e, MalformedFrame) else MalformedFrame(
+                        "missing_field", f"{e} in {topic}")
+                    m.channel, _, m.symbol = topic.rpartition(".")  # this book lost an update
+                    raise m from None
             if topic.startswith("publicTrade."):
                 return self._trades(obj, recv_ns)
             self.ignored[topic.split(".", 1)[0]] += 1

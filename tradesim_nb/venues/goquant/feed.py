@@ -31,6 +31,7 @@ removed levels is counted in ``FeedStats.crossed_removed_levels``. With
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Any, Final
 
@@ -40,6 +41,7 @@ from ...feed import MalformedFrame, VenueFeed, load_json_object
 __all__ = ["BASE_URL", "GoQuantFeed", "url"]
 
 BASE_URL: Final = "wss://ws.gomarket-cpp.goquant.io/ws/l2-orderbook/okx/"
+_SYMBOL_RE = re.compile(r'"symbol":\s*"([^"]+)"')
 
 
 def url(symbol: str) -> str:
@@ -104,6 +106,12 @@ class GoQuantFeed(VenueFeed):
     def looks_like(cls, frame: str) -> bool:
         return '"exchange"' in frame and '"symbol"' in frame
 
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
+                else frame[:400])
+        m = _SYMBOL_RE.search(head)
+        return None if m is None else (m.group(1), "")
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         msg = load_json_object(frame)
         missing = [k for k in ("timestamp", "symbol", "asks", "bids") if k not in msg]
@@ -112,6 +120,10 @@ class GoQuantFeed(VenueFeed):
         sym = msg["symbol"]
         if not isinstance(sym, str) or not sym:
             raise MalformedFrame("bad_symbol", repr(sym))
-        return [BookSnapshot(self.venue, sym, _levels("bids", msg["bids"]),
-                             _levels("asks", msg["asks"]), _parse_ts_ns(msg["timestamp"]),
-                             recv_ns)]
+        try:
+            return [BookSnapshot(self.venue, sym, _levels("bids", msg["bids"]),
+                                 _levels("asks", msg["asks"]), _parse_ts_ns(msg["timestamp"]),
+                                 recv_ns)]
+        except MalformedFrame as e:
+            e.symbol = sym  # the book's latest state is not known
+            raise

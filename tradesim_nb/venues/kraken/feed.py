@@ -51,6 +51,7 @@ https://docs.kraken.com/exchange/guides/websockets/book-checksum-v1
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -90,6 +91,8 @@ HEARTBEAT_INTERVAL_S: Final = 1.0
 PING_MESSAGE: Final = '{"event":"ping"}'
 
 _NS = 1_000_000_000
+_HEAD_ID_RE = re.compile(r"\[\s*(\d+)\s*,")
+_TAIL_RE = re.compile(r'"([a-z]+[-a-z0-9]*)"\s*,\s*"([^"]+)"\s*\]\s*$')
 _FMT_CACHE_MAX = 50_000
 _INF = float("inf")
 _PAD9 = "000000000"
@@ -360,6 +363,8 @@ class KrakenFeed(VenueFeed):
         self.heartbeats = 0
         self.ignored: Counter[str] = Counter()
         self.system_status = ""
+        #: channelID -> (pair, channelName), from the subscriptionStatus acks
+        self.channel_ids: dict[int, tuple[str, str]] = {}
 
     # declarations bound to this feed
     subscribe_message = staticmethod(subscribe_message)
@@ -368,6 +373,21 @@ class KrakenFeed(VenueFeed):
     ping_message: ClassVar[str] = PING_MESSAGE
 
     # -- parsing ---------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+        head = text[:40].lstrip()
+        if head.startswith("{"):
+            return ()  # an event object, never a book message
+        m = _HEAD_ID_RE.match(head)
+        if m is not None:
+            hit = self.channel_ids.get(int(m.group(1)))
+            if hit is not None:
+                return hit
+        m = _TAIL_RE.search(text[-200:])
+        if m is not None:
+            return (m.group(2), m.group(1)) if m.group(1).startswith("book-") else ()
+        return None
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         try:
             msg = orjson.loads(frame)
@@ -388,9 +408,15 @@ class KrakenFeed(VenueFeed):
         channel = msg[-2]
         pair = msg[-1]
         if type(channel) is not str or type(pair) is not str or not pair:
-            raise MalformedFrame("bad_channel", f"channelName {channel!r}, pair {pair!r}")
+            raise MalformedFrame("bad_channel", f"channelName {channel!r}, pair {pair!r}",
+                                 symbol=pair if type(pair) is str else "")
         if channel.startswith("book-"):
-            return [self._book(msg, n, channel, pair, recv_ns)]
+            try:
+                return [self._book(msg, n, channel, pair, recv_ns)]
+            except MalformedFrame as e:
+                e.symbol = pair  # this book lost an update
+                e.channel = channel
+                raise
         self.ignored[channel] += 1
         return []
 
@@ -450,6 +476,9 @@ class KrakenFeed(VenueFeed):
             if status == "subscribed" or status == "unsubscribed":
                 if status == "subscribed" and isinstance(ch, str) and ch.startswith("book-"):
                     self.depths[pair] = _depth_of(ch)
+                    cid = msg.get("channelID")
+                    if type(cid) is int and pair:
+                        self.channel_ids[cid] = (pair, ch)
                 return FeedStatus("ack", self.venue, pair,
                                   f"{status} {ch} channelID={msg.get('channelID')}", recv_ns)
             if status == "error":

@@ -38,6 +38,7 @@ prevSeqId), https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-or
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -74,6 +75,7 @@ _TRADE_CHANNELS = frozenset({"trades", "trades-all"})
 _IGNORED_CHANNELS = frozenset({"tickers"})
 _ACK_EVENTS = frozenset({"subscribe", "unsubscribe"})
 _MS = 1_000_000
+_ARG_RE = re.compile(r'"arg":\s*\{"channel":\s*"([^"]+)",\s*"instId":\s*"([^"]+)"')
 _INT32 = 1 << 32
 _INT31 = 1 << 31
 
@@ -226,6 +228,19 @@ class OkxFeed(VenueFeed):
         return '"arg":{"channel"' in frame or '"arg": {"channel"' in frame
 
     # -- parsing ---------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
+                else frame[:400]).lstrip()
+        if head.startswith('{"event"') or head.startswith("pong"):
+            return ()
+        m = _ARG_RE.search(head)
+        if m is None:
+            return None
+        channel, inst = m.group(1), m.group(2)
+        if channel in BOOK_CHANNELS or channel == "books5":
+            return (inst, channel)
+        return ()  # trades, tickers, bbo-tbt: no book changed
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         if frame == "pong" or frame == b"pong":
             return []
@@ -240,25 +255,16 @@ class OkxFeed(VenueFeed):
         if type(arg) is not dict:
             raise MalformedFrame("no_arg", "data without arg")
         channel = arg.get("channel")
-        if channel in BOOK_CHANNELS:
+        if channel in BOOK_CHANNELS or channel == "books5":
             inst = arg.get("instId")
-            if not inst:
+            if not inst or type(inst) is not str:
                 raise MalformedFrame("no_instId", str(channel))
-            if type(data) is not list:
-                raise MalformedFrame("bad_data", "data must be a list")
-            action = msg.get("action")
-            if action == "update":
-                return [self._delta(inst, d, recv_ns, channel) for d in data]
-            if action == "snapshot":
-                return [self._snapshot(inst, d, recv_ns, channel) for d in data]
-            raise MalformedFrame("bad_action", repr(action))
-        if channel == "books5":
-            inst = arg.get("instId")
-            if not inst:
-                raise MalformedFrame("no_instId", str(channel))
-            if type(data) is not list:
-                raise MalformedFrame("bad_data", "data must be a list")
-            return [self._snapshot(inst, d, recv_ns, channel) for d in data]
+            try:
+                return self._book(msg, channel, inst, data, recv_ns)
+            except MalformedFrame as e:
+                e.symbol = inst  # this book lost an update
+                e.channel = channel
+                raise
         if channel in _TRADE_CHANNELS:
             return [self._trade(d, recv_ns) for d in data]
         if channel == "bbo-tbt":
@@ -270,6 +276,19 @@ class OkxFeed(VenueFeed):
             self.ignored[channel] += 1
             return []
         raise MalformedFrame("no_channel", repr(arg))
+
+    def _book(self, msg: dict[str, Any], channel: str, inst: str, data: Any,
+              recv_ns: int) -> list[Event]:
+        if type(data) is not list:
+            raise MalformedFrame("bad_data", "data must be a list")
+        if channel == "books5":
+            return [self._snapshot(inst, d, recv_ns, channel) for d in data]
+        action = msg.get("action")
+        if action == "update":
+            return [self._delta(inst, d, recv_ns, channel) for d in data]
+        if action == "snapshot":
+            return [self._snapshot(inst, d, recv_ns, channel) for d in data]
+        raise MalformedFrame("bad_action", repr(action))
 
     def _event_status(self, msg: dict[str, Any], event: Any, arg: Any,
                       recv_ns: int) -> FeedStatus:
