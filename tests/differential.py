@@ -102,9 +102,12 @@ def run_changed(venue: str, original: Sequence[tuple[int, str]], delivered: Iter
                 *, lossy: bool, symbol: str = "BTCUSDT") -> tuple[Outcome, VenueFeed,
                                                              dict[Any, Any]]:
     """``delivered`` through the feed; each book's reference over the original frames of that
-    book up to the newest of them delivered ("the venue's book now"). ``lossy``: frames were
-    lost or reordered (on a venue without sequence ids only the checksummed depth can then be
-    held to the reference). Returns the outcome, the feed and the reference books."""
+    book up to the newest of them delivered and readable ("the venue's book now": a frame the
+    feed counts as malformed is a frame lost, as a dropped one; where updates carry ids the
+    next one shows the loss, elsewhere the feed marks the book stale at once). ``lossy``:
+    frames were lost or reordered (on a venue without sequence ids only the checksummed depth
+    can then be held to the reference). Returns the outcome, the feed and the reference
+    books."""
     feed = get_feed(venue)
     keys = frame_keys(venue, original, symbol)
     refs: dict[Any, Reference] = {}
@@ -113,9 +116,10 @@ def run_changed(venue: str, original: Sequence[tuple[int, str]], delivered: Iter
     cache: dict[str, Any] = {}
     unsequenced = venue in CHECKSUM_DEPTH
     for n, (idx, recv, frame) in enumerate(delivered):
+        bad = feed.malformed_frames
         feed.on_frame(frame, recv)
         out.frames += 1
-        k = keys[idx] if idx >= 0 else None
+        k = keys[idx] if idx >= 0 and feed.malformed_frames == bad else None
         if k is not None:
             ref = refs.get(k)
             if ref is None:
@@ -157,7 +161,8 @@ def counted(feed: VenueFeed, key: str) -> int:
     """Everything the feed counted that explains a book that is not valid."""
     st = feed.stats[key]
     return (sum(getattr(st, k) for k in PROBLEMS) + feed.malformed_frames
-            + sum(feed.malformed.values()) + feed.apply_errors)
+            + sum(feed.malformed.values()) + feed.apply_errors
+            + feed.buffered(key))  # (Binance: diffs waiting for a snapshot)
 
 
 # -- mutations -------------------------------------------------------------------------------
