@@ -88,6 +88,8 @@ ORDERBOOK_DEPTHS: Final[dict[str, tuple[int, ...]]] = {
 SPOT_MAX_ARGS: Final = 10
 
 _MS = 1_000_000
+#: book and trade topics of Bybit's APIs before v5 (orderBookL2_25, orderBook_200.100ms, trade)
+_OLD_TOPICS = ("orderBookL2", "orderBook_200", "orderBook.", "trade.")
 _TOPIC_RE = re.compile(r'"topic":\s*"([^"]+)"')
 _SIDES: Final[dict[str, Literal["buy", "sell"]]] = {"Buy": "buy", "Sell": "sell"}
 
@@ -240,6 +242,10 @@ class BybitFeed(VenueFeed):
                     raise m from None
             if topic.startswith("publicTrade."):
                 return self._trades(obj, recv_ns)
+            if topic.startswith(_OLD_TOPICS):
+                raise MalformedFrame("pre_v5_api", f"topic {topic[:60]!r} is Bybit's API before "
+                                     "v5 (2021 and older); this feed reads v5 "
+                                     "(orderbook.{depth}.{symbol}, publicTrade.{symbol})")
             self.ignored[topic.split(".", 1)[0]] += 1
             return []
         except KeyError as e:
