@@ -67,7 +67,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
-from .book import OrderBook
+from .book import DEFAULT_MAX_LEVELS, OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
 from .instruments import Instrument, find_instrument
 
@@ -208,6 +208,11 @@ class VenueFeed:
     clock : callable or None
         ``() -> ns since the epoch`` the lag is measured against (the live client passes
         ``time.time_ns``); None: the event's receive time (replays).
+    max_levels : int
+        The level cap of every book the feed makes (default
+        :data:`tradesim_nb.book.DEFAULT_MAX_LEVELS`, 200,000 a side, far above any venue's
+        depth): an event that would leave more levels on a side is refused whole
+        (``level_cap``) and counted.
     max_ahead_s : float
         An event whose venue time is more than this ahead of its receive time is refused
         (``bad_timestamp``; default 600 s, far beyond any clock difference). Receive times
@@ -258,6 +263,7 @@ class VenueFeed:
         self._max_lag_ns: int | None = None
         self.clock: Callable[[], int] | None = None
         self.max_ahead_s = 600.0
+        self.max_levels = DEFAULT_MAX_LEVELS
         self._timed_updates = bool(self.message_time)
         self._timed_snapshots = bool(self.message_time and self.snapshot_time_rule)
 
@@ -358,7 +364,7 @@ class VenueFeed:
         if b is None:
             inst = self.instrument(self.symbol_of(symbol))
             b = OrderBook(inst, venue=self.venue, symbol=inst.symbol if inst else
-                          self.symbol_of(symbol))
+                          self.symbol_of(symbol), max_levels=self.max_levels)
             self.books[symbol] = b
             self.stats[symbol] = FeedStats()
             self.states[symbol] = SymbolState()

@@ -59,7 +59,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import DEFAULT_MAX_LEVELS, OrderBook
 from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Level
 from ...feed import MalformedFrame, SymbolState, VenueFeed
 from ...instruments import Instrument
@@ -193,6 +193,8 @@ class KrakenBook(OrderBook):
         Used without an instrument, as for :class:`~tradesim_nb.book.OrderBook`.
     max_depth : int
         Levels a side to keep (the subscribed depth); 0 keeps every level.
+    max_levels : int
+        The level cap, as for :class:`~tradesim_nb.book.OrderBook`.
 
     Notes
     -----
@@ -204,8 +206,9 @@ class KrakenBook(OrderBook):
     __slots__ = ("_fmt", "max_depth", "truncated")
 
     def __init__(self, instrument: Instrument | None = None, *, venue: str = "",
-                 symbol: str = "", max_depth: int = 0) -> None:
-        super().__init__(instrument, venue=venue, symbol=symbol)
+                 symbol: str = "", max_depth: int = 0,
+                 max_levels: int = DEFAULT_MAX_LEVELS) -> None:
+        super().__init__(instrument, venue=venue, symbol=symbol, max_levels=max_levels)
         if type(max_depth) is not int or max_depth < 0:
             raise ValueError(f"max_depth={max_depth!r} must be an integer >= 0 (0: no limit)")
         self.max_depth = max_depth
@@ -491,7 +494,8 @@ class KrakenFeed(VenueFeed):
         if b is None:
             super().book(symbol)  # the counters and sequencing state of the book
             pair = self.symbol_of(symbol)
-            b = KrakenBook(self.instrument(pair), venue=self.venue, symbol=pair)
+            b = KrakenBook(self.instrument(pair), venue=self.venue, symbol=pair,
+                           max_levels=self.max_levels)
             self.books[symbol] = b
         return b
 
