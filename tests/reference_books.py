@@ -196,7 +196,8 @@ class BinanceSpotReference(Reference):
     """Binance spot "How to manage a local order book correctly": buffer diffs; on the REST
     snapshot (``lastUpdateId`` L) drop diffs with ``u <= L``; the first applied diff has
     ``U <= L + 1 <= u``; each later one ``U`` = previous ``u`` + 1, else the book is unknown
-    until a new snapshot. ``symbol`` names the snapshot that names none."""
+    until a new snapshot (one not newer than the book, ``L`` <= its last id, would only rewind
+    it and is ignored). ``symbol`` names the snapshot that names none."""
 
     def __init__(self, symbol: str) -> None:
         super().__init__()
@@ -218,6 +219,9 @@ class BinanceSpotReference(Reference):
             b = self.book((sym, ""))
             if not (_numbers_ok(d.get("bids")) and _numbers_ok(d.get("asks"))):
                 return
+            state = self.chain.get((sym, ""))
+            if b.known and state is not None and d["lastUpdateId"] <= state[1]:
+                return  # not newer than the book: it would only rewind it
             b.replace(d["bids"], d["asks"])
             self.chain[(sym, "")] = ("snap", d["lastUpdateId"])
             for x in self.buffers.pop(sym, []):

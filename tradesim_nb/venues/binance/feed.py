@@ -7,9 +7,10 @@ Streams handled (combined-stream wrapper ``{"stream": ..., "data": ...}`` or raw
 * the REST depth snapshot ``{"lastUpdateId", "bids", "asks"}`` → :class:`BookSnapshot` with
   ``seq=lastUpdateId``. The raw answer names no symbol (the live client wraps it as
   ``{"stream": "<symbol>@restDepth", "data": ...}``, which does). An unnamed snapshot is
-  accepted only when its symbol is known: the feed's ``symbol`` (constructor argument), else
-  the one symbol the stream carries. Before any named frame it is held until the first one
-  names the stream's symbol; in a stream of several symbols it is malformed
+  accepted only when its symbol is known: the feed's ``symbol`` (constructor argument; held
+  until the stream names that symbol when it has named only others so far), else the one
+  symbol the stream carries. Before any named frame it is held until the first one names the
+  stream's symbol; in a stream of several symbols it is malformed
   (``snapshot_without_symbol``); and when a second symbol appears after a snapshot was placed
   by that inference, its book is marked stale (``snapshot_symbol_ambiguous``): it may not
   have been that symbol's;
@@ -231,6 +232,11 @@ class BinanceSpotFeed(VenueFeed):
             self._retract = self._inferred  # the one-symbol inference no longer holds
             self._inferred = None
         held = self.held_snapshot
+        if held is not None and self.symbol is not None:
+            if sym != self.symbol:
+                return []
+            self.held_snapshot = None
+            return [self._snapshot(sym, held[0], held[1])]
         if held is not None and len(self.seen_symbols) == 1:
             self.held_snapshot = None
             self._inferred = sym
@@ -245,9 +251,14 @@ class BinanceSpotFeed(VenueFeed):
                 return []
             if stream:
                 return [self._snapshot(stream.split("@", 1)[0].upper(), d, recv_ns)]
-            if self.symbol is not None:
-                return [self._snapshot(self.symbol, d, recv_ns)]
             seen = self.seen_symbols
+            if self.symbol is not None:
+                if seen and self.symbol not in seen:
+                    # the stream so far names only other symbols: wait until it names this one
+                    self._snapshot(self.symbol, d, recv_ns)  # checks the payload now
+                    self.held_snapshot = (d, recv_ns)
+                    return []
+                return [self._snapshot(self.symbol, d, recv_ns)]
             if len(seen) == 1:
                 sym = next(iter(seen))
                 self._inferred = sym
