@@ -49,7 +49,7 @@ def test_changed_streams_are_right_or_not_valid_and_counted(venue: str) -> None:
     original = recording(venue)[: WINDOW[venue]]
     seen: list[int] = []
 
-    @settings(max_examples=12 if venue != "goquant" else 25, deadline=None, derandomize=True,
+    @settings(max_examples=40 if venue != "goquant" else 25, deadline=None, derandomize=True,
               database=None, suppress_health_check=list(HealthCheck))
     @given(_ops(venue))
     def check(ops: list[tuple[str, int, int]]) -> None:

@@ -26,6 +26,11 @@ The book is kept at the subscribed depth :math:`D` (from the channel name ``book
 insert, so after each message the worst levels beyond :math:`D` are dropped
 (:meth:`KrakenBook.truncate`).
 
+Every level of an update must be at least as new (its time stamp) as the level the book holds:
+an older one is a re-delivered or reordered update (``time_backwards``: the book is stale
+until a snapshot). The checksum alone cannot always tell: a late duplicate may bring back
+exactly the book its own checksum describes.
+
 After every update the book's top 10 levels a side must reproduce ``"c"``
 (:func:`kraken_checksum`):
 
@@ -94,6 +99,7 @@ _NS = 1_000_000_000
 _HEAD_ID_RE = re.compile(r"\[\s*(\d+)\s*,")
 _TAIL_RE = re.compile(r'"([a-z]+[-a-z0-9]*)"\s*,\s*"([^"]+)"\s*\]\s*$')
 _FMT_CACHE_MAX = 50_000
+_LEVEL_TS_MAX = 200_000
 _INF = float("inf")
 _PAD9 = "000000000"
 
@@ -505,9 +511,11 @@ class KrakenFeed(VenueFeed):
             if isinstance(book, KrakenBook):
                 book.max_depth = self.depth or (_depth_of(event.channel) if event.channel
                                                 else self.depths.get(event.symbol, 0))
+            state.extra["level_ts"] = ({lv[0]: _ts_ns(lv[2]) for lv in event.bids},
+                                       {lv[0]: _ts_ns(lv[2]) for lv in event.asks})
             return True
         if state.synced:
-            return True
+            return self._in_time(event, state)
         sym = event.symbol
         self.stats[sym].stale_dropped += 1
         state.pending.append(self.status(
@@ -515,6 +523,35 @@ class KrakenFeed(VenueFeed):
                 "book stale, waiting for a snapshot" if self.stats[sym].snapshots
                 else "no snapshot yet"), event.recv_ts_ns))
         return False
+
+    def _in_time(self, event: BookSnapshot | BookDelta, state: SymbolState) -> bool:
+        """Every level of an update must be at least as new as the level the book holds (its
+        time stamp): an older one is a re-delivered or reordered update, which the top-10
+        checksum cannot always see (it may bring back exactly the book its own checksum
+        describes). Such an update marks the book stale (``time_backwards``)."""
+        held = state.extra.get("level_ts")
+        if held is None:
+            return True
+        newer: list[tuple[dict[str, int], str, int]] = []
+        for side, levels in ((held[0], event.bids), (held[1], event.asks)):
+            for lv in levels:
+                t = _ts_ns(lv[2])
+                old = side.get(lv[0])
+                if old is not None and t < old:
+                    sym = event.symbol
+                    self.stats[sym].time_backwards += 1
+                    state.pending.append(self.mark_stale(
+                        sym, "time_backwards", f"level {lv[0]} of time {t} ns is older than "
+                        f"the book's ({old} ns): a re-delivered or reordered update",
+                        event.recv_ts_ns))
+                    return False
+                newer.append((side, lv[0], t))
+        for side, px, t in newer:
+            side[px] = t
+        if len(held[0]) + len(held[1]) > _LEVEL_TS_MAX:  # levels truncated away pile up
+            held[0].clear()
+            held[1].clear()
+        return True
 
     def verify(self, event: BookSnapshot | BookDelta, book: OrderBook) -> bool | None:
         if not event.checksum:
