@@ -132,6 +132,7 @@ def run_changed(venue: str, original: Sequence[tuple[int, str]], delivered: Iter
     can then be held to the reference). Returns the outcome, the feed and the reference
     books."""
     feed = get_feed(venue)
+    feed.max_levels = LEVEL_CAP
     keys = frame_keys(venue, original, symbol)
     refs: dict[Any, Reference] = {}
     done: dict[Any, int] = {}
@@ -190,7 +191,11 @@ def counted(feed: VenueFeed, key: str) -> int:
 
 # -- mutations -------------------------------------------------------------------------------
 #: the kinds of change :func:`mutate` makes; ``lossy`` ones lose or reorder information
-KINDS = ("reorder", "duplicate", "drop", "truncate", "number", "wrong_type", "swap_files")
+KINDS = ("reorder", "duplicate", "drop", "truncate", "number", "wrong_type", "swap_files",
+         "huge")
+#: the level cap of the feeds under test, above every shipped recording's depth; a ``huge``
+#: frame carries more levels than that
+LEVEL_CAP = 5000
 LOSSY = frozenset({"reorder", "duplicate", "drop", "truncate", "swap_files"})
 #: what a corrupted number becomes
 BAD_NUMBERS = ("NaN", "nan", "inf", "-inf", "Infinity", "-5", "1e309", "-1e309", "abc", "",
@@ -222,6 +227,36 @@ def _replace_nth_number(frame: str, n: int, new: str | None) -> str:
     return frame[:a] + rep + frame[b:]
 
 
+def _huge(frame: str, n: int) -> str:
+    """``frame`` with ``n`` more levels in its first list of levels (copies of its first
+    level at other prices)."""
+    from decimal import Decimal
+
+    import orjson
+
+    obj = orjson.loads(frame)
+
+    def find(o: Any) -> list[Any] | None:
+        if isinstance(o, list) and o and isinstance(o[0], list) and len(o[0]) >= 2 and all(
+                isinstance(x, str) for x in o[0][:2]):
+            return o
+        items = o.values() if isinstance(o, dict) else o if isinstance(o, list) else []
+        for v in items:
+            hit = find(v)
+            if hit is not None:
+                return hit
+        return None
+
+    levels = find(obj)
+    if levels is None:
+        return frame
+    first = levels[0]
+    p0 = Decimal(first[0])
+    step = p0 / Decimal(10 * n)
+    levels.extend([str(p0 + step * (i + 1)), *first[1:]] for i in range(n))
+    return orjson.dumps(obj).decode()
+
+
 def mutate(original: Sequence[tuple[int, str]], venue: str, ops: Sequence[tuple[str, int, int]]
            ) -> list[Delivered]:
     """Apply ``ops`` (kind, position, parameter) to the delivered stream, in order. Positions
@@ -248,6 +283,8 @@ def mutate(original: Sequence[tuple[int, str]], venue: str, ops: Sequence[tuple[
                                                      BAD_NUMBERS[par % len(BAD_NUMBERS)]))
         elif kind == "wrong_type":
             out[j] = (idx, recv, _replace_nth_number(frame, par, None))
+        elif kind == "huge":
+            out[j] = (idx, recv, _huge(frame, LEVEL_CAP + 1 + par % 500))
         elif kind == "swap_files":
             cut = j if 0 < j < len(out) else len(out) // 2
             out = out[cut:] + out[:cut]
