@@ -29,8 +29,9 @@ from tradesim_nb.random_walk import RandomWalkBook, RandomWalkParams
 from tradesim_nb.venues.kraken import kraken_checksum
 
 SYM = "XBT/USD"
+# faults every few ms: resyncs rate-limited to 20 a second here (default 1; see test_integrity)
 FAST = ClientConfig(backoff_initial_s=0.02, backoff_max_s=0.2, silence_timeout_s=0.25,
-                    resync_timeout_s=1.0, connect_timeout_s=2.0)
+                    resync_timeout_s=1.0, connect_timeout_s=2.0, resync_min_interval_s=0.05)
 REPO = Path(__file__).resolve().parent.parent
 TRADESIM = str(REPO / ".venv" / "bin" / "tradesim")
 

@@ -18,6 +18,7 @@ from .book import Fill, OrderBook
 from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Trade
 from .feed import FeedStats, MalformedFrame, VenueFeed
 from .instruments import INSTRUMENTS, Instrument, get_instrument, register_instrument
+from .replay import replay  # eager: ``import tradesim_nb.replay`` would shadow a lazy name
 from .venues import get_feed
 
 __version__ = "0.1.0"
@@ -82,8 +83,7 @@ _LAZY: dict[str, str] = {
     "calibrate_many": "impact",
     "simulate_orders": "impact",
     "load_orders": "impact",
-    # recordings, replay, metrics
-    "replay": "replay",
+    # recordings, metrics
     "read_frames": "recording",
     "RecordingWriter": "recording",
     "LatencyRing": "metrics",
@@ -106,6 +106,7 @@ __all__ = [
     "get_feed",
     "get_instrument",
     "register_instrument",
+    "replay",
     *sorted(_LAZY),
 ]
 
@@ -171,7 +172,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .market import MarketParams, SyntheticMarket
     from .metrics import LatencyRing
     from .recording import RecordingWriter, read_frames
-    from .replay import replay
     from .simulator import (
         CostEstimate,
         ImpactParams,

@@ -47,6 +47,10 @@ Side = Literal["buy", "sell"]
 #: ``stale``          a diff was dropped because it is older than the book (e.g. u <= lastUpdateId)
 #: ``sequence_reset`` the venue restarted its sequence (OKX seqId < prevSeqId after maintenance)
 #: ``top_match`` / ``top_mismatch``  cross-check of the book's top against the venue's BBO stream
+#: ``time_backwards`` an event older than the newest the book has seen (not applied)
+#: ``behind``         the book's venue time fell behind the staleness bound: not valid
+#: ``caught_up``      the book is within the staleness bound again
+#: ``refused``        the book refused an event (bad numbers, over the level cap); counted
 StatusKind = Literal[
     "ack",
     "error",
@@ -63,6 +67,10 @@ StatusKind = Literal[
     "sequence_reset",
     "top_match",
     "top_mismatch",
+    "time_backwards",
+    "behind",
+    "caught_up",
+    "refused",
     "info",
 ]
 
@@ -84,6 +92,10 @@ class BookSnapshot:
         Bybit ``u``); ``None`` where the venue has none.
     checksum : int or None
         The venue's checksum of the book after this event, ``None`` or 0 when not given.
+    channel : str
+        The venue's book channel (``"books"``, ``"books5"``, ``"orderbook.500"``), "" when the
+        venue has one. Two channels of one symbol are two books
+        (:meth:`tradesim_nb.feed.VenueFeed.book_key`).
     """
 
     venue: str
@@ -95,6 +107,7 @@ class BookSnapshot:
     seq: int | None = None
     prev_seq: int | None = None
     checksum: int | None = None
+    channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +116,8 @@ class BookDelta:
 
     ``first_seq`` is the first update id the delta covers (Binance ``U``), ``seq`` the last
     (Binance ``u``, OKX ``seqId``, Bybit ``u``) and ``prev_seq`` the id the previous delta must
-    have ended on (OKX ``prevSeqId``, Binance futures ``pu``).
+    have ended on (OKX ``prevSeqId``, Binance futures ``pu``). ``channel`` is the venue's book
+    channel, as for :class:`BookSnapshot`.
     """
 
     venue: str
@@ -116,6 +130,7 @@ class BookDelta:
     prev_seq: int | None = None
     first_seq: int | None = None
     checksum: int | None = None
+    channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,42 @@ A :class:`VenueFeed` subclass (one per venue, in :mod:`tradesim_nb.venues`) supp
 * optionally ``verify(event, book)``: the venue checksum after an update (``None`` when the
   event carries none).
 
-This base class keeps one :class:`OrderBook` and one :class:`FeedStats` per instrument, counts
+This base class keeps one :class:`OrderBook` and one :class:`FeedStats` per book, counts
 malformed frames by reason (the stream goes on), flags crossed books, cross-checks the book's
 top against the venue's own BBO stream, and marks a book stale on a gap or checksum failure
-until a snapshot arrives. ``needs_resync`` lists the instruments the live client must resync.
+until a snapshot arrives. ``needs_resync`` lists the books the live client must resync.
+
+Validity
+--------
+A book is *valid* (``OrderBook.valid``) only when it is a right book, fresh and sane:
+
+* **identity**: a book is one (venue, symbol, channel). Two depths of one symbol in one stream
+  (OKX ``books5`` beside ``books``, Bybit ``orderbook.1`` beside ``orderbook.500``) are two
+  books (:meth:`VenueFeed.book_key`): the first depth channel of a symbol keeps the symbol as
+  its key, any other is keyed ``"<symbol>@<channel>"``, and a top-N view
+  (:attr:`VenueFeed.secondary_channels`) hands the symbol's key to the full-depth channel;
+* **in sync**: its snapshot arrived and no gap or checksum failure since;
+* **in time**: where the venue's time stamp is the message's time
+  (:attr:`VenueFeed.message_time`), a book never goes back in time. A snapshot older than the
+  newest event of the book seen so far is not applied (``older_snapshots``); an update older
+  than it is counted (``time_backwards``) and, on a venue without sequence ids (where nothing
+  else can place it in the chain), marks the book stale; with sequence ids the venue's rule
+  decides (a re-delivery is dropped, anything else is a gap). An event stamped more than
+  :attr:`VenueFeed.max_ahead_s` ahead of its receive time is a damaged frame (refused,
+  ``bad_timestamp``), so one bad time stamp cannot hold a book back;
+* **fresh**: with a staleness bound (:attr:`VenueFeed.max_lag_s`), a book whose last event's
+  venue time is more than the bound behind the clock (the receive time of the frame, or
+  :attr:`VenueFeed.clock` in the live client) is not valid (``behind``) until an event within
+  the bound arrives;
+* **sane**: an event the book refuses (a level that is not numbers, over the level cap) is
+  counted by reason, and the book is kept as it was but not valid until its next snapshot;
+* **nothing lost unseen**: where a book's stream has no sequence ids (Kraken v1, OKX
+  recordings without ``seqId``, snapshot relays) a lost update could go unnoticed, so a frame
+  that cannot be read marks stale the book it names, or every such book when it names none.
+  Where updates carry ids the next one reveals a loss.
+
+Nothing is dropped silently: every frame or event not applied is counted, by reason
+(``malformed``, ``FeedStats.stale_dropped``, ``gaps``, ``time_backwards`` ...).
 
 It is **the** frame loop: the live client, session replays, ``tradesim replay`` and
 ``tradesim cost``, execution on replayed books, the benchmarks and the notebooks all call
@@ -30,12 +62,12 @@ import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
-from .book import OrderBook
+from .book import DEFAULT_MAX_LEVELS, OrderBook
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
 from .instruments import Instrument, find_instrument
 
@@ -43,6 +75,8 @@ __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck",
            "load_json_object"]
 
 _perf_ns = time.perf_counter_ns
+#: receive times below this (2001-09-09) are counters or placeholders, not clock readings
+_CLOCK_NS = 10**18
 
 
 def load_json_object(frame: str | bytes) -> dict[str, Any]:
@@ -58,12 +92,19 @@ def load_json_object(frame: str | bytes) -> dict[str, Any]:
 
 
 class MalformedFrame(ValueError):
-    """A frame that cannot be parsed; ``reason`` is a short stable key for counting."""
+    """A frame that cannot be parsed; ``reason`` is a short stable key for counting.
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    ``symbol`` and ``channel`` name the book the frame was for when the parser got that far
+    ("" otherwise): that book is marked stale (an update of it was lost).
+    """
+
+    def __init__(self, reason: str, detail: str = "", symbol: str = "",
+                 channel: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.symbol = symbol
+        self.channel = channel
 
 
 @dataclass
@@ -87,6 +128,14 @@ class FeedStats:
     top_match: int = 0
     top_mismatch: int = 0
     top_unchecked: int = 0
+    #: events older than the newest the book has applied (exchange time going backwards)
+    time_backwards: int = 0
+    #: snapshots not applied because they are older than the book
+    older_snapshots: int = 0
+    #: times the book fell behind the staleness bound
+    behind: int = 0
+    #: events the book refused (bad numbers, level cap), each also in ``malformed`` by reason
+    refused: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -129,6 +178,13 @@ class SymbolState:
     top_checks: deque[TopCheck] = field(default_factory=lambda: deque(maxlen=4096))
     pending: list[FeedStatus] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the newest venue time (ns) of an event of the book seen in order (applied or waiting
+    #: for a snapshot); 0 before one
+    newest_ns: int = 0
+    #: whether the book is behind the staleness bound, and its last and largest lag (ns)
+    behind: bool = False
+    lag_ns: int | None = None
+    max_lag_ns: int | None = None
 
 
 class VenueFeed:
@@ -142,11 +198,39 @@ class VenueFeed:
         Default False: the book stays as the venue sent it and ``valid`` is False.
     verify_checksums : bool
         Verify venue checksums where the venue sends them (default True).
+
+    Attributes
+    ----------
+    max_lag_s : float or None
+        The staleness bound (seconds): a book whose last event's venue time is further behind
+        the clock is not valid. None (the default) checks nothing; the live client sets it
+        from :class:`~tradesim_nb.live.ClientConfig`.
+    clock : callable or None
+        ``() -> ns since the epoch`` the lag is measured against (the live client passes
+        ``time.time_ns``); None: the event's receive time (replays).
+    max_levels : int
+        The level cap of every book the feed makes (default
+        :data:`tradesim_nb.book.DEFAULT_MAX_LEVELS`, 200,000 a side, far above any venue's
+        depth): an event that would leave more levels on a side is refused whole
+        (``level_cap``) and counted.
+    max_ahead_s : float
+        An event whose venue time is more than this ahead of its receive time is refused
+        (``bad_timestamp``; default 600 s, far beyond any clock difference). Receive times
+        before 2001 (counters, placeholders such as 0) are not held to it.
     """
 
     venue: ClassVar[str] = ""
     #: whether the venue's book feed is one full snapshot per message (GoQuant relay)
     snapshot_only: ClassVar[bool] = False
+    #: whether an event's ``exch_ts_ns`` is the time the venue sent it (False where it is only
+    #: the latest time stamp of the levels it carries, as on Kraken v1): the time rules apply
+    message_time: ClassVar[bool] = True
+    #: book channels that are a top-N view beside the venue's full book: always their own book
+    #: (keyed ``"<symbol>@<channel>"``), never the symbol's
+    secondary_channels: ClassVar[frozenset[str]] = frozenset()
+    #: whether a snapshot's time is held against the book's (False where snapshots come from
+    #: a REST request beside the socket, placed by update ids alone: Binance)
+    snapshot_time_rule: ClassVar[bool] = True
 
     def __init__(self, *, sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
         self.sanitize_crossed = sanitize_crossed
@@ -173,6 +257,31 @@ class VenueFeed:
         self.applied_ns = 0
         #: ns spent inside :meth:`on_frame` by :meth:`replay`
         self.busy_ns = 0
+        #: book key -> the instrument symbol it is a book of (keys other than the symbol only)
+        self.book_symbols: dict[str, str] = {}
+        self._channel_owner: dict[str, str] = {}
+        self._max_lag_ns: int | None = None
+        self.clock: Callable[[], int] | None = None
+        self.max_ahead_s = 600.0
+        self.max_levels = DEFAULT_MAX_LEVELS
+        self._timed_updates = bool(self.message_time)
+        self._timed_snapshots = bool(self.message_time and self.snapshot_time_rule)
+
+    @property
+    def max_lag_s(self) -> float | None:
+        """The staleness bound in seconds (None: no bound)."""
+        return None if self._max_lag_ns is None else self._max_lag_ns / 1e9
+
+    @max_lag_s.setter
+    def max_lag_s(self, value: float | None) -> None:
+        if value is None:
+            self._max_lag_ns = None
+            return
+        if not (isinstance(value, int | float) and not isinstance(value, bool)
+                and math.isfinite(value) and 0 < value <= 86_400):
+            raise ValueError(f"max_lag_s={value!r} must be None or a number of seconds in "
+                             "(0, 86400]")
+        self._max_lag_ns = int(value * 1e9)
 
     # -- venue hooks ----------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
@@ -199,11 +308,63 @@ class VenueFeed:
         return False
 
     # -- machinery ------------------------------------------------------------------------
+    def book_key(self, symbol: str, channel: str) -> str:
+        """The key of the book of ``symbol`` on the venue's book ``channel``.
+
+        The first depth channel seen for a symbol keeps the symbol itself (so a stream of one
+        depth a symbol, the usual case, keys its books by symbol); any other channel of that
+        symbol is keyed ``"<symbol>@<channel>"``. A top-N view (one of
+        :attr:`secondary_channels`, e.g. OKX ``books5``) that holds the symbol's key gives it
+        up to the first full-depth channel of the symbol: its book, counters and state move to
+        ``"<symbol>@<channel>"``. ``channel=""`` (a venue with one book a symbol) is the symbol.
+        """
+        if not channel:
+            return symbol
+        owner = self._channel_owner.get(symbol)
+        if owner is None:
+            self._channel_owner[symbol] = channel
+            return symbol
+        if owner == channel:
+            return symbol
+        sec = self.secondary_channels
+        if owner in sec and channel not in sec:
+            self._move(symbol, f"{symbol}@{owner}")  # the full book takes the symbol's key
+            self._channel_owner[symbol] = channel
+            return symbol
+        key = f"{symbol}@{channel}"
+        if key not in self.book_symbols:
+            self.book_symbols[key] = symbol
+        return key
+
+    def _move(self, old: str, new: str) -> None:
+        """Move a book, its counters and its sequencing state from key ``old`` to ``new``."""
+        self.book_symbols[new] = self.symbol_of(old)
+        if old in self.books:
+            self.books[new] = self.books.pop(old)
+            self.stats[new] = self.stats.pop(old)
+            self.states[new] = self.states.pop(old)
+        if old in self.needs_resync:
+            self.needs_resync.discard(old)
+            self.needs_resync.add(new)
+
+    def symbol_of(self, key: str) -> str:
+        """The instrument symbol a book key belongs to (the key itself for most books)."""
+        return self.book_symbols.get(key, key)
+
+    def book_channel(self, key: str) -> str:
+        """The venue channel of a book key ("" for a venue with one book a symbol)."""
+        if key in self.book_symbols:
+            return key.rpartition("@")[2]
+        return self._channel_owner.get(key, "")
+
     def book(self, symbol: str) -> OrderBook:
+        """The book of a key (an instrument symbol, or ``"<symbol>@<channel>"``), created on
+        first use."""
         b = self.books.get(symbol)
         if b is None:
-            inst = self.instrument(symbol)
-            b = OrderBook(inst, venue=self.venue, symbol=symbol)
+            inst = self.instrument(self.symbol_of(symbol))
+            b = OrderBook(inst, venue=self.venue, symbol=inst.symbol if inst else
+                          self.symbol_of(symbol), max_levels=self.max_levels)
             self.books[symbol] = b
             self.stats[symbol] = FeedStats()
             self.states[symbol] = SymbolState()
@@ -225,6 +386,15 @@ class VenueFeed:
             st.checksum_failed += 1
         return self.status(kind, symbol, detail, recv_ns)
 
+    def _keyed(self, ev: BookSnapshot | BookDelta) -> BookSnapshot | BookDelta:
+        """``ev`` with its book key as its symbol (itself when the key is the symbol)."""
+        ch = ev.channel
+        if ch and ev.symbol not in self.book_symbols:  # (not already keyed)
+            key = self.book_key(ev.symbol, ch)
+            if key != ev.symbol:
+                return replace(ev, symbol=key)
+        return ev
+
     def on_frame(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         """Parse one raw frame, apply it, and return its events followed by any statuses.
 
@@ -242,13 +412,16 @@ class VenueFeed:
             self.frame_symbol = None
             self.malformed_frames += 1
             self.malformed[e.reason] += 1
-            return [FeedStatus("malformed", self.venue, "", str(e), recv_ns)]
+            return [FeedStatus("malformed", self.venue, "", str(e), recv_ns),
+                    *self._lost(frame, e, str(e), recv_ns)]
         except Exception as e:  # a parser bug on hostile input: counted, the stream goes on
             self.frame_symbol = None
             self.malformed_frames += 1
             reason = f"unparseable:{type(e).__name__}"
             self.malformed[reason] += 1
-            return [FeedStatus("malformed", self.venue, "", f"{reason}: {e}", recv_ns)]
+            detail = f"{reason}: {str(e)[:200]}"
+            return [FeedStatus("malformed", self.venue, "", detail, recv_ns),
+                    *self._lost(frame, e, detail, recv_ns)]
         stamp = self.stamp_stages
         if stamp:
             self.parsed_ns = _perf_ns()
@@ -256,7 +429,11 @@ class VenueFeed:
         if len(events) == 1:
             ev = events[0]
             t = type(ev)
-            if t is BookDelta or t is BookSnapshot or t is Trade:
+            if t is BookDelta or t is BookSnapshot:
+                if ev.channel:  # type: ignore[union-attr]
+                    ev = self._keyed(ev)  # type: ignore[arg-type]
+                sym = ev.symbol  # type: ignore[union-attr]
+            elif t is Trade:
                 sym = ev.symbol  # type: ignore[union-attr]
             try:
                 out = self.on_event(ev)
@@ -266,7 +443,11 @@ class VenueFeed:
             out = []
             for ev in events:
                 t = type(ev)
-                if t is BookDelta or t is BookSnapshot or t is Trade:
+                if t is BookDelta or t is BookSnapshot:
+                    if ev.channel:  # type: ignore[union-attr]
+                        ev = self._keyed(ev)  # type: ignore[arg-type]
+                    sym = ev.symbol  # type: ignore[union-attr]
+                elif t is Trade:
                     sym = ev.symbol  # type: ignore[union-attr]
                 try:
                     out.extend(self.on_event(ev))
@@ -275,6 +456,47 @@ class VenueFeed:
         self.frame_symbol = sym
         if stamp:
             self.applied_ns = _perf_ns()
+        return out
+
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        """The book a frame that is not valid JSON was for, read from its text: ``(symbol,
+        channel)``; ``()`` when it cannot have been a book update (an event, a pong); None
+        when the text does not say. Venues override it (a regular expression on the head)."""
+        return None
+
+    def _lost(self, frame: str | bytes, e: Exception, detail: str,
+              recv_ns: int) -> list[Event]:
+        """A frame that could not be read may have been an update: mark stale the book it
+        was for (named by the parser, or :meth:`salvage`), or, when that is not known, every
+        synced book, where the book's stream has no sequence ids (with ids the next update
+        shows whether one was lost). A frame that is valid JSON the parser does not attribute
+        to a book is not an update of one (a venue never sends it)."""
+        where: tuple[str, ...] | None
+        if isinstance(e, MalformedFrame):
+            if e.symbol:
+                where = (e.symbol, e.channel)
+            elif e.reason != "invalid_json":
+                return []
+            else:
+                where = self.salvage(frame)
+        else:
+            where = self.salvage(frame)
+        if where is not None:
+            if not where:
+                return []
+            symbol, channel = where[0], where[1] if len(where) > 1 else ""
+            key = self.book_key(symbol, channel) if channel else symbol
+            if (key in self.books and not self.books[key].stale
+                    and self.states[key].last_seq is None):  # (ids would show a loss later)
+                return [self.mark_stale(key, "malformed", f"an unreadable frame of this book: "
+                                        f"{detail}", recv_ns)]
+            return []
+        out: list[Event] = []
+        for key, state in self.states.items():
+            if state.synced and state.last_seq is None and not self.books[key].stale:
+                out.append(self.mark_stale(key, "malformed", "an unreadable frame may have been "
+                                           f"an update of this book (no sequence ids): {detail}",
+                                           recv_ns))
         return out
 
     def _refused(self, ev: Event, e: Exception, recv_ns: int) -> list[Event]:
@@ -322,13 +544,22 @@ class VenueFeed:
         """Whether ``symbol``'s book has had its snapshot and no gap since."""
         return self.states[symbol].synced and symbol not in self.needs_resync
 
+    def in_sync(self, key: str) -> bool:
+        """Whether the venue's sequencing rule holds the book of ``key`` to be the venue's
+        (its snapshot arrived, no gap since; a venue may ask more, see Binance's bridge)."""
+        return self.is_synced(key)
+
     def buffered(self, symbol: str) -> int:
         """Updates of ``symbol`` held back while waiting for a snapshot (Binance's rule)."""
         return len(self.states[symbol].buffer)
 
     def on_event(self, ev: Event) -> list[Event]:
+        """Apply one parsed event (a book event goes to the book of its
+        :meth:`book_key`) and return it followed by any statuses."""
         t = type(ev)
         if t is BookDelta or t is BookSnapshot:
+            if ev.channel:  # type: ignore[union-attr]
+                ev = self._keyed(ev)  # type: ignore[arg-type]
             return self._on_book(ev)  # type: ignore[arg-type]
         if t is Trade:
             self.book(ev.symbol)  # type: ignore[union-attr]
@@ -350,12 +581,28 @@ class VenueFeed:
         state = self.states[sym]
         st.frames += 1
         is_snap = type(ev) is BookSnapshot
+        t_ns = ev.exch_ts_ns if (self._timed_snapshots if is_snap else self._timed_updates) else 0
+        if t_ns:
+            r = ev.recv_ts_ns
+            if r > _CLOCK_NS and t_ns - r > self.max_ahead_s * 1e9:
+                return self._book_refused(ev, MalformedFrame(
+                    "bad_timestamp", f"venue time {t_ns} ns is {(t_ns - r) / 1e9:.0f} s ahead "
+                    "of the receive time"), book, st, state)
+            if t_ns < state.newest_ns:
+                st.time_backwards += 1
+                if is_snap or ev.seq is None:
+                    return self._older(ev, book, st, state)
+            else:
+                state.newest_ns = t_ns
         if not self.sequence(ev, book, state):
             out: list[Event] = [ev, *state.pending]
             state.pending.clear()
             return out
-        was_stale = book.stale
-        book.apply(ev)
+        was_stale = book.stale and not state.behind
+        try:
+            book.apply(ev)
+        except (ValueError, TypeError, ArithmeticError, IndexError) as e:
+            return self._book_refused(ev, e, book, st, state)
         if is_snap:
             st.snapshots += 1
             state.synced = True
@@ -393,10 +640,71 @@ class VenueFeed:
             # only once the venue's BBO stream is seen (a feed without it never checks)
             state.top_checks.append(TopCheck(ev.seq, book, ev.recv_ts_ns))
             out.extend(self._resolve_checks(sym, state))
+        if t_ns and self._max_lag_ns is not None:
+            self._check_lag(ev, t_ns, book, state, st, out)
         if state.pending:
             out.extend(state.pending)
             state.pending.clear()
         return out
+
+    def _older(self, ev: BookSnapshot | BookDelta, book: OrderBook, st: FeedStats,
+               state: SymbolState) -> list[Event]:
+        """An event older than the newest of its book seen: a snapshot is not applied; an
+        update without a sequence id cannot be placed in the chain and marks the book stale."""
+        sym = ev.symbol
+        detail = (f"exchange time {ev.exch_ts_ns} ns < newest seen {state.newest_ns} ns: "
+                  "time went backwards")
+        if type(ev) is BookSnapshot:
+            st.older_snapshots += 1
+            return [ev, self.status("time_backwards", sym,
+                                    f"snapshot not applied, {detail}", ev.recv_ts_ns)]
+        if state.synced:
+            return [ev, self.mark_stale(sym, "time_backwards", f"update not applied, {detail}",
+                                        ev.recv_ts_ns)]
+        st.stale_dropped += 1
+        return [ev, self.status("time_backwards", sym, f"update dropped, {detail}",
+                                ev.recv_ts_ns)]
+
+    def _book_refused(self, ev: BookSnapshot | BookDelta, e: Exception, book: OrderBook,
+                      st: FeedStats, state: SymbolState) -> list[Event]:
+        """The book refused ``ev`` (its levels are not numbers the book takes): counted by
+        reason; the book stays as it was, stale until a snapshot (the venue's book changed in
+        a way the book does not hold)."""
+        reason = getattr(e, "reason", None) or f"bad_level:{type(e).__name__}"
+        self.malformed[reason] += 1
+        st.refused += 1
+        sym = ev.symbol
+        state.pending.clear()
+        return [ev, self.status("refused", sym, f"{reason}: {e}", ev.recv_ts_ns),
+                self.mark_stale(sym, "malformed", f"book stale after a refused event: {e}",
+                                ev.recv_ts_ns)]
+
+    def _check_lag(self, ev: BookSnapshot | BookDelta, t_ns: int, book: OrderBook,
+                   state: SymbolState, st: FeedStats, out: list[Event]) -> None:
+        """The staleness bound, once per applied event."""
+        clock = self.clock
+        lag = (clock() if clock is not None else ev.recv_ts_ns) - t_ns
+        state.lag_ns = lag
+        if state.max_lag_ns is None or lag > state.max_lag_ns:
+            state.max_lag_ns = lag
+        bound = self._max_lag_ns
+        assert bound is not None
+        if lag > bound:
+            if not state.behind:
+                state.behind = True
+                st.behind += 1
+                out.append(self.status("behind", ev.symbol,
+                                       f"venue time {lag / 1e9:.3f} s behind the clock "
+                                       f"(bound {bound / 1e9:g} s): book not valid",
+                                       ev.recv_ts_ns))
+            book.stale = True
+        elif state.behind:
+            state.behind = False
+            if self.in_sync(ev.symbol):
+                book.stale = False
+                out.append(self.status("caught_up", ev.symbol,
+                                       f"venue time {lag / 1e9:.3f} s behind the clock",
+                                       ev.recv_ts_ns))
 
     # -- BBO cross-check --------------------------------------------------------------------
     # Rule (Binance's documented one, applied to every venue with a BBO stream carrying update
@@ -457,12 +765,18 @@ class VenueFeed:
         inst: dict[str, Any] = {}
         for sym, book in self.books.items():
             d: dict[str, Any] = self.stats[sym].to_dict()
+            state = self.states[sym]
             d.update(
                 best_bid=_num(book.best_bid), best_bid_size=_num(book.best_bid_size),
                 best_ask=_num(book.best_ask), best_ask_size=_num(book.best_ask_size),
                 book_valid=book.valid, stale=book.stale, levels=[book.n_bids, book.n_asks],
-                top_pending=len(self.states[sym].top_checks),
+                top_pending=len(state.top_checks), behind_now=state.behind,
+                lag_ms=None if state.lag_ns is None else state.lag_ns / 1e6,
+                max_lag_ms=None if state.max_lag_ns is None else state.max_lag_ns / 1e6,
             )
+            if sym in self.book_symbols:
+                d["symbol"] = self.book_symbols[sym]
+                d["channel"] = sym.rpartition("@")[2]
             inst[sym] = d
         return {"venue": self.venue, "frames": self.frames, "malformed": dict(self.malformed),
                 "malformed_frames": self.malformed_frames, "apply_errors": self.apply_errors,

@@ -88,8 +88,8 @@ async def run_until(client: Any, duration: float | None, status_lines: bool) -> 
     t_end = None if duration is None else time.monotonic() + duration
     while not stop.is_set():
         left = 1.0 if t_end is None else min(1.0, t_end - time.monotonic())
-        if left <= 0:
-            break
+        if left <= 0 or client.error:
+            break  # (a client that stopped on its own: a source that cannot work)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), left)
         if status_lines:
@@ -105,4 +105,7 @@ async def _main(args: argparse.Namespace) -> int:
         await client.stop()
     if args.json:
         emit_json(m)
+    if client.error:
+        print(f"tradesim watch: error: {client.error}", file=sys.stderr)
+        return 1
     return 0

@@ -40,6 +40,7 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,13 +56,42 @@ from .laws import (
     athl_temporary_unit,
 )
 from .market_data import MarketSeries
-from .records import OrderArrays, Weighting, load_orders, order_arrays
+from .records import ORDER_COLUMNS, OrderArrays, Weighting, load_orders, order_arrays
 from .results import Estimate, ImpactFit, estimate
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["fit_ac_records", "fit_athl", "fit_market_data"]
+__all__ = ["MIN_ORDERS", "fit_ac_records", "fit_athl", "fit_market_data"]
+
+#: the fewest distinct parent orders a fit of order records takes: its intervals cluster by
+#: order, and a sandwich over a handful of clusters says nothing about the uncertainty
+MIN_ORDERS = 10
+
+
+def _check_orders(df: Any, columns: tuple[str, ...], what: str) -> None:
+    """Refuse records too few or too alike to fit: fewer than :data:`MIN_ORDERS` distinct
+    orders (identical rows carry one order's information, and an exact fit has no interval)."""
+    n = len(df)
+    cols = [c for c in columns if c in df.columns]
+    distinct = len(df[cols].drop_duplicates())
+    if distinct >= MIN_ORDERS:
+        return
+    why = (f"{n} rows hold {distinct} distinct order(s) (identical rows carry one order's "
+           "information)" if distinct < n else f"{n} orders")
+    raise ValueError(f"{what}: {why}; at least {MIN_ORDERS} distinct parent orders are needed "
+                     "(the intervals treat each order as a cluster; with fewer the fit is "
+                     "exact or its interval says nothing)")
+
+
+def _warn_negative(fit_name: str, values: dict[str, float]) -> None:
+    """A negative impact coefficient: the data do not show impact of the model's sign."""
+    bad = {k: v for k, v in values.items() if math.isfinite(v) and v < 0}
+    if bad:
+        warnings.warn(f"{fit_name}: " + ", ".join(f"{k} = {v:.4g}" for k, v in bad.items())
+                      + " < 0: the prices moved against the orders on average; these data do "
+                      "not support the model (more orders, or check the sides and prices)",
+                      UserWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------------------
@@ -240,7 +270,9 @@ def fit_athl(records: pd.DataFrame | str | Path, *, alpha: float = 1.0, beta: fl
     npar = x0.size
     if len(df) <= npar:
         raise ValueError(f"records has {len(df)} orders; more than {npar} are needed")
+    _check_orders(df, (*ORDER_COLUMNS, "post_duration", "shares_outstanding"), "fit_athl")
     th, r, j, (pa, pt) = _athl_solve(o, x0, free, alpha, beta, dlt)
+    _warn_negative("fit_athl", {"gamma": float(th[0]), "eta": float(th[1])})
     cov = cluster_sandwich(r, j)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     names = ["gamma", "eta"] + (["alpha"] if free[0] else []) + (["beta"] if free[1] else [])
@@ -337,6 +369,7 @@ def fit_ac_records(records: pd.DataFrame, *, tau: float | None = None,
     nper = records["periods"].to_numpy(float)
     if np.any(x <= 0) or np.any(nper < 1):
         raise ValueError("columns 'size' (> 0) and 'periods' (>= 1) have invalid values")
+    _check_orders(records, (*need, "duration"), "fit_ac_records")
     s0 = records["arrival_price"].to_numpy(float)
     imp = side * (records["post_price"].to_numpy(float) - s0)
     J = side * (records["exec_price"].to_numpy(float) - s0)
@@ -357,8 +390,13 @@ def fit_ac_records(records: pd.DataFrame, *, tau: float | None = None,
     yj = b1 * imp + b2 * J
     regs = np.stack([wi, wj], axis=1)  # n,2,3
     y = np.stack([yi, yj], axis=1)
-    th, *_ = np.linalg.lstsq(regs.reshape(-1, 3), y.ravel(), rcond=None)
+    th, _, rank, _ = np.linalg.lstsq(regs.reshape(-1, 3), y.ravel(), rcond=None)
+    if rank < 3:
+        raise ValueError("fit_ac_records: the orders do not vary enough to separate epsilon, "
+                         "gamma and eta (the regressors are collinear: give orders of "
+                         "different sizes and numbers of periods)")
     r = y - np.einsum("nkp,p->nk", regs, th)
+    _warn_negative("fit_ac_records", {"gamma": float(th[1]), "eta": float(th[2])})
     cov = cluster_sandwich(r, -regs)
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     ests = (estimate("eta", th[2], se[2], "price*time/base"),
@@ -487,6 +525,15 @@ def fit_market_data(series: MarketSeries, *, interval_steps: int = 1,
     cv = np.concatenate([[0.0], np.cumsum(series.volume)])
     qv = cs[starts + k + 1] - cs[starts + 1]
     vol = cv[starts + k + 1] - cv[starts + 1]
+    if not np.all(np.isfinite(dm)) or not np.all(np.isfinite(qv)):
+        raise ValueError("fit_market_data: the series holds non-finite mids or volumes")
+    if np.ptp(qv) == 0:
+        raise ValueError(f"fit_market_data: the signed volume is {qv[0]:g} in all {m} intervals: "
+                         "Kyle's lambda (mid change on signed volume) cannot be fitted "
+                         "(a recording without trades, or too short)")
+    if np.ptp(dm) == 0:
+        raise ValueError(f"fit_market_data: the mid did not move in any of the {m} intervals: "
+                         "no impact can be measured (a frozen book?)")
     xk = np.stack([np.ones_like(qv), qv], axis=1)
     beta, cov, lags = newey_west_ols(dm, xk)
     gamma_hat, gamma_se = float(beta[1]), float(math.sqrt(max(cov[1, 1], 0.0)))

@@ -26,17 +26,26 @@ keepalive timing, backoff, the watchdog, REST snapshots beside the socket
 Robustness
 ----------
 * keepalive: the protocol's text keepalive (or a websocket ping frame) when the socket has
-  been quiet for ``keepalive_s``, or every ``keepalive_s`` whatever arrives where the venue
-  asks for that;
+  been quiet for ``keepalive_s / 2``, or every ``keepalive_s / 2`` whatever arrives where the
+  venue asks for that; a socket that stays silent for ``keepalive_s`` is dead: its books are
+  not valid from that moment and the client reconnects;
 * watchdog: no frame for ``silence_timeout_s`` closes the socket and reconnects;
+* a lost connection makes every book not valid at once (until the next connection's
+  snapshots), and so does a book whose venue time falls more than ``config.max_lag_s`` behind
+  the local clock (the staleness bound; :attr:`BookClient.metrics` has the lag and the age);
 * reconnect with capped exponential backoff and jitter, attempt :math:`k = 0, 1, \\dots`:
 
   .. math::
 
       d_k = \\min(d_{max},\\, d_0 2^k)\\,(1 + j\\,u_k),\\qquad u_k \\sim U(-1, 1),
 
-  reset to :math:`k = 0` once a session has delivered a valid book; every subscription is
-  sent again on the new socket;
+  reset to :math:`k = 0` only after a session that delivered valid books and lasted
+  ``config.backoff_reset_s`` (a venue that drops every connection sees the delay grow to
+  :math:`d_{max}`); every subscription is sent again on the new socket;
+* resyncs are rate-limited: at most one request a symbol per ``config.resync_min_interval_s``
+  (the others are counted in ``resyncs_limited`` and sent when the interval ends);
+* latency is measured from the moment a frame is read off the socket (not when the loop
+  gets to it), so a backlog shows in the latency ring;
 * a sequence gap or checksum failure marks the book stale (``book.valid`` is False, and
   :meth:`BookClient.snapshot` refuses it); the client resyncs as the protocol says (messages
   on the socket that make the venue send a fresh snapshot, a REST snapshot fetched beside the
@@ -62,9 +71,11 @@ import logging
 import os
 import random
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ..book import OrderBook
 from ..events import BookSnapshot, Event, FeedStatus
@@ -88,6 +99,44 @@ ClientStatus = Literal["idle", "connecting", "syncing", "live", "stale", "reconn
 
 class StaleBookError(RuntimeError):
     """The book asked for is stale, crossed or empty: it must not be used as fresh."""
+
+
+def check_ws_url(url: str, name: str = "source") -> str:
+    """``url`` if it is a ``ws://``/``wss://`` URL with a host and a port in [1, 65535] (when
+    given), else ``ValueError`` naming what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"{name}={url!r} must be a ws:// or wss:// URL with a host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{name}={url!r}: the port must be an integer in [1, 65535]") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"{name}={url!r}: the port must be an integer in [1, 65535]")
+    return url
+
+
+def _stamped_connection() -> Any:
+    """A websockets client connection that notes when each message was read off the socket
+    (``perf_counter_ns``, ``time_ns``), so latency is measured from receive, not from when
+    the loop gets to the message."""
+    from websockets.asyncio.client import ClientConnection
+    from websockets.frames import Frame, Opcode
+
+    data = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+
+    class StampedConnection(ClientConnection):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.stamps: deque[tuple[int, int]] = deque()
+
+        def process_event(self, event: Any) -> None:
+            if (self.response is not None and type(event) is Frame and event.fin
+                    and event.opcode in data):
+                self.stamps.append((time.perf_counter_ns(), time.time_ns()))
+            super().process_event(event)
+
+    return StampedConnection
 
 
 # -- the client --------------------------------------------------------------------------------
@@ -145,6 +194,10 @@ class BookClient:
         if rest_url is not None and not (isinstance(rest_url, str)
                                          and rest_url.startswith(("http://", "https://"))):
             raise ValueError(f"rest_url={rest_url!r} must be an http:// or https:// URL")
+        if source.startswith(("ws://", "wss://")):
+            check_ws_url(source)
+        if live_url is not None:
+            check_ws_url(live_url, "live_url")
         self.venue = venue
         self.symbols = syms
         self.rest_url = rest_url
@@ -155,6 +208,9 @@ class BookClient:
         self.config = config or ClientConfig()
         self.feed: VenueFeed = feed or desc.new_feed()
         self.feed.stamp_stages = True  # parsed / applied stamps for the latency ring
+        # the staleness bound, measured against the local clock when an update is applied
+        self.feed.max_lag_s = self.config.max_lag_s
+        self.feed.clock = time.time_ns
         for s in syms:
             self.feed.book(s)
             if self.protocol.rest_snapshots:
@@ -175,6 +231,9 @@ class BookClient:
         self._synced = asyncio.Event()
         self._resync_pending: dict[str, float] = {}
         self._synced_once: set[str] = set()
+        self._last_resync: dict[str, float] = {}
+        self._resync_waiting: set[str] = set()
+        self._warned = 0
         self._last_recv = time.monotonic()
         self._last_send = time.monotonic()
         self._last_ping = time.monotonic()
@@ -191,7 +250,10 @@ class BookClient:
         self.reconnects = 0
         self.sessions = 0
         self.watchdog_closes = 0
+        self.resyncs_limited = 0
         self.last_close_reason = ""
+        #: why the client stopped on its own (a source that cannot work), else None
+        self.error: str | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
     def start_nowait(self) -> BookClient:
@@ -358,6 +420,9 @@ class BookClient:
 
     @property
     def status(self) -> ClientStatus:
+        """``"live"`` while every book is valid (in sync, within the staleness bound, on an
+        open connection); ``"stale"`` when one is not after having been; ``"syncing"`` before
+        the first snapshots; ``"connecting"``, ``"reconnecting"``, ``"stopped"``, ``"idle"``."""
         st = self._state
         if st in ("idle", "connecting", "reconnecting", "stopped"):
             return st
@@ -366,6 +431,19 @@ class BookClient:
         if self._synced_once:
             return "stale"
         return "syncing"
+
+    def book_age_s(self, symbol: str | None = None) -> float | None:
+        """Seconds since the last update of a book was received (None before one)."""
+        b = self.feed.book(symbol or self.symbols[0])
+        if not b.last_recv_ts_ns:
+            return None
+        return max(0.0, (time.time_ns() - b.last_recv_ts_ns) / 1e9)
+
+    def book_lag_s(self, symbol: str | None = None) -> float | None:
+        """How far the venue time of a book's last update was behind the local clock when it
+        was applied (seconds; None before one, or where the venue's time is no message time)."""
+        lag = self.feed.states[symbol or self.symbols[0]].lag_ns
+        return None if lag is None else lag / 1e9
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -386,6 +464,10 @@ class BookClient:
             "book_valid": b.valid, "best_bid": b.best_bid if b.n_bids else None,
             "best_ask": b.best_ask if b.n_asks else None, "levels": [b.n_bids, b.n_asks],
             "recorded_frames": self.recorder.frames if self.recorder else 0,
+            "book_age_s": self.book_age_s(), "book_lag_s": self.book_lag_s(),
+            "behind": sum(self.feed.stats[s].behind for s in self.symbols),
+            "max_lag_s": self.config.max_lag_s, "resyncs_limited": self.resyncs_limited,
+            "error": self.error,
         }
         lat = self.latency.summary()
         m.update(lat)
@@ -394,16 +476,19 @@ class BookClient:
         return m
 
     # -- the frame handler (also usable without a socket) -----------------------------------
-    def handle_frame(self, frame: str | bytes, t0_ns: int | None = None) -> list[Event]:
+    def handle_frame(self, frame: str | bytes, t0_ns: int | None = None,
+                     recv_ns: int | None = None) -> list[Event]:
         """Parse and apply one raw frame (:meth:`VenueFeed.on_frame`); record it, call the
         consumers; return its events ([] for a malformed frame).
 
-        ``t0_ns`` is the perf-counter receive stamp (taken here when None). Never raises for a
-        bad frame: the feed counts malformed frames and apply errors.
+        ``t0_ns`` is the perf-counter receive stamp and ``recv_ns`` the wall-clock one, both
+        taken when the frame was read off the socket (here when None). Never raises for a bad
+        frame: the feed counts malformed frames and apply errors.
         """
         if t0_ns is None:
             t0_ns = time.perf_counter_ns()
-        recv_ns = time.time_ns()
+        if recv_ns is None:
+            recv_ns = time.time_ns()
         self.frames += 1
         if self.recorder is not None:
             self.recorder.write(recv_ns, frame)
@@ -411,6 +496,8 @@ class BookClient:
         bad = feed.malformed_frames
         out = feed.on_frame(frame, recv_ns)
         if feed.malformed_frames != bad:
+            if len(out) > 1:
+                self._on_statuses(out)  # a book it was for is stale: count it, resync it
             return []
         self._deliver(out, feed.frame_symbol, t0_ns, feed.parsed_ns, feed.applied_ns, recv_ns)
         return out
@@ -463,41 +550,59 @@ class BookClient:
 
     def _on_statuses(self, out: list[Event]) -> None:
         need = False
+        book_event = False
         for ev in out:
             if type(ev) is not FeedStatus:
                 if type(ev) is BookSnapshot:
                     sym = ev.symbol
-                    if self.feed.book(sym).valid or not self.feed.book(sym).stale:
+                    if self.feed.is_synced(sym):  # the snapshot was applied: resync answered
                         self._resync_pending.pop(sym, None)
                         self._synced_once.add(sym)
-                        if self.all_valid:
-                            self._synced.set()
+                book_event = True
                 continue
             k = ev.kind
-            if k == "gap" or k == "checksum_failed" or (k == "malformed" and ev.symbol):
+            if k == "gap" or k == "checksum_failed" or (
+                    k in ("malformed", "time_backwards") and ev.symbol in self.feed.needs_resync):
                 if k == "gap":
                     self.gaps_detected += 1
                 elif k == "checksum_failed":
                     self.checksum_failures += 1
                 self.stale_episodes += 1
                 need = True
-                log.warning("%s %s: %s; book stale, resync", ev.venue, ev.symbol or "", ev.detail)
+                self._warned += 1
+                if self._warned <= 8 or self._warned & (self._warned - 1) == 0:
+                    # the first 8, then the 16th, 32nd, ...: a storm cannot flood the log
+                    log.warning("%s %s: %s; book stale, resync (%d such so far)", ev.venue,
+                                ev.symbol or "", ev.detail, self._warned)
+            elif k == "behind":
+                log.warning("%s %s: %s", ev.venue, ev.symbol, ev.detail)
             elif k == "resync":
                 log.info("%s %s resynced (%s)", ev.venue, ev.symbol, ev.detail)
             elif k == "error":
                 log.warning("%s venue error: %s", ev.venue, ev.detail)
             elif k == "crossed":
                 log.warning("%s %s crossed book: %s", ev.venue, ev.symbol, ev.detail)
+        if book_event and not self._synced.is_set() and self.all_valid:
+            self._synced.set()
         if need or self.feed.needs_resync:
             self._request_resync()
 
     def _request_resync(self) -> None:
         now = time.monotonic()
+        gap = self.config.resync_min_interval_s
         for sym in sorted(self.feed.needs_resync):
             if sym in self._resync_pending or sym not in self.symbols:
                 continue
+            last = self._last_resync.get(sym)
+            if last is not None and now - last < gap:
+                if sym not in self._resync_waiting:
+                    self._resync_waiting.add(sym)  # sent by the watchdog when the interval ends
+                    self.resyncs_limited += 1
+                continue
+            self._resync_waiting.discard(sym)
             msgs = self.protocol.resync(sym)
             self._resync_pending[sym] = now
+            self._last_resync[sym] = now
             self.resync_requests += 1
             if msgs is None:
                 self._close_ws("resync by reconnect")
@@ -585,23 +690,33 @@ class BookClient:
         self._state = "connecting"
         try:
             self.url = await self._resolve()
+            self.url = check_ws_url(self.protocol.ws_url(self.url, self.symbols), "url")
         except Exception as e:
             log.error("client could not resolve source %r: %r", self.requested_source, e)
+            self.error = f"source {self.requested_source!r}: {e}"
             self._state = "stopped"
             raise
-        self.url = self.protocol.ws_url(self.url, self.symbols)
         if self.record_path is not None and self.recorder is None:
             # opened once the source is resolved, so the header names the url really used
             self.recorder = RecordingWriter(self.record_path, venue=self.venue, url=self.url,
                                             symbols=self.symbols)
+        from websockets.exceptions import InvalidURI
+
         attempt = 0
+        conn_cls = _stamped_connection()
         while not self._stopping:
             self._state = "connecting"
             got_data = False
+            t_open = time.monotonic()
             try:
                 ws = await ws_connect(self.url, open_timeout=self.config.connect_timeout_s,
                                       ping_interval=None, close_timeout=1.0, max_size=2**24,
-                                      max_queue=None)
+                                      max_queue=None, create_connection=conn_cls)
+            except (InvalidURI, ValueError) as e:  # no retry makes this URL work
+                self.error = f"cannot connect to {self.url}: {e}"
+                log.error("client stops: %s", self.error)
+                self._state = "stopped"
+                return
             except Exception as e:  # refused, timed out, bad handshake
                 reason = f"connect failed: {e!r}"
             else:
@@ -610,8 +725,8 @@ class BookClient:
                 got_data, reason = await self._session(ws)
             if self._stopping:
                 break
-            if got_data:
-                attempt = 0
+            if got_data and time.monotonic() - t_open >= self.config.backoff_reset_s:
+                attempt = 0  # a session that worked for a while: start the backoff again
             delay = self.config.backoff_s(attempt, self._rng)
             attempt += 1
             self._state = "reconnecting"
@@ -642,12 +757,17 @@ class BookClient:
                 for s in self.symbols:
                     self.rest.ensure(s, ws)
             perf = time.perf_counter_ns
+            wall = time.time_ns
             mono = time.monotonic
             handle = self.handle_frame
+            stamps = getattr(ws, "stamps", None)
             async for frame in ws:
-                t0 = perf()
                 self._last_recv = mono()
-                handle(frame, t0)
+                if stamps:
+                    t0, recv = stamps.popleft()  # when it was read off the socket
+                else:
+                    t0, recv = perf(), wall()
+                handle(frame, t0, recv)
                 if not got and self.all_valid:
                     got = True
                     self._state = "syncing"
@@ -659,6 +779,7 @@ class BookClient:
             reason = f"{type(e).__name__}: {e}"
         finally:
             self._ws = None
+            self._lost_connection()
             pending = [watchdog, *self.rest.take_tasks()]
             for t in pending:
                 t.cancel()
@@ -672,20 +793,39 @@ class BookClient:
             self.last_close_reason = ""
         return got, reason
 
+    def _lost_connection(self) -> None:
+        """The socket is gone (or dead): no book of it is valid from now until the next
+        connection's snapshots."""
+        for key in list(self.feed.books):
+            self.feed.reset(key)
+        self._resync_waiting.clear()
+
+    def _heard(self, _: Any = None) -> None:
+        self._last_recv = time.monotonic()
+
     async def _watchdog(self, ws: Any) -> None:
         cfg = self.config
         tick = max(0.01, min(0.5, cfg.silence_timeout_s / 5, cfg.resync_timeout_s / 5,
-                             cfg.keepalive_s / 4))
+                             cfg.keepalive_s / 8))
+        half = cfg.keepalive_s / 2
+        dead = cfg.keepalive_s - tick  # checked every tick: caught within keepalive_s
         while True:
             await asyncio.sleep(tick)
             now = time.monotonic()
             quiet = now - self._last_recv
-            if quiet > cfg.silence_timeout_s:
+            if quiet > cfg.silence_timeout_s or quiet > dead:
                 self.watchdog_closes += 1
-                self.last_close_reason = f"watchdog: silent for {quiet:.2f} s"
-                log.warning("watchdog: no frame for %.2f s from %s; reconnecting", quiet, self.url)
+                why = ("keepalive not answered" if quiet > dead else "watchdog")
+                self.last_close_reason = f"watchdog: silent for {quiet:.2f} s ({why})"
+                log.warning("watchdog: no frame for %.2f s from %s (%s); reconnecting", quiet,
+                            self.url, why)
+                self._lost_connection()  # not valid from this moment, not when the close ends
                 await self._close(ws)
                 return
+            if self._resync_waiting:
+                gap = cfg.resync_min_interval_s
+                if any(now - self._last_resync.get(s, -gap) >= gap for s in self._resync_waiting):
+                    self._request_resync()
             for sym, t in list(self._resync_pending.items()):
                 if now - t > cfg.resync_timeout_s:
                     self.last_close_reason = f"resync timeout for {sym}"
@@ -694,16 +834,17 @@ class BookClient:
                     await self._close(ws)
                     return
             if self.protocol.keepalive_always:
-                due = now - self._last_ping >= cfg.keepalive_s
+                due = now - self._last_ping >= half
             else:
-                due = quiet > cfg.keepalive_s and now - self._last_send > cfg.keepalive_s
+                due = quiet > half and now - self._last_send > half
             if due:
                 self._last_send = self._last_ping = now
                 try:
                     if self.protocol.keepalive_text:
                         await ws.send(self.protocol.keepalive_text)
                     else:
-                        await ws.ping()
+                        pong = await ws.ping()
+                        pong.add_done_callback(self._heard)  # a pong frame is no message
                 except Exception:
                     return
 

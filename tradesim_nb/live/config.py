@@ -41,6 +41,27 @@ class ClientConfig:
         request weight grows with ``limit``; 1 s keeps far below the limits).
     rest_timeout_s : float
         Limit of one REST snapshot request.
+    max_lag_s : float or None
+        The staleness bound: a book whose last update's venue time is more than this behind
+        the local clock when it is applied is not valid (``book.valid`` False, status
+        ``"stale"``) until an update within the bound arrives. None: no bound. Keep it above
+        the clock difference between this machine and the venue.
+    resync_min_interval_s : float
+        At most one resync request a symbol per this long: with a gap on every frame the
+        client sends at most ``1 / resync_min_interval_s`` resyncs a second a symbol (the
+        others are counted in ``resyncs_limited`` and sent when the interval ends).
+    backoff_reset_s : float
+        The reconnect backoff starts again from ``backoff_initial_s`` only after a session
+        that delivered valid books and lasted this long; sessions that fail sooner (a venue
+        dropping every connection) make the delay grow to ``backoff_max_s``.
+
+    Notes
+    -----
+    The keepalive is sent after ``keepalive_s / 2`` without a frame (or every
+    ``keepalive_s / 2`` where the venue asks for it always), so a live socket answers well
+    within ``keepalive_s``; a socket silent for ``keepalive_s`` is dead: the books are marked
+    not valid at once and the client reconnects. Books are also not valid from the moment a
+    connection is lost until the next one's snapshots.
     """
 
     connect_timeout_s: float = 5.0
@@ -55,6 +76,9 @@ class ClientConfig:
     rest_limit: int = 1000
     rest_min_interval_s: float = 1.0
     rest_timeout_s: float = 10.0
+    max_lag_s: float | None = 5.0
+    resync_min_interval_s: float = 1.0
+    backoff_reset_s: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("connect_timeout_s", "silence_timeout_s", "keepalive_s",
@@ -75,6 +99,14 @@ class ClientConfig:
             raise ValueError(f"rest_min_interval_s={v!r} must be a number in [0, 3600]")
         if not (isinstance(self.rest_limit, int) and 1 <= self.rest_limit <= 5000):
             raise ValueError(f"rest_limit={self.rest_limit!r} must be an int in [1, 5000]")
+        v = self.max_lag_s
+        if v is not None and not (isinstance(v, int | float) and not isinstance(v, bool)
+                                  and math.isfinite(v) and 0 < v <= 86_400):
+            raise ValueError(f"max_lag_s={v!r} must be None or a number in (0, 86400]")
+        for name in ("resync_min_interval_s", "backoff_reset_s"):
+            v = getattr(self, name)
+            if not (isinstance(v, int | float) and math.isfinite(v) and 0 <= v <= 3600):
+                raise ValueError(f"{name}={v!r} must be a number in [0, 3600]")
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
         """Delay before reconnect attempt ``attempt`` (0-based)."""

@@ -11,6 +11,12 @@ chain is written, the first moment a client can see it (a close or a snapshot fi
 unseen): ``stats["gaps_injected"]``. For venues whose snapshot comes beside the socket (a
 REST snapshot), its id is kept: an update at or below it is harmless, the client drops it
 anyway. Counting is exact with one client a symbol.
+
+Queue cap: a connection queues at most ``max_queue`` frames, whatever asked for them. The
+frame that would pass the cap closes the connection as a slow consumer (what was queued is
+dropped, later frames are not queued); while the dialect answers a request it also raises
+:class:`SlowConsumer`, so a request that asks for too much (one subscribe carrying 100,000
+copies of its argument) stops being answered at the cap.
 """
 
 from __future__ import annotations
@@ -23,22 +29,32 @@ from typing import Any, Literal
 from ..venues.dialect import Dialect, FrameKind
 from .faults import DESTRUCTIVE, FaultInjector, corrupt_frame
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "SlowConsumer"]
 
 log = logging.getLogger(__name__)
 
 _Queued = tuple[str, FrameKind | Literal["close"], str, int]
 
 
+class SlowConsumer(Exception):
+    """A request of this connection asked for more frames than its queue holds."""
+
+
 class Connection:
     """A client of the local venue, as its dialect and its writer see it."""
 
-    __slots__ = ("dialect", "gap_pending", "held", "id", "injector", "intact", "queue",
-                 "snap_id", "state", "stats", "subs", "wake", "ws")
+    __slots__ = ("closing", "dialect", "gap_pending", "held", "id", "in_request", "injector",
+                 "intact", "max_queue", "queue", "snap_id", "state", "stats", "subs", "wake",
+                 "ws")
 
     def __init__(self, ws: Any, cid: int, injector: FaultInjector, dialect: Dialect,
-                 stats: Counter[str]) -> None:
+                 stats: Counter[str], max_queue: int = 50_000) -> None:
         self.ws = ws
+        #: frames queued at most; the one past it closes the connection as a slow consumer
+        self.max_queue = max_queue
+        self.closing = False
+        #: True while the dialect answers one of this connection's requests
+        self.in_request = False
         #: the venue's counters: ``frames_sent`` and ``gaps_injected`` are counted here
         self.stats = stats
         self.id = cid
@@ -55,6 +71,17 @@ class Connection:
         self.gap_pending: set[str] = set()
 
     def put(self, frame: str, kind: FrameKind = "ctl", symbol: str = "", seq: int = 0) -> None:
+        if self.closing:
+            return
+        if len(self.queue) >= self.max_queue:
+            log.warning("local venue: closing connection %d, slow consumer (%d frames queued)",
+                        self.id, len(self.queue))
+            self.stats["slow_consumer_closed"] += 1
+            self.close_slow()
+            if self.in_request:
+                raise SlowConsumer(f"connection {self.id}: a request asked for more than "
+                                   f"{self.max_queue} frames")
+            return
         self.queue.append((frame, kind, symbol, seq))
         self.wake.set()
 
@@ -65,6 +92,7 @@ class Connection:
 
     def close_slow(self) -> None:
         """Drop what is queued and close the connection as a slow consumer."""
+        self.closing = True
         self.queue.clear()
         self.queue.append(("", "close", "", 0))
         self.wake.set()

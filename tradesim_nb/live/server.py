@@ -55,7 +55,7 @@ from ..recording import guess_venue, read_frames
 from ..sources import BookSource
 from ..venues.dialect import Change, Dialect, Levels, TrueBook
 from ..venues.registry import DEFAULT_VENUE, VENUES, get_venue
-from .connection import Connection
+from .connection import Connection, SlowConsumer
 from .faults import FaultInjector, FaultSpec, parse_faults
 
 __all__ = ["LocalVenue"]
@@ -464,8 +464,9 @@ class LocalVenue:
         self._check_queues()
 
     def _check_queues(self) -> None:
+        # (each connection's put closes it at the cap; this catches a cap lowered later)
         for c in list(self._conns.values()):
-            if len(c.queue) > self.max_queue:
+            if len(c.queue) > self.max_queue and not c.closing:
                 log.warning("local venue: closing connection %d, slow consumer (%d frames queued)",
                             c.id, len(c.queue))
                 self.stats["slow_consumer_closed"] += 1
@@ -489,7 +490,7 @@ class LocalVenue:
         path = ws.request.path if ws.request is not None else ""
         dialect = self._route(path)
         conn = Connection(ws, cid, FaultInjector(self.fault_spec, self.seed + cid), dialect,
-                          self.stats)
+                          self.stats, self.max_queue)
         conn.injector.enabled = self.faults_enabled
         self._conns[cid] = conn
         self._conns_of[dialect][cid] = conn
@@ -503,7 +504,14 @@ class LocalVenue:
                 await ws.close(code=1008, reason=refused)
                 return
             async for msg in ws:
-                dialect.request(conn, msg)
+                conn.in_request = True
+                try:
+                    dialect.request(conn, msg)
+                except SlowConsumer as e:
+                    log.info("local venue: %s", e)
+                    break  # the writer sends the close; nothing more of this client is read
+                finally:
+                    conn.in_request = False
         except Exception as e:  # a client's broken socket must not stop the venue
             log.debug("local venue: connection %d ended: %r", cid, e)
         finally:

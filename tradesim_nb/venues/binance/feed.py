@@ -5,8 +5,15 @@ Streams handled (combined-stream wrapper ``{"stream": ..., "data": ...}`` or raw
 * ``<symbol>@depth`` / ``<symbol>@depth@100ms`` ``depthUpdate`` → :class:`BookDelta` with
   ``first_seq=U``, ``seq=u`` (and ``prev_seq=pu`` on futures);
 * the REST depth snapshot ``{"lastUpdateId", "bids", "asks"}`` → :class:`BookSnapshot` with
-  ``seq=lastUpdateId``. It names no symbol: the feed's ``symbol`` is used (constructor argument,
-  default ``"BTCUSDT"``), or the live client calls :meth:`BinanceSpotFeed.rest_snapshot`;
+  ``seq=lastUpdateId``. The raw answer names no symbol (the live client wraps it as
+  ``{"stream": "<symbol>@restDepth", "data": ...}``, which does). An unnamed snapshot is
+  accepted only when its symbol is known: the feed's ``symbol`` (constructor argument; held
+  until the stream names that symbol when it has named only others so far), else the one
+  symbol the stream carries. Before any named frame it is held until the first one names the
+  stream's symbol; in a stream of several symbols it is malformed
+  (``snapshot_without_symbol``); and when a second symbol appears after a snapshot was placed
+  by that inference, its book is marked stale (``snapshot_symbol_ambiguous``): it may not
+  have been that symbol's;
 * ``<symbol>@trade`` and ``<symbol>@aggTrade`` → :class:`Trade`; ``m`` is "the buyer is the
   maker", so ``m=true`` means the aggressor sold (``side="sell"``);
 * ``<symbol>@bookTicker`` → :class:`BBO` with ``update_id=u``;
@@ -27,7 +34,9 @@ symbol, with :math:`L` the snapshot's ``lastUpdateId`` and :math:`u_{prev}` the 
 Diffs that arrive before the snapshot are buffered (``buffering`` status); when the snapshot
 arrives the buffer is replayed through the rule above: diffs with ``u <= L`` are dropped
 (``stale``), and if the first remaining diff starts after ``L + 1`` the buffer cannot bridge to
-the snapshot — a ``gap``. Any later ``U != u_prev + 1`` is a gap too (an overlapping diff,
+the snapshot — a ``gap``. In a stream of diffs, until a diff bridges to it the snapshot is not
+a valid book (it is the book at ``L``, but whether the stream joins it is not known yet: a lost
+bridging diff shows only then); a stream of snapshots alone has nothing to join. Any later ``U != u_prev + 1`` is a gap too (an overlapping diff,
 ``U <= u_prev < u``, is treated as a gap: the spot stream never sends one). On a gap the book
 is stale, the symbol is in ``needs_resync`` and later diffs are buffered again until a new REST
 snapshot arrives, which is then bridged exactly like the first. A diff with ``u <= u_prev``
@@ -94,8 +103,9 @@ class BinanceSpotFeed(VenueFeed):
 
     Parameters
     ----------
-    symbol : str
-        The symbol a REST snapshot line without a symbol belongs to (default ``"BTCUSDT"``).
+    symbol : str, optional
+        The symbol a REST snapshot line without a symbol belongs to. Default: the one symbol
+        the stream carries (see the module docstring).
     sanitize_crossed, verify_checksums : bool
         See :class:`tradesim_nb.feed.VenueFeed` (Binance sends no checksum).
 
@@ -106,17 +116,26 @@ class BinanceSpotFeed(VenueFeed):
     """
 
     venue: ClassVar[str] = "binance"
+    #: the REST snapshot is taken beside the socket: update ids place it, not its time
+    snapshot_time_rule: ClassVar[bool] = False
     ws_url: ClassVar[str] = SPOT_WS_URL
     rest_url: ClassVar[str] = SPOT_REST_URL
     rest_path: ClassVar[str] = "/api/v3/depth"
 
-    def __init__(self, *, symbol: str = "BTCUSDT", sanitize_crossed: bool = False,
+    def __init__(self, *, symbol: str | None = None, sanitize_crossed: bool = False,
                  verify_checksums: bool = True) -> None:
-        if not (isinstance(symbol, str) and symbol):
-            raise ValueError(f"symbol={symbol!r} must be a non-empty string such as 'BTCUSDT'")
+        if symbol is not None and not (isinstance(symbol, str) and symbol):
+            raise ValueError(f"symbol={symbol!r} must be None or a non-empty string such as "
+                             "'BTCUSDT'")
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
-        self.symbol = symbol.upper()
+        self.symbol: str | None = symbol.upper() if symbol else None
         self.ignored: Counter[str] = Counter()
+        #: the symbols the stream's frames named, in order of appearance
+        self.seen_symbols: dict[str, None] = {}
+        #: an unnamed snapshot waiting for the stream to name its symbol: (payload, recv_ns)
+        self.held_snapshot: tuple[dict[str, Any], int] | None = None
+        self._inferred: str | None = None
+        self._retract: str | None = None
 
     @classmethod
     def looks_like(cls, frame: str) -> bool:
@@ -187,21 +206,73 @@ class BinanceSpotFeed(VenueFeed):
 
     def _parse_payload(self, d: dict[str, Any], stream: str | None, recv_ns: int) -> list[Event]:
         e = d.get("e")
+        ev: Event
         if e == "depthUpdate":
-            return [self._delta(d, recv_ns)]
-        if e == "trade" or e == "aggTrade":
-            return [Trade(self.venue, d["s"], float(d["p"]), float(d["q"]),
-                          "sell" if d["m"] else "buy", str(d["t"] if e == "trade" else d["a"]),
-                          int(d["T"]) * _MS, recv_ns)]
-        if e == "bookTicker" or (e is None and "u" in d and "B" in d and "A" in d):
-            return [BBO(self.venue, d["s"], float(d["b"]), float(d["B"]), float(d["a"]),
-                        float(d["A"]), int(d.get("E", 0)) * _MS, recv_ns, int(d["u"]))]
+            ev = self._delta(d, recv_ns)
+        elif e == "trade" or e == "aggTrade":
+            ev = Trade(self.venue, d["s"], float(d["p"]), float(d["q"]),
+                       "sell" if d["m"] else "buy", str(d["t"] if e == "trade" else d["a"]),
+                       int(d["T"]) * _MS, recv_ns)
+        elif e == "bookTicker" or (e is None and "u" in d and "B" in d and "A" in d):
+            ev = BBO(self.venue, d["s"], float(d["b"]), float(d["B"]), float(d["a"]),
+                     float(d["A"]), int(d.get("E", 0)) * _MS, recv_ns, int(d["u"]))
+        else:
+            return self._other_payload(d, e, stream, recv_ns)
+        sym = ev.symbol  # type: ignore[union-attr]
+        if sym in self.seen_symbols:
+            return [ev]
+        if not (isinstance(sym, str) and sym):
+            raise MalformedFrame("bad_symbol", f"s={str(sym)[:40]!r}")
+        return [*self._first_of(sym, recv_ns), ev]
+
+    def _first_of(self, sym: str, recv_ns: int) -> list[Event]:
+        """The stream names ``sym`` for the first time: a held unnamed snapshot is its."""
+        self.seen_symbols[sym] = None
+        if self._inferred is not None and len(self.seen_symbols) == 2:
+            self._retract = self._inferred  # the one-symbol inference no longer holds
+            self._inferred = None
+        held = self.held_snapshot
+        if held is not None and self.symbol is not None:
+            if sym != self.symbol:
+                return []
+            self.held_snapshot = None
+            return [self._snapshot(sym, held[0], held[1])]
+        if held is not None and len(self.seen_symbols) == 1:
+            self.held_snapshot = None
+            self._inferred = sym
+            return [self._snapshot(sym, held[0], held[1])]
+        return []
+
+    def _other_payload(self, d: dict[str, Any], e: Any, stream: str | None,
+                       recv_ns: int) -> list[Event]:
         if "lastUpdateId" in d:
             if stream is not None and _is_partial_depth(stream):
                 self.ignored["partial_depth"] += 1  # top-N snapshots, not a sync point
                 return []
-            sym = stream.split("@", 1)[0].upper() if stream else self.symbol
-            return [self._snapshot(sym, d, recv_ns)]
+            if stream:
+                return [self._snapshot(stream.split("@", 1)[0].upper(), d, recv_ns)]
+            seen = self.seen_symbols
+            if self.symbol is not None:
+                if seen and self.symbol not in seen:
+                    # the stream so far names only other symbols: wait until it names this one
+                    self._snapshot(self.symbol, d, recv_ns)  # checks the payload now
+                    self.held_snapshot = (d, recv_ns)
+                    return []
+                return [self._snapshot(self.symbol, d, recv_ns)]
+            if len(seen) == 1:
+                sym = next(iter(seen))
+                self._inferred = sym
+                return [self._snapshot(sym, d, recv_ns)]
+            if not seen:
+                ev = self._snapshot("?", d, recv_ns)  # checks the payload now
+                del ev
+                if self.held_snapshot is not None:
+                    self.ignored["unnamed_snapshot_superseded"] += 1
+                self.held_snapshot = (d, recv_ns)
+                return []
+            raise MalformedFrame("snapshot_without_symbol",
+                                 f"a depth snapshot naming no symbol in a stream of "
+                                 f"{', '.join(list(seen)[:5])}: pass symbol=")
         if "result" in d and "id" in d:
             return [FeedStatus("ack", self.venue, "", f"id={d['id']}", recv_ns)]
         if "error" in d or ("code" in d and "msg" in d):
@@ -285,6 +356,7 @@ class BinanceSpotFeed(VenueFeed):
             state.extra["bridged"] = False
             return True
         assert event.seq is not None and event.first_seq is not None
+        state.extra["diffs"] = True
         if not state.synced:
             if not state.buffer:
                 state.pending.append(self.status(
@@ -307,6 +379,8 @@ class BinanceSpotFeed(VenueFeed):
                                         f"cover lastUpdateId={snap}")
                 return False
             state.extra["bridged"] = True
+            if not state.behind:
+                book.stale = False  # the snapshot is joined: the book is the venue's
             state.last_seq = event.seq
             return True
         if event.seq <= last:
@@ -331,20 +405,41 @@ class BinanceSpotFeed(VenueFeed):
 
     # -- machinery: buffer replay and deferred top check ----------------------------------------
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
+        if self._retract is not None:
+            return [*self._retracted(ev.recv_ts_ns), *self._on_book(ev)]
         book = self.book(ev.symbol)
         state = self.states[ev.symbol]
         n0 = book.updates
         out = super()._on_book(ev)
         if book.updates == n0:
             return out
-        if type(ev) is BookSnapshot and state.buffer:
-            items = list(state.buffer)
-            state.buffer.clear()
-            st = self.stats[ev.symbol]
-            for d in items:
-                st.frames -= 1  # counted when it first arrived
-                out.extend(self._on_book(d))
+        if type(ev) is BookSnapshot:
+            if state.buffer:
+                items = list(state.buffer)
+                state.buffer.clear()
+                st = self.stats[ev.symbol]
+                for d in items:
+                    st.frames -= 1  # counted when it first arrived
+                    out.extend(self._on_book(d))
+            if state.synced and not state.extra.get("bridged") and state.extra.get("diffs"):
+                book.stale = True  # a diff stream: not valid until a diff joins the snapshot
         return out
+
+    def in_sync(self, key: str) -> bool:
+        extra = self.states[key].extra
+        return super().in_sync(key) and bool(extra.get("bridged") or not extra.get("diffs"))
+
+    def _retracted(self, recv_ns: int) -> list[Event]:
+        sym = self._retract
+        assert sym is not None
+        self._retract = None
+        self.malformed["snapshot_symbol_ambiguous"] += 1
+        if sym not in self.books:
+            return []
+        return [self.mark_stale(sym, "malformed",
+                                f"the snapshot without a symbol was taken as {sym}'s, the one "
+                                f"symbol then; the stream carries {', '.join(self.seen_symbols)}"
+                                ": pass symbol=", recv_ns)]
 
     def summary(self) -> dict[str, Any]:
         s = super().summary()
@@ -352,6 +447,7 @@ class BinanceSpotFeed(VenueFeed):
             state = self.states[sym]
             d["buffered"] = len(state.buffer)
         s["ignored"] = dict(self.ignored)
+        s["held_snapshot"] = self.held_snapshot is not None
         return s
 
 

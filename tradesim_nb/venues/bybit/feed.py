@@ -37,6 +37,7 @@ https://bybit-exchange.github.io/docs/v5/websocket/public/trade
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final, Literal
@@ -87,6 +88,9 @@ ORDERBOOK_DEPTHS: Final[dict[str, tuple[int, ...]]] = {
 SPOT_MAX_ARGS: Final = 10
 
 _MS = 1_000_000
+#: book and trade topics of Bybit's APIs before v5 (orderBookL2_25, orderBook_200.100ms, trade)
+_OLD_TOPICS = ("orderBookL2", "orderBook_200", "orderBook.", "trade.")
+_TOPIC_RE = re.compile(r'"topic":\s*"([^"]+)"')
 _SIDES: Final[dict[str, Literal["buy", "sell"]]] = {"Buy": "buy", "Sell": "sell"}
 
 
@@ -146,6 +150,19 @@ def ping_message(req_id: str | None = None) -> str:
     return orjson.dumps({"req_id": req_id, "op": "ping"}).decode()
 
 
+def _int(x: Any, name: str) -> int:
+    """An id or a time stamp sent as a JSON integer or its decimal string."""
+    t = type(x)
+    if t is int:
+        return x  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return int(x)
+        except ValueError:
+            pass
+    raise MalformedFrame("bad_field", f"{name}={str(x)[:40]!r} is not an integer")
+
+
 class BybitFeed(VenueFeed):
     """Bybit v5 public: orderbook snapshot/delta with the ``u`` chain, public trades, acks.
 
@@ -167,6 +184,8 @@ class BybitFeed(VenueFeed):
     """
 
     venue: ClassVar[str] = "bybit"
+    #: ``orderbook.1`` is the top level beside a deeper book: a book of its own
+    secondary_channels: ClassVar[frozenset[str]] = frozenset({"orderbook.1"})
 
     def __init__(self, *, category: Category = "linear", testnet: bool = False,
                  sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
@@ -193,6 +212,18 @@ class BybitFeed(VenueFeed):
     trade_topic = staticmethod(trade_topic)
 
     # -- parsing ------------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
+                else frame[:400])
+        m = _TOPIC_RE.search(head)
+        if m is None:
+            return () if ('"op"' in head or '"success"' in head) else None
+        topic = m.group(1)
+        if topic.startswith("orderbook."):
+            channel, _, sym = topic.rpartition(".")
+            return (sym, channel)
+        return ()
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         obj = load_json_object(frame)
         try:
@@ -202,9 +233,19 @@ class BybitFeed(VenueFeed):
             if not isinstance(topic, str):
                 raise MalformedFrame("bad_topic", repr(topic))
             if topic.startswith("orderbook."):
-                return [self._book(obj, topic, recv_ns)]
+                try:
+                    return [self._book(obj, topic, recv_ns)]
+                except (MalformedFrame, KeyError) as e:
+                    m = e if isinstance(e, MalformedFrame) else MalformedFrame(
+                        "missing_field", f"{e} in {topic}")
+                    m.channel, _, m.symbol = topic.rpartition(".")  # this book lost an update
+                    raise m from None
             if topic.startswith("publicTrade."):
                 return self._trades(obj, recv_ns)
+            if topic.startswith(_OLD_TOPICS):
+                raise MalformedFrame("pre_v5_api", f"topic {topic[:60]!r} is Bybit's API before "
+                                     "v5 (2021 and older); this feed reads v5 "
+                                     "(orderbook.{depth}.{symbol}, publicTrade.{symbol})")
             self.ignored[topic.split(".", 1)[0]] += 1
             return []
         except KeyError as e:
@@ -233,13 +274,17 @@ class BybitFeed(VenueFeed):
         a = d["a"]
         if not (isinstance(b, list) and isinstance(a, list)):
             raise MalformedFrame("bad_levels", "b/a must be lists")
-        sym = d.get("s") or topic.rsplit(".", 1)[-1]
-        u = int(d["u"])
-        ts = int(obj.get("cts") or obj["ts"]) * _MS
+        channel, _, tsym = topic.rpartition(".")
+        sym = d.get("s") or tsym
+        if not isinstance(sym, str) or not sym:
+            raise MalformedFrame("bad_symbol", repr(sym))
+        u = _int(d["u"], "u")
+        ts = _int(obj.get("cts") or obj["ts"], "ts") * _MS
         if kind == "snapshot":
-            return BookSnapshot(self.venue, sym, b, a, ts, recv_ns, seq=u)
+            return BookSnapshot(self.venue, sym, b, a, ts, recv_ns, seq=u, channel=channel)
         if kind == "delta":
-            return BookDelta(self.venue, sym, b, a, ts, recv_ns, seq=u, first_seq=u)
+            return BookDelta(self.venue, sym, b, a, ts, recv_ns, seq=u, first_seq=u,
+                             channel=channel)
         raise MalformedFrame("bad_type", f"orderbook type {kind!r}")
 
     def _trades(self, obj: dict[str, Any], recv_ns: int) -> list[Event]:

@@ -26,6 +26,11 @@ The book is kept at the subscribed depth :math:`D` (from the channel name ``book
 insert, so after each message the worst levels beyond :math:`D` are dropped
 (:meth:`KrakenBook.truncate`).
 
+Every level of an update must be at least as new (its time stamp) as the level the book holds:
+an older one is a re-delivered or reordered update (``time_backwards``: the book is stale
+until a snapshot). The checksum alone cannot always tell: a late duplicate may bring back
+exactly the book its own checksum describes.
+
 After every update the book's top 10 levels a side must reproduce ``"c"``
 (:func:`kraken_checksum`):
 
@@ -51,6 +56,7 @@ https://docs.kraken.com/exchange/guides/websockets/book-checksum-v1
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
@@ -58,7 +64,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import DEFAULT_MAX_LEVELS, OrderBook
 from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Level
 from ...feed import MalformedFrame, SymbolState, VenueFeed
 from ...instruments import Instrument
@@ -90,7 +96,10 @@ HEARTBEAT_INTERVAL_S: Final = 1.0
 PING_MESSAGE: Final = '{"event":"ping"}'
 
 _NS = 1_000_000_000
+_HEAD_ID_RE = re.compile(r"\[\s*(\d+)\s*,")
+_TAIL_RE = re.compile(r'"([a-z]+[-a-z0-9]*)"\s*,\s*"([^"]+)"\s*\]\s*$')
 _FMT_CACHE_MAX = 50_000
+_LEVEL_TS_MAX = 200_000
 _INF = float("inf")
 _PAD9 = "000000000"
 
@@ -190,6 +199,8 @@ class KrakenBook(OrderBook):
         Used without an instrument, as for :class:`~tradesim_nb.book.OrderBook`.
     max_depth : int
         Levels a side to keep (the subscribed depth); 0 keeps every level.
+    max_levels : int
+        The level cap, as for :class:`~tradesim_nb.book.OrderBook`.
 
     Notes
     -----
@@ -201,8 +212,9 @@ class KrakenBook(OrderBook):
     __slots__ = ("_fmt", "max_depth", "truncated")
 
     def __init__(self, instrument: Instrument | None = None, *, venue: str = "",
-                 symbol: str = "", max_depth: int = 0) -> None:
-        super().__init__(instrument, venue=venue, symbol=symbol)
+                 symbol: str = "", max_depth: int = 0,
+                 max_levels: int = DEFAULT_MAX_LEVELS) -> None:
+        super().__init__(instrument, venue=venue, symbol=symbol, max_levels=max_levels)
         if type(max_depth) is not int or max_depth < 0:
             raise ValueError(f"max_depth={max_depth!r} must be an integer >= 0 (0: no limit)")
         self.max_depth = max_depth
@@ -332,6 +344,9 @@ class KrakenFeed(VenueFeed):
 
     venue: ClassVar[str] = "kraken"
     url: ClassVar[str] = PUBLIC_URL
+    #: a message's time stamp is the latest of its levels' (a republished level keeps its
+    #: old one), not the time it was sent: the time rules do not apply; the CRC32 does
+    message_time: ClassVar[bool] = False
 
     def __init__(self, *, depth: int | None = None, sanitize_crossed: bool = False,
                  verify_checksums: bool = True) -> None:
@@ -341,6 +356,8 @@ class KrakenFeed(VenueFeed):
         self.heartbeats = 0
         self.ignored: Counter[str] = Counter()
         self.system_status = ""
+        #: channelID -> (pair, channelName), from the subscriptionStatus acks
+        self.channel_ids: dict[int, tuple[str, str]] = {}
 
     # declarations bound to this feed
     subscribe_message = staticmethod(subscribe_message)
@@ -349,6 +366,21 @@ class KrakenFeed(VenueFeed):
     ping_message: ClassVar[str] = PING_MESSAGE
 
     # -- parsing ---------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+        head = text[:40].lstrip()
+        if head.startswith("{"):
+            return ()  # an event object, never a book message
+        m = _HEAD_ID_RE.match(head)
+        if m is not None:
+            hit = self.channel_ids.get(int(m.group(1)))
+            if hit is not None:
+                return hit
+        m = _TAIL_RE.search(text[-200:])
+        if m is not None:
+            return (m.group(2), m.group(1)) if m.group(1).startswith("book-") else ()
+        return None
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         try:
             msg = orjson.loads(frame)
@@ -369,9 +401,15 @@ class KrakenFeed(VenueFeed):
         channel = msg[-2]
         pair = msg[-1]
         if type(channel) is not str or type(pair) is not str or not pair:
-            raise MalformedFrame("bad_channel", f"channelName {channel!r}, pair {pair!r}")
+            raise MalformedFrame("bad_channel", f"channelName {channel!r}, pair {pair!r}",
+                                 symbol=pair if type(pair) is str else "")
         if channel.startswith("book-"):
-            return [self._book(msg, n, channel, pair, recv_ns)]
+            try:
+                return [self._book(msg, n, channel, pair, recv_ns)]
+            except MalformedFrame as e:
+                e.symbol = pair  # this book lost an update
+                e.channel = channel
+                raise
         self.ignored[channel] += 1
         return []
 
@@ -390,7 +428,7 @@ class KrakenFeed(VenueFeed):
             bids = first.get("bs", [])
             ts = max(_check_levels(asks, "as"), _check_levels(bids, "bs"))
             self.depths[pair] = depth
-            return BookSnapshot(self.venue, pair, bids, asks, ts, recv_ns)
+            return BookSnapshot(self.venue, pair, bids, asks, ts, recv_ns, channel=channel)
         asks = bids = None
         checksum: int | None = None
         ts = 0
@@ -415,7 +453,8 @@ class KrakenFeed(VenueFeed):
                     ts = t
         if asks is None and bids is None:
             raise MalformedFrame("bad_book", "update without 'a' or 'b'")
-        return BookDelta(self.venue, pair, bids or (), asks or (), ts, recv_ns, checksum=checksum)
+        return BookDelta(self.venue, pair, bids or (), asks or (), ts, recv_ns, checksum=checksum,
+                         channel=channel)
 
     def _event(self, msg: dict[str, Any], recv_ns: int) -> FeedStatus:
         event = msg.get("event")
@@ -430,6 +469,9 @@ class KrakenFeed(VenueFeed):
             if status == "subscribed" or status == "unsubscribed":
                 if status == "subscribed" and isinstance(ch, str) and ch.startswith("book-"):
                     self.depths[pair] = _depth_of(ch)
+                    cid = msg.get("channelID")
+                    if type(cid) is int and pair:
+                        self.channel_ids[cid] = (pair, ch)
                 return FeedStatus("ack", self.venue, pair,
                                   f"{status} {ch} channelID={msg.get('channelID')}", recv_ns)
             if status == "error":
@@ -456,8 +498,10 @@ class KrakenFeed(VenueFeed):
     def book(self, symbol: str) -> OrderBook:
         b = self.books.get(symbol)
         if b is None:
-            super().book(symbol)  # the counters and sequencing state of the symbol
-            b = KrakenBook(self.instrument(symbol), venue=self.venue, symbol=symbol)
+            super().book(symbol)  # the counters and sequencing state of the book
+            pair = self.symbol_of(symbol)
+            b = KrakenBook(self.instrument(pair), venue=self.venue, symbol=pair,
+                           max_levels=self.max_levels)
             self.books[symbol] = b
         return b
 
@@ -465,10 +509,13 @@ class KrakenFeed(VenueFeed):
                  state: SymbolState) -> bool:
         if type(event) is BookSnapshot:
             if isinstance(book, KrakenBook):
-                book.max_depth = self.depth or self.depths.get(event.symbol, 0)
+                book.max_depth = self.depth or (_depth_of(event.channel) if event.channel
+                                                else self.depths.get(event.symbol, 0))
+            state.extra["level_ts"] = ({lv[0]: _ts_ns(lv[2]) for lv in event.bids},
+                                       {lv[0]: _ts_ns(lv[2]) for lv in event.asks})
             return True
         if state.synced:
-            return True
+            return self._in_time(event, state)
         sym = event.symbol
         self.stats[sym].stale_dropped += 1
         state.pending.append(self.status(
@@ -476,6 +523,35 @@ class KrakenFeed(VenueFeed):
                 "book stale, waiting for a snapshot" if self.stats[sym].snapshots
                 else "no snapshot yet"), event.recv_ts_ns))
         return False
+
+    def _in_time(self, event: BookSnapshot | BookDelta, state: SymbolState) -> bool:
+        """Every level of an update must be at least as new as the level the book holds (its
+        time stamp): an older one is a re-delivered or reordered update, which the top-10
+        checksum cannot always see (it may bring back exactly the book its own checksum
+        describes). Such an update marks the book stale (``time_backwards``)."""
+        held = state.extra.get("level_ts")
+        if held is None:
+            return True
+        newer: list[tuple[dict[str, int], str, int]] = []
+        for side, levels in ((held[0], event.bids), (held[1], event.asks)):
+            for lv in levels:
+                t = _ts_ns(lv[2])
+                old = side.get(lv[0])
+                if old is not None and t < old:
+                    sym = event.symbol
+                    self.stats[sym].time_backwards += 1
+                    state.pending.append(self.mark_stale(
+                        sym, "time_backwards", f"level {lv[0]} of time {t} ns is older than "
+                        f"the book's ({old} ns): a re-delivered or reordered update",
+                        event.recv_ts_ns))
+                    return False
+                newer.append((side, lv[0], t))
+        for side, px, t in newer:
+            side[px] = t
+        if len(held[0]) + len(held[1]) > _LEVEL_TS_MAX:  # levels truncated away pile up
+            held[0].clear()
+            held[1].clear()
+        return True
 
     def verify(self, event: BookSnapshot | BookDelta, book: OrderBook) -> bool | None:
         if not event.checksum:
@@ -499,9 +575,15 @@ class KrakenFeed(VenueFeed):
 
 
 def _checksum_value(v: Any) -> int:
-    if type(v) is not str or not v.isdigit():
-        raise MalformedFrame("bad_checksum", f"c={v!r} is not an unsigned decimal string")
-    c = int(v)
+    """``"c"`` as sent (a decimal string; a JSON integer is taken too), compared as an int."""
+    if type(v) is int:
+        c = v
+    elif type(v) is str and v.isascii() and v.isdigit():
+        c = int(v)
+    else:
+        raise MalformedFrame("bad_checksum", f"c={str(v)[:40]!r} is not an unsigned integer")
+    if c < 0:
+        raise MalformedFrame("bad_checksum", f"c={v} is negative")
     if c >= 1 << 32:
         raise MalformedFrame("bad_checksum", f"c={v} is not a 32-bit value")
     return c

@@ -38,10 +38,11 @@ prevSeqId), https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-or
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import orjson
 
@@ -74,6 +75,7 @@ _TRADE_CHANNELS = frozenset({"trades", "trades-all"})
 _IGNORED_CHANNELS = frozenset({"tickers"})
 _ACK_EVENTS = frozenset({"subscribe", "unsubscribe"})
 _MS = 1_000_000
+_ARG_RE = re.compile(r'"arg":\s*\{"channel":\s*"([^"]+)",\s*"instId":\s*"([^"]+)"')
 _INT32 = 1 << 32
 _INT31 = 1 << 31
 
@@ -145,7 +147,53 @@ def _op_message(op: str, channel: str, symbols: Sequence[str]) -> str:
 
 
 def _int_or_none(x: Any) -> int | None:
-    return None if x is None else int(x)
+    """A sequence id as sent (a JSON integer or its decimal string), else MalformedFrame."""
+    if x is None:
+        return None
+    t = type(x)
+    if t is int:
+        return x  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return int(x)
+        except ValueError:
+            pass
+    raise MalformedFrame("bad_seq", f"sequence id {str(x)[:40]!r} is not an integer")
+
+
+def _ts_ms(x: Any) -> int:
+    """OKX's ``ts`` (ms since the epoch, sent as a decimal string) as an int."""
+    t = type(x)
+    if t is str or t is int:
+        try:
+            v = int(x)
+        except ValueError:
+            pass
+        else:
+            if 0 <= v < 1 << 53:
+                return v
+    raise MalformedFrame("bad_timestamp", f"ts {str(x)[:40]!r} is not ms since the epoch")
+
+
+def _checksum(x: Any) -> int | None:
+    """A checksum sent as a number or a string, as a signed 32-bit integer; 0 or absent: None
+    (OKX: "0" means no checksum). Anything else is MalformedFrame ``bad_checksum``."""
+    if x is None:
+        return None
+    t = type(x)
+    v: int | None = None
+    if t is int:
+        v = x
+    elif t is str:
+        try:
+            v = int(x)
+        except ValueError:
+            v = None
+    if v is None or not -_INT31 <= v < _INT32:
+        raise MalformedFrame("bad_checksum", f"checksum {str(x)[:40]!r} is not a 32-bit integer")
+    if v >= _INT31:
+        v -= _INT32  # an unsigned spelling of the signed value
+    return v or None
 
 
 class OkxFeed(VenueFeed):
@@ -168,6 +216,8 @@ class OkxFeed(VenueFeed):
     """
 
     venue = "okx"
+    #: ``books5`` is a top-5 view beside the full book: a book of its own
+    secondary_channels: ClassVar[frozenset[str]] = frozenset({"books5"})
 
     def __init__(self, *, sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
         super().__init__(sanitize_crossed=sanitize_crossed, verify_checksums=verify_checksums)
@@ -178,6 +228,19 @@ class OkxFeed(VenueFeed):
         return '"arg":{"channel"' in frame or '"arg": {"channel"' in frame
 
     # -- parsing ---------------------------------------------------------------------------
+    def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
+        head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
+                else frame[:400]).lstrip()
+        if head.startswith('{"event"') or head.startswith("pong"):
+            return ()
+        m = _ARG_RE.search(head)
+        if m is None:
+            return None
+        channel, inst = m.group(1), m.group(2)
+        if channel in BOOK_CHANNELS or channel == "books5":
+            return (inst, channel)
+        return ()  # trades, tickers, bbo-tbt: no book changed
+
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         if frame == "pong" or frame == b"pong":
             return []
@@ -192,21 +255,16 @@ class OkxFeed(VenueFeed):
         if type(arg) is not dict:
             raise MalformedFrame("no_arg", "data without arg")
         channel = arg.get("channel")
-        if channel in BOOK_CHANNELS:
+        if channel in BOOK_CHANNELS or channel == "books5":
             inst = arg.get("instId")
-            if not inst:
+            if not inst or type(inst) is not str:
                 raise MalformedFrame("no_instId", str(channel))
-            action = msg.get("action")
-            if action == "update":
-                return [self._delta(inst, d, recv_ns) for d in data]
-            if action == "snapshot":
-                return [self._snapshot(inst, d, recv_ns) for d in data]
-            raise MalformedFrame("bad_action", repr(action))
-        if channel == "books5":
-            inst = arg.get("instId")
-            if not inst:
-                raise MalformedFrame("no_instId", str(channel))
-            return [self._snapshot(d.get("instId", inst), d, recv_ns) for d in data]
+            try:
+                return self._book(msg, channel, inst, data, recv_ns)
+            except MalformedFrame as e:
+                e.symbol = inst  # this book lost an update
+                e.channel = channel
+                raise
         if channel in _TRADE_CHANNELS:
             return [self._trade(d, recv_ns) for d in data]
         if channel == "bbo-tbt":
@@ -219,6 +277,19 @@ class OkxFeed(VenueFeed):
             return []
         raise MalformedFrame("no_channel", repr(arg))
 
+    def _book(self, msg: dict[str, Any], channel: str, inst: str, data: Any,
+              recv_ns: int) -> list[Event]:
+        if type(data) is not list:
+            raise MalformedFrame("bad_data", "data must be a list")
+        if channel == "books5":
+            return [self._snapshot(inst, d, recv_ns, channel) for d in data]
+        action = msg.get("action")
+        if action == "update":
+            return [self._delta(inst, d, recv_ns, channel) for d in data]
+        if action == "snapshot":
+            return [self._snapshot(inst, d, recv_ns, channel) for d in data]
+        raise MalformedFrame("bad_action", repr(action))
+
     def _event_status(self, msg: dict[str, Any], event: Any, arg: Any,
                       recv_ns: int) -> FeedStatus:
         sym = arg.get("instId", "") if type(arg) is dict else ""
@@ -230,21 +301,35 @@ class OkxFeed(VenueFeed):
                               f"code={msg.get('code')} {msg.get('msg', '')}", recv_ns)
         return FeedStatus("info", self.venue, sym, f"event={event}", recv_ns)
 
-    def _delta(self, inst: str, d: dict[str, Any], recv_ns: int) -> BookDelta:
+    def _delta(self, inst: str, d: Any, recv_ns: int, channel: str) -> BookDelta:
         try:
-            return BookDelta(self.venue, inst, d["bids"], d["asks"], int(d["ts"]) * _MS,
+            b = d["bids"]
+            a = d["asks"]
+            if type(b) is not list or type(a) is not list:
+                raise MalformedFrame("bad_levels", "bids/asks must be lists")
+            return BookDelta(self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS,
                              recv_ns, _int_or_none(d.get("seqId")),
-                             _int_or_none(d.get("prevSeqId")), None, d.get("checksum"))
+                             _int_or_none(d.get("prevSeqId")), None,
+                             _checksum(d.get("checksum")), channel)
         except KeyError as e:
             raise MalformedFrame("missing_field", f"books update without {e}") from None
+        except TypeError:
+            raise MalformedFrame("bad_data", "a data item must be an object") from None
 
-    def _snapshot(self, inst: str, d: dict[str, Any], recv_ns: int) -> BookSnapshot:
+    def _snapshot(self, inst: str, d: Any, recv_ns: int, channel: str) -> BookSnapshot:
         try:
-            return BookSnapshot(self.venue, inst, d["bids"], d["asks"], int(d["ts"]) * _MS,
+            b = d["bids"]
+            a = d["asks"]
+            if type(b) is not list or type(a) is not list:
+                raise MalformedFrame("bad_levels", "bids/asks must be lists")
+            return BookSnapshot(self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS,
                                 recv_ns, _int_or_none(d.get("seqId")),
-                                _int_or_none(d.get("prevSeqId")), d.get("checksum"))
+                                _int_or_none(d.get("prevSeqId")),
+                                _checksum(d.get("checksum")), channel)
         except KeyError as e:
             raise MalformedFrame("missing_field", f"books snapshot without {e}") from None
+        except TypeError:
+            raise MalformedFrame("bad_data", "a data item must be an object") from None
 
     def _trade(self, d: dict[str, Any], recv_ns: int) -> Trade:
         try:
@@ -287,7 +372,14 @@ class OkxFeed(VenueFeed):
             state.extra["last_delta"] = None
             return True
         if not state.synced:
-            return False  # no snapshot yet, or stale after a gap: wait for a snapshot
+            # no snapshot yet, or stale after a gap: wait for a snapshot (counted)
+            sym = event.symbol
+            self.stats[sym].stale_dropped += 1
+            state.pending.append(self.status(
+                "stale", sym, "update dropped: " + (
+                    "book stale, waiting for a snapshot" if self.stats[sym].snapshots
+                    else "no snapshot yet"), event.recv_ts_ns))
+            return False
         seq = event.seq
         prev = event.prev_seq
         if seq is not None and prev is not None and state.last_seq is not None:
