@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .book import Fill, OrderBook
-from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Trade
+from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Ticker, Trade
 from .feed import FeedStats, MalformedFrame, VenueFeed
 from .instruments import INSTRUMENTS, Instrument, get_instrument, register_instrument
 from .venues import get_feed
@@ -100,6 +100,7 @@ __all__ = [
     "Instrument",
     "MalformedFrame",
     "OrderBook",
+    "Ticker",
     "Trade",
     "VenueFeed",
     "__version__",
