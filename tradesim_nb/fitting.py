@@ -429,9 +429,12 @@ def fit_files(paths: Sequence[str | Path], venue: str | None = None, symbol: str
     segments = plan_segments(paths, venue, symbol, format=format, scan_s=st.scan_s)
     own: Any = None
     cluster: Any = None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
     if workers is not None:
         from dask.distributed import Client, LocalCluster
 
+        quiet.setLevel(max(level, logging.WARNING))  # the cluster's own INFO lines
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.ERROR)
         own = client = Client(cluster)
@@ -453,6 +456,7 @@ def fit_files(paths: Sequence[str | Path], venue: str | None = None, symbol: str
             own.close()
         if cluster is not None:
             cluster.close()
+        quiet.setLevel(level)
     wall = time.perf_counter() - t_start
     return dataclasses.replace(mf, holdout={
         **mf.holdout, "timing_s": {"build": t_build, "total": wall},

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import math
 import os
@@ -398,9 +399,9 @@ class ModelFile:
         The sampling and labelling settings (:class:`~tradesim_nb.training.DatasetConfig`
         fields, the split and the impact grid).
     created_ns : int
-        When the file was written.
+        When the file was written (not compared: two files of the same fit are equal).
     path : Path or None
-        Where it was read from (not stored).
+        Where it was read from (not stored, not compared).
     """
 
     models: SimulatorModels
@@ -410,7 +411,7 @@ class ModelFile:
     time_span: tuple[int, int] = (0, 0)
     holdout: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
-    created_ns: int = 0
+    created_ns: int = field(default=0, compare=False)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -540,6 +541,11 @@ class ModelFile:
         """Write the file (atomically: a temporary file renamed); returns the path."""
         return save_models(self, path)
 
+    def normalized(self) -> ModelFile:
+        """The model file as it reads back from disk (JSON types: lists, NaN as missing),
+        validated."""
+        return ModelFile.from_dict(json.loads(_dumps(self.to_dict())))
+
     # -- reporting ------------------------------------------------------------------------------
     def summary(self) -> str:
         """A few lines: instrument, data, hold-out figures, impact."""
@@ -597,8 +603,10 @@ def _read_json(path: str | os.PathLike[str]) -> Any:
         raise ModelFileError("(file)", f"{size} bytes is more than the {MAX_MODEL_FILE_BYTES} "
                              "a model file may have", p)
     try:
-        return orjson.loads(p.read_bytes())
-    except orjson.JSONDecodeError as e:
+        # the json module reads NaN and Infinity (which an old cache may hold), so that the
+        # validation can name the field that holds one
+        return json.loads(p.read_bytes())
+    except (ValueError, UnicodeDecodeError) as e:
         raise ModelFileError("(file)", f"not valid JSON ({e})", p) from None
 
 

@@ -294,7 +294,14 @@ def default_model_file(*, retrain: bool = False) -> ModelFile:
 
     from .datasets import binance_spot_files
     from .instruments import get_instrument
-    from .models import file_info, holdout_report, instrument_dict, load_cache, save_models
+    from .models import (
+        file_info,
+        holdout_report,
+        instrument_dict,
+        load_cache,
+        load_models,
+        save_models,
+    )
     from .training import DatasetConfig, load_binance_dataset
 
     path = default_model_path()
@@ -321,8 +328,8 @@ def default_model_file(*, retrain: bool = False) -> ModelFile:
         save_models(mf, path)
     except OSError as e:
         log.warning("could not cache models at %s (%s)", path, e)
-        return mf
-    return dc.replace(mf, path=path)
+        return mf.normalized()
+    return load_models(path)  # what later calls read back, validated
 
 
 class TradeSimulator:
