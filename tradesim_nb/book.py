@@ -431,26 +431,6 @@ class OrderBook:
             return self._band_depth(3, self._asks, self._akeys, mid, bps)
         raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
 
-    def depth_within_bps_fresh(self, side: BookSide, bps: float) -> float:
-        """:meth:`depth_within_bps` summed afresh (best first) without touching the tracked
-        band, so a second band can be read beside the cost features' one (the impact fit's
-        market series) without changing their running sums."""
-        if not (math.isfinite(bps) and bps >= 0):
-            raise ValueError(f"bps={bps!r} must be a finite number >= 0")
-        mid = self.mid
-        if math.isnan(mid):
-            return 0.0
-        if side == "bid":
-            d, keys = self._bids, self._bkeys
-            lim = math.ceil(mid * (1 - bps / 1e4) * self._scale - 1e-6)
-        elif side == "ask":
-            d, keys = self._asks, self._akeys
-            lim = -math.floor(mid * (1 + bps / 1e4) * self._scale + 1e-6)
-        else:
-            raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
-        tot = sum([d[k][1] for k in reversed(keys[bisect_left(keys, lim):])])
-        return tot if tot > 0.0 else 0.0
-
     def _band_depth(self, i: int, d: dict[int, _LevelT], keys: list[int], mid: float,
                     bps: float) -> float:
         """:meth:`depth_within_bps` of the side at ``self._band[i]`` (0 bids, 3 asks)."""

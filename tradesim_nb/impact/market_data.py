@@ -87,10 +87,33 @@ def _book_walk_row(book: Any, sizes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _side_within(book: Any, side: str, edge: float) -> float:
+    """Size of ``side``'s levels at or better than ``edge``, read best first through the
+    book's public level list (doubling the levels read until one falls outside)."""
+    n = 64
+    while True:
+        lv = book.levels(side, n)
+        tot = 0.0
+        for px, sz in lv:
+            if (px < edge) if side == "bid" else (px > edge):
+                return tot
+            tot += sz
+        if len(lv) < n:
+            return tot
+        n *= 4
+
+
 def _depth_within(book: Any, bps: float) -> float:
-    # summed afresh: the book's tracked band stays the cost features' (10 bps), so sampling
-    # beside them (tradesim fit's single pass) does not change their running sums
-    return float(book.depth_within_bps_fresh("bid", bps) + book.depth_within_bps_fresh("ask", bps))
+    """Both sides' size within ``bps`` of the mid. Summed afresh from the levels, without the
+    book's tracked band (:meth:`~tradesim_nb.book.OrderBook.depth_within_bps`), which stays
+    the cost features' 10 bps: sampling beside them (``tradesim fit``'s single pass) then
+    leaves their running sums exactly as in a replay without it."""
+    mid = book.mid
+    if not mid > 0:
+        return 0.0
+    tol = 1e-12 * mid
+    return float(_side_within(book, "bid", mid * (1 - bps / 1e4) - tol)
+                 + _side_within(book, "ask", mid * (1 + bps / 1e4) + tol))
 
 
 class MarketSampler:
