@@ -94,6 +94,17 @@ class RandomWalkBook:
             self.asks[self.mid_t + half + i] = self._draw(i)
         self._trade_id = 0
 
+    #: parameter of the geometric take of a trade (numpy's, support 1, 2, ...: mean 1/p)
+    _TAKE_P = 0.2
+
+    def expected_volume_per_step(self) -> float:
+        """Expected traded size per :meth:`step` (venue size units):
+        :math:`p_{trade}\\,E[1 + G]\\,\text{lot}` with :math:`G \\sim \text{Geometric}(0.2)`,
+        :math:`E[1 + G] = 1 + 1/0.2 = 6` lots. A take is capped by the touch size, which is
+        drawn from :math:`1 + \text{Poisson}(\bar q)` lots (``mean_size_lots``, 40 by
+        default), so the cap rarely binds (a test measures the realised volume against this)."""
+        return self.params.p_trade * (1.0 + 1.0 / self._TAKE_P) * self.lot
+
     def _draw(self, depth: int) -> int:
         lam = self.params.mean_size_lots * (1.0 + depth / 4.0)
         return 1 + int(self.rng.poisson(lam))
@@ -124,7 +135,7 @@ class RandomWalkBook:
             side = self.asks if buy else self.bids
             if side:
                 t = min(side) if buy else max(side)
-                take = min(side[t], 1 + int(rng.geometric(0.2)))
+                take = min(side[t], 1 + int(rng.geometric(self._TAKE_P)))
                 trades.append((self._px(t), self._sz(take), "buy" if buy else "sell"))
                 left = side[t] - take
                 if left > 0:

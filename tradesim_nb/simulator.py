@@ -89,13 +89,11 @@ OrderType = Literal["market", "passive_then_aggressive"]
 IMPACT_SOURCES = ("model_file", "given", "ticker_24h", "trades", "none")
 #: daily volatility (fraction per sqrt(day)) per bps per sqrt(second) of the feature row
 _SIGMA_DAILY_PER_BPS = 1e-4 * math.sqrt(SECONDS_PER_DAY)
-_NO_VOLUME_YET = ("none: no daily volume yet (no 24-hour ticker, under 60 s of trades); load "
-                  "a model file or give a daily volume")
-_NO_VOLUME = ("none: no daily volume (this feed sent no 24-hour ticker and no trades); impact "
-              "needs a calibration (a model file from tradesim fit) or a daily volume")
+#: why a rule-of-thumb impact is not estimated yet (the venue sends a 24-hour ticker)
+_NO_VOLUME_YET = ("none: no daily volume yet (waiting for the venue's 24-hour ticker, or 60 s "
+                  "of trades); load a model file or give a daily volume")
 _NO_COST = "none: the impact law gave no finite cost for this order"
-#: a feed that has shown books but no trade and no ticker for this long is said to have none
-_NO_TRADES_NS = 10 * 1_000_000_000
+
 _new_tuple = tuple.__new__
 
 
@@ -551,6 +549,17 @@ class TradeSimulator:
         if self._impact_needs_adv and self._impact_adv is None:
             source = None
         self._impact_source = source
+        self._no_volume = _NO_VOLUME_YET
+        self._no_volume_trades = _NO_VOLUME_YET
+        venue = _venue_of(self.instrument.venue)
+        if venue is not None and not venue.protocol.ticker_24h:
+            # a venue without a 24-hour ticker (the GoQuant relay): only trades or a
+            # calibration can give impact, and the dashboard says so
+            self._no_volume = (f"none: no daily volume ({venue.name} sends no 24-hour ticker "
+                               "and no trades have been seen); impact needs a calibration (a "
+                               "model file from tradesim fit) or a daily volume")
+            self._no_volume_trades = (f"none: no daily volume yet ({venue.name} sends no "
+                                      "24-hour ticker; 60 s of trades are needed)")
 
     def impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
                    now_ns: int) -> tuple[float, str, str]:
@@ -571,9 +580,8 @@ class TradeSimulator:
                     adv = feats.daily_volume_base(now_ns)
                     source = "trades"
                     if not (adv > 0.0 and adv < math.inf):
-                        return (math.nan, _NO_VOLUME if feats.n_trades == 0 and
-                                feats.n_mid > 1 and now_ns - feats.first_ns > _NO_TRADES_NS
-                                else _NO_VOLUME_YET, "none")
+                        return (math.nan, self._no_volume_trades if feats.n_trades
+                                else self._no_volume, "none")
         if self._impact_needs_spread and not spread > 0.0:
             return math.nan, "none: no spread", "none"
         if self._impact_needs_sigma and not vol_bps > 0.0:
@@ -718,6 +726,16 @@ class TradeSimulator:
         import pandas as pd
 
         return pd.DataFrame([e.to_dict() for e in self.history])
+
+
+def _venue_of(name: str) -> Any:
+    """The registry's descriptor of ``name`` (None for a venue it does not know)."""
+    from .venues.registry import find_venue
+
+    try:
+        return find_venue(name)
+    except Exception:  # a venue package that fails to import must not stop pricing
+        return None
 
 
 def _equal_slices(law: ImpactLaw, horizon: float, periods: int) -> Any:
