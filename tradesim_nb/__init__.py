@@ -54,7 +54,14 @@ _LAZY: dict[str, str] = {
     "CostEstimate": "simulator",
     "ImpactParams": "simulator",
     "ImpactSettings": "simulator",
-    "SimulatorModels": "simulator",
+    "SimulatorModels": "models",
+    # the model file and tradesim fit
+    "ModelFile": "models",
+    "ModelFileError": "models",
+    "load_models": "models",
+    "save_models": "models",
+    "FitSettings": "fitting",
+    "fit_files": "fitting",
     # impact laws and their fits
     "ImpactLaw": "impact",
     "MarketContext": "impact",
@@ -146,6 +153,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from .execution import execute_schedule, monte_carlo
     from .features import FeatureState
+    from .fitting import FitSettings, fit_files
     from .impact import (
         ATHLImpact,
         ImpactFit,
@@ -171,13 +179,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from .market import MarketParams, SyntheticMarket
     from .metrics import LatencyRing
+    from .models import ModelFile, ModelFileError, SimulatorModels, load_models, save_models
     from .recording import RecordingWriter, read_frames
     from .replay import replay
     from .simulator import (
         CostEstimate,
         ImpactParams,
         ImpactSettings,
-        SimulatorModels,
         TradeSimulator,
     )
     from .training import (
