@@ -7,7 +7,8 @@ ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: install browser lab app test lint bench clean
 
-$(STAMP): pyproject.toml
+# the compiled order book is built by pip from its Cython source: rebuild when it changes
+$(STAMP): pyproject.toml setup.py tradesim_nb/_book_c.pyx
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[live,nb,dask,test]"

@@ -57,3 +57,40 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"engine", "median_us", "p99_us", "ratio_median", "vs"} <= set(okx["rows"][0])
     assert "top25" not in okx
     assert main(["bench", "book", "--passes", "0"]) == 2
+
+
+def test_goquant_frames_are_the_six_messages_in_scaled_variants() -> None:
+    from tradesim_nb.datasets import goquant_samples
+
+    frames = bench_book.goquant_frames(3)
+    raw = [orjson.loads(p.read_bytes()) for p in goquant_samples()]
+    assert len(frames) == 3 * len(raw) == 18
+    assert frames == bench_book.goquant_frames(3)  # seeded: the same frames every run
+    for i, (_, fr) in enumerate(frames):
+        m, src = orjson.loads(fr), raw[i % len(raw)]
+        assert m["symbol"] == src["symbol"]
+        for side in ("bids", "asks"):
+            assert [p for p, _ in m[side]] == [p for p, _ in src[side]]
+            for (_, s), (_, s0) in zip(m[side], src[side]):
+                assert 0.99 * float(s0) - 1e-6 <= float(s) <= 1.01 * float(s0) + 1e-6
+                assert len(s.partition(".")[2]) <= 6 and not (("." in s) and s.endswith("0"))
+
+
+def test_goquant_section_rows_and_ratios() -> None:
+    res = bench_book.bench_goquant(bench_book.goquant_frames(2), passes=1)
+    assert res["frames"] == 12 and res["levels_per_frame"] == 100
+    engines = [r["engine"] for r in res["rows"]]
+    assert engines[0].startswith("tradesim") and any(e.startswith("order-book") for e in engines)
+    ref = next(r for r in res["rows"] if r["engine"] == r["vs"])
+    for r in res["rows"]:
+        assert r["median_us"] > 0 and r["p99_us"] >= r["median_us"]
+        assert r["ratio_median"] == pytest.approx(r["median_us"] / ref["median_us"])
+
+
+def test_limits_section_sanitizes_alike_in_both_books() -> None:
+    res = bench_book.bench_limits(passes=1, crossed_levels=2_000, valid_levels=4_000)
+    assert res["compiled"] is True
+    assert res["removed"] == {"tradesim": [0, 1_000], "Python twin": [0, 1_000]}
+    for case, d in res["ms"].items():
+        assert all(v > 0 for v in d.values()), case
+    assert set(res["ms"]["crossed snapshot: remove_crossed"]) == {"tradesim", "Python twin"}

@@ -1,0 +1,1435 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+# cython: cdivision=False, embedsignature=False, binding=True, infer_types=False
+"""The compiled order book: :class:`tradesim_nb.book.OrderBook` in C.
+
+Same API and results as the pure-Python twin (:mod:`tradesim_nb._book_py`), value for value:
+the same keys (``round(price * price_scale)``, bids by tick and asks by the negated tick), the
+same validation and messages, the same rule in :meth:`OrderBook.remove_crossed`, sums taken in
+the same order with the arithmetic of Python's ``sum``, and the same walk.
+
+Each side is a sorted array of 64-bit keys, worst first (best level last), beside an array of
+slot numbers into a slab of levels ``(price, size, price_str, size_str)``; an insert or delete
+moves the keys and slot numbers between it and the touch, 12 bytes a level. Numbers are parsed
+from the venue's ASCII strings in C (an exact decimal fast path, else Python's own ``float``),
+validated, and keyed before anything changes: a refused snapshot or delta leaves the book as
+it was.
+"""
+
+cimport cython
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.number cimport PyNumber_Float, PyNumber_Index
+from libc.math cimport ceil, floor
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport qsort
+from libc.string cimport memcpy, memmove
+
+import math
+
+import numpy as np
+
+from ._book_py import (
+    DEFAULT_MAX_LEVELS,
+    KEY_LIMIT,
+    Fill,
+    cap_error,
+    check_max_levels,
+    check_price_scale,
+    level_error,
+)
+from .events import BookSnapshot as _BookSnapshot
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyObject
+    int PyList_CheckExact(PyObject*)
+    int PyTuple_CheckExact(PyObject*)
+    Py_ssize_t PyList_GET_SIZE(PyObject*)
+    PyObject* PyList_GET_ITEM(PyObject*, Py_ssize_t)
+    Py_ssize_t PyTuple_GET_SIZE(PyObject*)
+    PyObject* PyTuple_GET_ITEM(PyObject*, Py_ssize_t)
+    int PyUnicode_CheckExact(PyObject*)
+    int PyUnicode_IS_COMPACT_ASCII(PyObject*)
+    void* PyUnicode_DATA(PyObject*)
+    Py_ssize_t PyUnicode_GET_LENGTH(PyObject*)
+    object PyUnicode_New(Py_ssize_t, unsigned int)
+    void _incref "Py_INCREF"(PyObject*)
+    void _xdecref "Py_XDECREF"(PyObject*)
+    double PyFloat_AS_DOUBLE(object)
+    long long PyLong_AsLongLongAndOverflow(object, int*) except? -1
+    int PyLong_CheckExact(object)
+    object PyTuple_New(Py_ssize_t)
+    object PyList_New(Py_ssize_t)
+    void PyTuple_SET_ITEM(object, Py_ssize_t, PyObject*)
+    void PyList_SET_ITEM(object, Py_ssize_t, PyObject*)
+    object PyFloat_FromDouble(double)
+
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stdint.h>
+    /* Python's sum() of a list of floats (start 0): a plain running sum before 3.12, the
+       Neumaier-compensated one since (CPython's builtin_sum_impl). */
+    typedef struct { double f; double c; } ts_sum;
+    static inline void ts_sum_init(ts_sum *s) { s->f = 0.0; s->c = 0.0; }
+    static inline void ts_sum_add(ts_sum *s, double x) {
+    #if PY_VERSION_HEX >= 0x030C0000
+        double t = s->f + x;
+        if (fabs(s->f) >= fabs(x)) s->c += (s->f - t) + x; else s->c += (x - t) + s->f;
+        s->f = t;
+    #else
+        s->f += x;
+    #endif
+    }
+    static inline double ts_sum_get(const ts_sum *s) {
+    #if PY_VERSION_HEX >= 0x030C0000
+        if (s->c != 0.0 && isfinite(s->c)) return s->f + s->c;
+    #endif
+        return s->f;
+    }
+    /* [-]digits[.digits] -> double, exactly rounded, or 0 to let Python's float() decide.
+       At most 19 digits (no overflow of the mantissa), a mantissa <= 2**53 and at most 22
+       decimals: then m and 10**d are exact doubles and one IEEE division rounds correctly
+       (Clinger's fast path). */
+    static const double ts_pow10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    static inline int ts_parse_decimal(const char *c, Py_ssize_t n, double *out) {
+        const char *p = c, *end = c + n, *s;
+        uint64_t m = 0;
+        Py_ssize_t nint, nfrac = 0;
+        int neg = 0;
+        double v;
+        if (p < end && *p == '-') { neg = 1; p++; }
+        s = p;
+        while (p < end && (unsigned char)(*p - '0') < 10) { m = m * 10 + (uint64_t)(*p - '0'); p++; }
+        nint = p - s;
+        if (p < end && *p == '.') {
+            p++;
+            s = p;
+            while (p < end && (unsigned char)(*p - '0') < 10) { m = m * 10 + (uint64_t)(*p - '0'); p++; }
+            nfrac = p - s;
+        }
+        if (p != end || nint + nfrac == 0 || nint + nfrac > 19 || nfrac > 22
+                || m > 9007199254740992ULL)
+            return 0;
+        v = (double)m;
+        if (nfrac) v = v / ts_pow10[nfrac];
+        *out = neg ? -v : v;
+        return 1;
+    }
+    /* round half to even, as Python's round(): exact for 0 <= t < 2**62 (t >= 2**52 is an
+       integer already) without a libm call */
+    static inline int64_t ts_round_key(double t) {
+        const double two52 = 4503599627370496.0;
+        return (int64_t)(t < two52 ? (t + two52) - two52 : t);
+    }
+    """
+    ctypedef struct ts_sum:
+        double f
+        double c
+    void ts_sum_init(ts_sum*) noexcept nogil
+    void ts_sum_add(ts_sum*, double) noexcept nogil
+    double ts_sum_get(const ts_sum*) noexcept nogil
+    bint ts_parse_decimal(const char*, Py_ssize_t, double*) noexcept nogil
+    int64_t ts_round_key(double) noexcept nogil
+
+
+# -- the level store -------------------------------------------------------------------------
+ctypedef struct Lv:
+    double px
+    double sz
+    PyObject* ps   # owned
+    PyObject* ss   # owned
+
+ctypedef struct Side:
+    int64_t* keys     # ascending: worst first, best last
+    int32_t* slot     # slab index of each key
+    Lv* lv            # the slab
+    int32_t* free     # freed slab indices (a stack)
+    Py_ssize_t n      # levels
+    Py_ssize_t cap    # capacity of the four arrays
+    Py_ssize_t hi     # slab indices handed out since the last refill
+    Py_ssize_t nfree
+
+# one input level, parsed: its owned strings, and the refs it displaced (released at the end)
+ctypedef struct Parsed:
+    int64_t key
+    double px
+    double sz
+    PyObject* ps
+    PyObject* ss
+    PyObject* o1
+    PyObject* o2
+
+ctypedef struct KeyIdx:
+    int64_t key
+    Py_ssize_t i
+
+cdef enum:
+    STACK_LEVELS = 128  # input levels parsed into a buffer on the C stack (else the heap)
+    BAND_RESUM = 1000   # uses of a tracked depth band between full re-sums
+    MIN_CAP = 16        # the smallest allocation of a side
+    SHRINK_CAP = 4096   # a side's arrays above this, and 4x what a snapshot needs, are freed
+
+cdef double INF = float("inf")
+cdef double NAN = float("nan")
+cdef int64_t KL = KEY_LIMIT
+cdef double KL_F = <double>KEY_LIMIT
+cdef int64_t NO_BAND = KEY_LIMIT
+cdef object _tuple_new = tuple.__new__
+
+
+cdef inline void side_zero(Side* s) noexcept nogil:
+    s.keys = NULL
+    s.slot = NULL
+    s.lv = NULL
+    s.free = NULL
+    s.n = 0
+    s.cap = 0
+    s.hi = 0
+    s.nfree = 0
+
+
+cdef void side_free_arrays(Side* s) noexcept:
+    PyMem_Free(s.keys)
+    PyMem_Free(s.slot)
+    PyMem_Free(s.lv)
+    PyMem_Free(s.free)
+    side_zero(s)
+
+
+cdef void side_release(Side* s) noexcept:
+    """Drop every level's strings (the side is empty afterwards, its arrays kept)."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t n = s.n
+    cdef Lv* L
+    s.n = 0
+    s.hi = 0
+    s.nfree = 0
+    for i in range(n):
+        L = &s.lv[s.slot[i]]
+        _xdecref(L.ps)
+        _xdecref(L.ss)
+        L.ps = NULL
+        L.ss = NULL
+
+
+cdef int side_reserve(Side* s, Py_ssize_t need) except -1:
+    """Make room for ``need`` levels (the arrays grow, never shrink here)."""
+    cdef Py_ssize_t cap
+    cdef void* p
+    if need <= s.cap:
+        return 0
+    cap = s.cap * 2
+    if cap < need:
+        cap = need
+    if cap < MIN_CAP:
+        cap = MIN_CAP
+    p = PyMem_Realloc(s.keys, cap * sizeof(int64_t))
+    if p == NULL:
+        raise MemoryError()
+    s.keys = <int64_t*>p
+    p = PyMem_Realloc(s.slot, cap * sizeof(int32_t))
+    if p == NULL:
+        raise MemoryError()
+    s.slot = <int32_t*>p
+    p = PyMem_Realloc(s.lv, cap * sizeof(Lv))
+    if p == NULL:
+        raise MemoryError()
+    s.lv = <Lv*>p
+    p = PyMem_Realloc(s.free, cap * sizeof(int32_t))
+    if p == NULL:
+        raise MemoryError()
+    s.free = <int32_t*>p
+    s.cap = cap
+    return 0
+
+
+cdef inline Py_ssize_t side_lower(const Side* s, int64_t k) noexcept nogil:
+    """The first position whose key is >= ``k`` (``bisect_left``), without branches on the
+    keys: the answer stays in ``[b, b + ln]`` while ``ln`` halves."""
+    cdef const int64_t* b = s.keys
+    cdef Py_ssize_t ln = s.n
+    cdef Py_ssize_t half
+    if ln == 0:
+        return 0
+    while ln > 1:
+        half = ln >> 1
+        b += (b[half - 1] < k) * half
+        ln -= half
+    return (b - s.keys) + (b[0] < k)
+
+
+cdef inline Lv* side_at(const Side* s, Py_ssize_t pos) noexcept nogil:
+    return &s.lv[s.slot[pos]]
+
+
+cdef inline Lv* side_best(const Side* s, Py_ssize_t i) noexcept nogil:
+    """The ``i``-th best level (0 = the touch)."""
+    return &s.lv[s.slot[s.n - 1 - i]]
+
+
+cdef inline double side_sum(const Side* s, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """``sum`` of the sizes at positions ``lo..hi-1``, taken best first (from ``hi - 1``)."""
+    cdef ts_sum acc
+    cdef Py_ssize_t p = hi - 1
+    ts_sum_init(&acc)
+    while p >= lo:
+        ts_sum_add(&acc, s.lv[s.slot[p]].sz)
+        p -= 1
+    return ts_sum_get(&acc)
+
+
+cdef double side_apply(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot) noexcept:
+    """Apply parsed delta levels in order (room reserved); return the new in-band sum.
+
+    Strings displaced from the store are parked in the parsed entries (``o1``, ``o2``) and
+    the entries' own strings moved into the store are set to NULL: the caller releases what
+    is left once the book is consistent again.
+    """
+    cdef Py_ssize_t i, pos
+    cdef int64_t k
+    cdef int32_t sl
+    cdef Lv* L
+    cdef Parsed* x
+    for i in range(m):
+        x = &e[i]
+        k = x.key
+        pos = side_lower(s, k)
+        if pos < s.n and s.keys[pos] == k:
+            L = &s.lv[s.slot[pos]]
+            if x.sz == 0.0:
+                if k >= lim:
+                    tot -= L.sz
+                x.o1 = L.ps
+                x.o2 = L.ss
+                L.ps = NULL
+                L.ss = NULL
+                s.free[s.nfree] = s.slot[pos]
+                s.nfree += 1
+                memmove(&s.keys[pos], &s.keys[pos + 1], (s.n - pos - 1) * sizeof(int64_t))
+                memmove(&s.slot[pos], &s.slot[pos + 1], (s.n - pos - 1) * sizeof(int32_t))
+                s.n -= 1
+            else:
+                if k >= lim:
+                    tot += x.sz - L.sz
+                x.o1 = L.ps
+                x.o2 = L.ss
+                L.px = x.px
+                L.sz = x.sz
+                L.ps = x.ps
+                L.ss = x.ss
+                x.ps = NULL
+                x.ss = NULL
+        elif x.sz != 0.0:
+            if s.nfree:
+                s.nfree -= 1
+                sl = s.free[s.nfree]
+            else:
+                sl = <int32_t>s.hi
+                s.hi += 1
+            memmove(&s.keys[pos + 1], &s.keys[pos], (s.n - pos) * sizeof(int64_t))
+            memmove(&s.slot[pos + 1], &s.slot[pos], (s.n - pos) * sizeof(int32_t))
+            s.keys[pos] = k
+            s.slot[pos] = sl
+            s.n += 1
+            L = &s.lv[sl]
+            L.px = x.px
+            L.sz = x.sz
+            L.ps = x.ps
+            L.ss = x.ss
+            x.ps = NULL
+            x.ss = NULL
+            if k >= lim:
+                tot += x.sz
+    return tot
+
+
+# -- parsing ---------------------------------------------------------------------------------
+cdef inline bint fast_float(PyObject* o, double* out) noexcept:
+    """An exact decimal ``[-]digits[.digits]`` of an ASCII str, correctly rounded; False to
+    fall back on Python's ``float`` (anything else, more than 19 digits, a mantissa above
+    2**53 or more than 22 decimals)."""
+    if not (PyUnicode_CheckExact(o) and PyUnicode_IS_COMPACT_ASCII(o)):
+        return False
+    return ts_parse_decimal(<const char*>PyUnicode_DATA(o), PyUnicode_GET_LENGTH(o), out)
+
+
+cdef double slow_float(PyObject* o, str side, Py_ssize_t i, PyObject* lv, str what) except? -1:
+    try:
+        f = PyNumber_Float(<object>o)
+    except (TypeError, ValueError):
+        raise level_error(side, i, <object>lv, what, <object>o) from None
+    return PyFloat_AS_DOUBLE(f)
+
+
+@cython.boundscheck(True)  # lv[0], lv[1] on any sequence: Python's own indexing and errors
+@cython.wraparound(True)
+cdef int parse_one(PyObject* lvp, Py_ssize_t i, Parsed* x, str side, int64_t sign,
+                   double scale) except -1:
+    cdef PyObject* ps
+    cdef PyObject* ss
+    cdef double p, s, t
+    if PyList_CheckExact(lvp) and PyList_GET_SIZE(lvp) >= 2:
+        ps = PyList_GET_ITEM(lvp, 0)
+        ss = PyList_GET_ITEM(lvp, 1)
+        _incref(ps)
+        _incref(ss)
+    elif PyTuple_CheckExact(lvp) and PyTuple_GET_SIZE(lvp) >= 2:
+        ps = PyTuple_GET_ITEM(lvp, 0)
+        ss = PyTuple_GET_ITEM(lvp, 1)
+        _incref(ps)
+        _incref(ss)
+    else:
+        lv = <object>lvp
+        try:
+            a = lv[0]
+            b = lv[1]
+        except (TypeError, IndexError, KeyError):
+            raise level_error(side, i, lv, "shape", None) from None
+        ps = <PyObject*>a
+        ss = <PyObject*>b
+        _incref(ps)
+        _incref(ss)
+    x.ps = ps
+    x.ss = ss
+    if not fast_float(ps, &p):
+        p = slow_float(ps, side, i, lvp, "price_nan")
+    if not fast_float(ss, &s):
+        s = slow_float(ss, side, i, lvp, "size_nan")
+    if not (0.0 < p < INF):
+        raise level_error(side, i, <object>lvp, "price", p)
+    if not (0.0 <= s < INF):
+        raise level_error(side, i, <object>lvp, "size", s)
+    t = p * scale
+    if not (t < KL_F):
+        raise level_error(side, i, <object>lvp, "range", p, scale)
+    x.key = sign * ts_round_key(t)
+    x.px = p
+    x.sz = s
+    return 0
+
+
+cdef int parse_levels(object seq, Parsed* out, Py_ssize_t n, Py_ssize_t* filled, str side,
+                      int64_t sign, double scale) except -1:
+    """Parse ``seq`` (a list or tuple of ``n`` levels) into ``out``; ``filled`` counts the
+    entries that may hold references (for the caller's cleanup, also on an error)."""
+    cdef PyObject* sp = <PyObject*>seq
+    cdef bint is_list = PyList_CheckExact(sp)
+    cdef Py_ssize_t i
+    cdef Parsed* x
+    cdef object item
+    for i in range(n):
+        if is_list and i >= PyList_GET_SIZE(sp):  # the list shrank under us (a finaliser)
+            break
+        x = &out[i]
+        x.ps = NULL
+        x.ss = NULL
+        x.o1 = NULL
+        x.o2 = NULL
+        filled[0] = i + 1
+        # a strong reference while the level is parsed: Python's float() of an unusual type
+        # may run code that changes the list
+        item = <object>(PyList_GET_ITEM(sp, i) if is_list else PyTuple_GET_ITEM(sp, i))
+        parse_one(<PyObject*>item, i, x, side, sign, scale)
+    return 0
+
+
+cdef void release_parsed(Parsed* e, Py_ssize_t n) noexcept:
+    cdef Py_ssize_t i
+    for i in range(n):
+        _xdecref(e[i].ps)
+        _xdecref(e[i].ss)
+        _xdecref(e[i].o1)
+        _xdecref(e[i].o2)
+
+
+cdef inline object as_seq(object levels):
+    t = type(levels)
+    if t is list or t is tuple:
+        return levels
+    return list(levels)
+
+
+cdef int cmp_keyidx(const void* a, const void* b) noexcept nogil:
+    cdef const KeyIdx* x = <const KeyIdx*>a
+    cdef const KeyIdx* y = <const KeyIdx*>b
+    if x.key != y.key:
+        return -1 if x.key < y.key else 1
+    return -1 if x.i < y.i else (1 if x.i > y.i else 0)
+
+
+cdef KeyIdx* sorted_keys(Parsed* e, Py_ssize_t m) except? NULL:
+    """The entries' ``(key, index)`` in ascending order (a new array; NULL when ``m == 0``)."""
+    cdef KeyIdx* ki
+    cdef Py_ssize_t i
+    if m == 0:
+        return NULL
+    ki = <KeyIdx*>PyMem_Malloc(m * sizeof(KeyIdx))
+    if ki == NULL:
+        raise MemoryError()
+    for i in range(m):
+        ki[i].key = e[i].key
+        ki[i].i = i
+    qsort(ki, m, sizeof(KeyIdx), cmp_keyidx)
+    return ki
+
+
+cdef Py_ssize_t delta_count(const Side* s, Parsed* e, Py_ssize_t m) except -1:
+    """The side's level count once the entries are applied (a key's last mention decides)."""
+    cdef KeyIdx* ki = sorted_keys(e, m)
+    cdef Py_ssize_t n = s.n, i = 0, j, pos
+    try:
+        while i < m:
+            j = i
+            while j + 1 < m and ki[j + 1].key == ki[i].key:
+                j += 1
+            pos = side_lower(s, ki[i].key)
+            if pos < s.n and s.keys[pos] == ki[i].key:
+                n -= 1
+            if e[ki[j].i].sz != 0.0:
+                n += 1
+            i = j + 1
+    finally:
+        PyMem_Free(ki)
+    return n
+
+
+cdef Py_ssize_t snapshot_pick(Parsed* e, Py_ssize_t m, Py_ssize_t** order) except -1:
+    """The levels a snapshot keeps, ascending: returns their count and sets ``order`` to
+    their entry indices (a new array), or to NULL when the input was strictly best-first
+    (then the kept entries are the non-zero ones, taken from the last to the first)."""
+    cdef Py_ssize_t i, j, n = 0
+    cdef bint monotone = True
+    cdef KeyIdx* ki
+    cdef Py_ssize_t* out
+    order[0] = NULL
+    for i in range(1, m):
+        if e[i].key >= e[i - 1].key:
+            monotone = False
+            break
+    if monotone:
+        for i in range(m):
+            if e[i].sz != 0.0:
+                n += 1
+        return n
+    ki = sorted_keys(e, m)
+    try:
+        out = <Py_ssize_t*>PyMem_Malloc(m * sizeof(Py_ssize_t))
+        if out == NULL:
+            raise MemoryError()
+        i = 0
+        while i < m:
+            j = i
+            while j + 1 < m and ki[j + 1].key == ki[i].key:
+                j += 1
+            if e[ki[j].i].sz != 0.0:  # the last mention of the price decides
+                out[n] = ki[j].i
+                n += 1
+            i = j + 1
+    finally:
+        PyMem_Free(ki)
+    order[0] = out
+    return n
+
+
+cdef void snapshot_fill(Side* s, Parsed* e, Py_ssize_t m, Py_ssize_t* order,
+                        Py_ssize_t n) noexcept:
+    """Fill the empty side ``s`` (room for ``n``) with the picked entries, moving strings."""
+    cdef Py_ssize_t i, j = 0
+    cdef Parsed* x
+    cdef Lv* L
+    if order == NULL:
+        i = m - 1
+        while i >= 0:
+            x = &e[i]
+            i -= 1
+            if x.sz == 0.0:
+                continue
+            s.keys[j] = x.key
+            s.slot[j] = <int32_t>j
+            L = &s.lv[j]
+            L.px = x.px
+            L.sz = x.sz
+            L.ps = x.ps
+            L.ss = x.ss
+            x.ps = NULL
+            x.ss = NULL
+            j += 1
+    else:
+        for j in range(n):
+            x = &e[order[j]]
+            s.keys[j] = x.key
+            s.slot[j] = <int32_t>j
+            L = &s.lv[j]
+            L.px = x.px
+            L.sz = x.sz
+            L.ps = x.ps
+            L.ss = x.ss
+            x.ps = NULL
+            x.ss = NULL
+    s.n = n
+    s.hi = n
+    s.nfree = 0
+
+
+cdef Py_ssize_t count_arg(object n, Py_ssize_t length) except -1:
+    """How many of ``length`` best-first levels a slice ``[:n]`` keeps (all when None)."""
+    cdef int overflow = 0
+    cdef long long v
+    if n is None:
+        return length
+    if not PyLong_CheckExact(n):
+        n = PyNumber_Index(n)
+    v = PyLong_AsLongLongAndOverflow(n, &overflow)
+    if overflow > 0 or (overflow == 0 and v >= length):
+        return length
+    if overflow < 0 or v <= -length:
+        return 0
+    return <Py_ssize_t>v if v >= 0 else length + <Py_ssize_t>v
+
+
+cdef inline object pair(double a, double b):
+    t = PyTuple_New(2)
+    x = PyFloat_FromDouble(a)
+    y = PyFloat_FromDouble(b)
+    _incref(<PyObject*>x)
+    _incref(<PyObject*>y)
+    PyTuple_SET_ITEM(t, 0, <PyObject*>x)
+    PyTuple_SET_ITEM(t, 1, <PyObject*>y)
+    return t
+
+
+cdef inline object str_pair(PyObject* a, PyObject* b):
+    t = PyTuple_New(2)
+    _incref(a)
+    _incref(b)
+    PyTuple_SET_ITEM(t, 0, a)
+    PyTuple_SET_ITEM(t, 1, b)
+    return t
+
+
+cdef inline int64_t bid_edge(double x) noexcept nogil:
+    """The bid band's lowest key: ``ceil(x)``, clamped beyond the key range (NaN: all)."""
+    if -KL_F < x < KL_F:
+        return <int64_t>ceil(x)
+    return KL + 1 if x >= KL_F else -KL
+
+
+cdef inline int64_t ask_edge(double x) noexcept nogil:
+    """The ask band's lowest key: ``-floor(x)``, clamped beyond the key range (NaN: all)."""
+    if -KL_F < x < KL_F:
+        return -<int64_t>floor(x)
+    return KL + 1 if x <= -KL_F else -KL
+
+
+# -- the book --------------------------------------------------------------------------------
+cdef class OrderBook:
+    """OrderBook(instrument=None, *, venue='', symbol='', price_scale=None, max_levels=200000)
+
+    L2 book for one instrument.
+
+    Parameters
+    ----------
+    instrument : Instrument, optional
+        Gives the venue, symbol, size conversions and the price grid. Without it the book
+        works in the venue's size units with a price grid of ``1 / price_scale``.
+    venue, symbol : str
+        Used when there is no instrument.
+    price_scale : float, optional
+        Ticks per unit price for the integer keys; default ``10**(price_decimals + 2)`` of the
+        instrument, else ``1e8``.
+    max_levels : int
+        The most levels a side may hold (default ``DEFAULT_MAX_LEVELS``, 200,000); a snapshot
+        or delta that would leave more is refused with ``LevelCapError``.
+
+    Attributes
+    ----------
+    instrument : Instrument or None
+        As given.
+    venue, symbol : str
+        The instrument's, else as given.
+    seq : int or None
+        The sequence number of the last event applied with :meth:`apply`.
+    stale : bool
+        True until the first snapshot, and from a gap or checksum failure (set by the feed)
+        to the next snapshot.
+    updates : int
+        Snapshots and deltas applied.
+    last_exch_ts_ns, last_recv_ts_ns : int
+        The venue's and the local receive time of the last event applied with :meth:`apply`.
+
+    Notes
+    -----
+    ``stale`` is set by the feed handler on a sequence gap or checksum failure and cleared by
+    the next snapshot; ``valid`` is False while the book is stale, empty on a side, or crossed
+    (best bid >= best ask). A crossed book is never served as valid.
+
+    Every price must be a finite number > 0 and every size a finite number >= 0 (0 removes a
+    level): a snapshot or delta holding any other level is refused whole with
+    ``InvalidLevelError``, and the book is left as it was.
+    """
+
+    cdef Side _b
+    cdef Side _a
+    cdef Side _bspare
+    cdef Side _aspare
+    cdef double _scale
+    cdef Py_ssize_t _max
+    cdef int64_t _blim[2]
+    cdef double _bsum[2]
+    cdef double _bbps[2]
+    cdef long _buses
+    cdef unsigned long long _version
+    cdef public object instrument
+    cdef public object venue
+    cdef public object symbol
+    cdef public object seq
+    cdef public object stale
+    cdef public object updates
+    cdef public object last_exch_ts_ns
+    cdef public object last_recv_ts_ns
+
+    def __cinit__(self, *args, **kwargs):
+        side_zero(&self._b)
+        side_zero(&self._a)
+        side_zero(&self._bspare)
+        side_zero(&self._aspare)
+        self._no_band()
+
+    def __init__(self, instrument=None, *, venue="", symbol="", price_scale=None,
+                 max_levels=DEFAULT_MAX_LEVELS):
+        self.instrument = instrument
+        self.venue = instrument.venue if instrument else venue
+        self.symbol = instrument.symbol if instrument else symbol
+        self._scale = check_price_scale(instrument, price_scale)
+        self._max = check_max_levels(max_levels)
+        self._version = 0
+        self.seq = None
+        self.stale = True  # until the first snapshot
+        self.updates = 0
+        self.last_exch_ts_ns = 0
+        self.last_recv_ts_ns = 0
+
+    def __dealloc__(self):
+        side_release(&self._b)
+        side_release(&self._a)
+        side_release(&self._bspare)
+        side_release(&self._aspare)
+        side_free_arrays(&self._b)
+        side_free_arrays(&self._a)
+        side_free_arrays(&self._bspare)
+        side_free_arrays(&self._aspare)
+
+    cdef inline void _no_band(self) noexcept:
+        self._blim[0] = NO_BAND
+        self._blim[1] = NO_BAND
+        self._bsum[0] = 0.0
+        self._bsum[1] = 0.0
+        self._bbps[0] = -1.0
+        self._bbps[1] = -1.0
+        self._buses = 0
+
+    @property
+    def price_scale(self):
+        """Ticks per unit price of the integer keys."""
+        return self._scale
+
+    @property
+    def max_levels(self):
+        """The most levels a side may hold."""
+        return self._max
+
+    @property
+    def version(self):
+        """A counter bumped by every change of the levels (apply, remove_crossed, clear).
+
+        Equal versions of one book mean equal levels: a cache of anything derived from the
+        levels can be keyed on ``(book, book.version)``.
+        """
+        return self._version
+
+    # -- mutation -----------------------------------------------------------------------
+    def clear(self):
+        """Remove every level; the book is stale (and ``seq`` None) until the next snapshot."""
+        cdef Side ob = self._b
+        cdef Side oa = self._a
+        self._b = self._bspare
+        self._a = self._aspare
+        self._bspare = ob
+        self._aspare = oa
+        self._no_band()
+        self._version += 1
+        self.seq = None
+        self.stale = True
+        side_release(&self._bspare)
+        side_release(&self._aspare)
+
+    def apply(self, event):
+        """Apply a snapshot (replaces the book, clears ``stale``) or a delta.
+
+        Sets ``seq``, ``last_exch_ts_ns`` and ``last_recv_ts_ns`` from the event; a refused
+        event (``BookInputError``) changes nothing.
+        """
+        if type(event) is _BookSnapshot:
+            self.apply_snapshot(event.bids, event.asks)
+        else:
+            self.apply_delta(event.bids, event.asks)
+        self.seq = event.seq
+        self.last_exch_ts_ns = event.exch_ts_ns
+        self.last_recv_ts_ns = event.recv_ts_ns
+
+    def apply_snapshot(self, bids, asks):
+        """Replace the book by these levels and clear ``stale``.
+
+        Parameters
+        ----------
+        bids, asks : iterable of ``[price_str, size_str, ...]``
+            As the venue sent them (the lists orjson gives); any order. A size of zero means
+            the level is absent; where a price appears twice its last mention wins.
+
+        Raises
+        ------
+        InvalidLevelError
+            A level whose price or size is not a valid number (see the class notes).
+        LevelCapError
+            More than ``max_levels`` levels on a side.
+        """
+        cdef Parsed stackbuf[STACK_LEVELS]
+        cdef Parsed* buf = stackbuf
+        cdef Py_ssize_t nb, na, fb = 0, fa = 0, kb, ka
+        cdef Py_ssize_t* ob = NULL
+        cdef Py_ssize_t* oa = NULL
+        cdef Side tmp
+        bseq = as_seq(bids)
+        aseq = as_seq(asks)
+        nb = len(bseq)
+        na = len(aseq)
+        if nb + na > STACK_LEVELS:
+            buf = <Parsed*>PyMem_Malloc((nb + na) * sizeof(Parsed))
+            if buf == NULL:
+                raise MemoryError()
+        try:
+            parse_levels(bseq, buf, nb, &fb, "bid", 1, self._scale)
+            parse_levels(aseq, buf + nb, na, &fa, "ask", -1, self._scale)
+            kb = snapshot_pick(buf, fb, &ob)
+            ka = snapshot_pick(buf + nb, fa, &oa)
+            if kb > self._max:
+                raise cap_error("snapshot", "bid", kb, self._max)
+            if ka > self._max:
+                raise cap_error("snapshot", "ask", ka, self._max)
+            _fit(&self._bspare, kb)
+            _fit(&self._aspare, ka)
+            snapshot_fill(&self._bspare, buf, fb, ob, kb)
+            snapshot_fill(&self._aspare, buf + nb, fa, oa, ka)
+            tmp = self._b
+            self._b = self._bspare
+            self._bspare = tmp
+            tmp = self._a
+            self._a = self._aspare
+            self._aspare = tmp
+            self._no_band()
+            self._version += 1
+            self.stale = False
+            self.updates += 1
+            side_release(&self._bspare)
+            side_release(&self._aspare)
+        finally:
+            release_parsed(buf, fb)
+            release_parsed(buf + nb, fa)
+            PyMem_Free(ob)
+            PyMem_Free(oa)
+            if buf != stackbuf:
+                PyMem_Free(buf)
+
+    def apply_delta(self, bids, asks):
+        """Apply changed levels: a size sets the level, a size of zero removes it.
+
+        Parameters
+        ----------
+        bids, asks : iterable of ``[price_str, size_str, ...]``
+            As the venue sent them (the lists orjson gives), applied in order.
+
+        Raises
+        ------
+        InvalidLevelError
+            A level whose price or size is not a valid number (see the class notes).
+        LevelCapError
+            The delta would leave more than ``max_levels`` levels on a side.
+        """
+        cdef Parsed stackbuf[STACK_LEVELS]
+        cdef Parsed* buf = stackbuf
+        cdef Py_ssize_t nb, na, fb = 0, fa = 0, c
+        bseq = as_seq(bids)
+        aseq = as_seq(asks)
+        nb = len(bseq)
+        na = len(aseq)
+        if nb + na > STACK_LEVELS:
+            buf = <Parsed*>PyMem_Malloc((nb + na) * sizeof(Parsed))
+            if buf == NULL:
+                raise MemoryError()
+        try:
+            parse_levels(bseq, buf, nb, &fb, "bid", 1, self._scale)
+            parse_levels(aseq, buf + nb, na, &fa, "ask", -1, self._scale)
+            if self._b.n + fb > self._max:  # else it cannot exceed the cap
+                c = delta_count(&self._b, buf, fb)
+                if c > self._max:
+                    raise cap_error("delta", "bid", c, self._max)
+            if self._a.n + fa > self._max:
+                c = delta_count(&self._a, buf + nb, fa)
+                if c > self._max:
+                    raise cap_error("delta", "ask", c, self._max)
+            side_reserve(&self._b, self._b.n + fb)
+            side_reserve(&self._a, self._a.n + fa)
+            # the tracked depth band of each side (see depth_within_bps) is kept up to date
+            self._bsum[0] = side_apply(&self._b, buf, fb, self._blim[0], self._bsum[0])
+            self._bsum[1] = side_apply(&self._a, buf + nb, fa, self._blim[1], self._bsum[1])
+            self._version += 1
+            self.updates += 1
+        finally:
+            release_parsed(buf, fb)
+            release_parsed(buf + nb, fa)
+            if buf != stackbuf:
+                PyMem_Free(buf)
+
+    def truncate(self, depth):
+        """Drop the worst levels beyond ``depth`` a side; return how many were dropped.
+
+        For a venue that keeps its book at the subscribed depth and sends no removal for a
+        level pushed beyond it (Kraken). The removal goes through :meth:`apply_delta`, so the
+        tracked depth bands stay consistent.
+        """
+        cdef Py_ssize_t d, i
+        cdef Lv* L
+        if type(depth) is not int or depth < 1:
+            raise ValueError(f"depth={depth!r} must be an integer >= 1")
+        d = depth
+        drop_b = []
+        drop_a = []
+        for i in range(self._b.n - d):  # keys run worst first
+            L = side_best(&self._b, self._b.n - 1 - i)
+            drop_b.append((<object>L.ps, "0"))
+        for i in range(self._a.n - d):
+            L = side_best(&self._a, self._a.n - 1 - i)
+            drop_a.append((<object>L.ps, "0"))
+        if drop_b or drop_a:
+            self.apply_delta(drop_b, drop_a)
+        return len(drop_b) + len(drop_a)
+
+    def remove_crossed(self):
+        """Uncross the book by removing the fewest levels; return ``(bids_removed, asks_removed)``.
+
+        Rule: choose how many of the best bids (:math:`i`) and the best asks (:math:`j`) to
+        remove so that the remaining best bid is below the remaining best ask (or a side is
+        empty), minimising :math:`i + j`; ties go to the smaller removed size (the sizes summed
+        best first), then to the smaller :math:`i`. For a full-snapshot feed with stale levels
+        stuck on one side (the GoQuant relay), this removes exactly the stuck levels.
+
+        Notes
+        -----
+        For each :math:`i` the least :math:`j` is the number of asks at or below the
+        :math:`(i+1)`-th best bid, which falls as :math:`i` grows: one pass over the bids with
+        a pointer into the asks, stopped once :math:`i` alone exceeds the best count found,
+        so the work is linear in the levels removed plus the asks at or below the best bid.
+        """
+        cdef Side* b = &self._b
+        cdef Side* a = &self._a
+        cdef Py_ssize_t nb = b.n, na = a.n, j, t, i, n, best_n, best_i = 0, best_j = 0
+        cdef double acc, bsum, sz, best_sz = 0.0
+        cdef double* apre
+        cdef int64_t bk
+        cdef PyObject** dead
+        cdef Py_ssize_t nd = 0
+        if not (nb and na and b.keys[nb - 1] + a.keys[na - 1] >= 0):
+            return (0, 0)
+        j = na - side_lower(a, -b.keys[nb - 1])
+        apre = <double*>PyMem_Malloc((j + 1) * sizeof(double))
+        if apre == NULL:
+            raise MemoryError()
+        apre[0] = 0.0
+        acc = 0.0
+        for t in range(j):
+            acc += side_best(a, t).sz
+            apre[t + 1] = acc
+        best_n = nb + na + 1
+        bsum = 0.0
+        i = 0
+        while i <= nb and i <= best_n:
+            if i < nb:
+                bk = b.keys[nb - 1 - i]
+                while j > 0 and -a.keys[na - j] > bk:
+                    j -= 1
+            else:
+                j = 0
+            n = i + j
+            sz = bsum + apre[j]
+            if n < best_n or (n == best_n and sz < best_sz):
+                best_n = n
+                best_sz = sz
+                best_i = i
+                best_j = j
+            if i < nb:
+                bsum += side_best(b, i).sz
+            i += 1
+        PyMem_Free(apre)
+        dead = <PyObject**>PyMem_Malloc((2 * (best_i + best_j) + 1) * sizeof(PyObject*))
+        if dead == NULL:
+            raise MemoryError()
+        for t in range(best_i):
+            _take(b, &dead[nd])
+            nd += 2
+        for t in range(best_j):
+            _take(a, &dead[nd])
+            nd += 2
+        self._no_band()
+        self._version += 1
+        for t in range(nd):
+            _xdecref(dead[t])
+        PyMem_Free(dead)
+        return (best_i, best_j)
+
+    # -- top of book --------------------------------------------------------------------
+    @property
+    def best_bid(self):
+        """Best bid price, NaN when the side is empty."""
+        return side_best(&self._b, 0).px if self._b.n else NAN
+
+    @property
+    def best_ask(self):
+        """Best ask price, NaN when the side is empty."""
+        return side_best(&self._a, 0).px if self._a.n else NAN
+
+    @property
+    def best_bid_size(self):
+        """Size at the best bid (venue units), NaN when the side is empty."""
+        return side_best(&self._b, 0).sz if self._b.n else NAN
+
+    @property
+    def best_ask_size(self):
+        """Size at the best ask (venue units), NaN when the side is empty."""
+        return side_best(&self._a, 0).sz if self._a.n else NAN
+
+    @property
+    def mid(self):
+        """``(best_bid + best_ask) / 2``, NaN when a side is empty."""
+        if self._b.n and self._a.n:
+            return 0.5 * (side_best(&self._b, 0).px + side_best(&self._a, 0).px)
+        return NAN
+
+    @property
+    def spread(self):
+        """``best_ask - best_bid``, NaN when a side is empty."""
+        if self._b.n and self._a.n:
+            return side_best(&self._a, 0).px - side_best(&self._b, 0).px
+        return NAN
+
+    @property
+    def spread_bps(self):
+        """The spread in basis points of the mid."""
+        return 1e4 * self.spread / self.mid
+
+    @property
+    def microprice(self):
+        """Size-weighted mid: ``(P_b Q_a + P_a Q_b) / (Q_a + Q_b)``."""
+        cdef Lv* x
+        cdef Lv* y
+        if not (self._b.n and self._a.n):
+            return NAN
+        x = side_best(&self._b, 0)
+        y = side_best(&self._a, 0)
+        return (x.px * y.sz + y.px * x.sz) / (y.sz + x.sz)
+
+    @property
+    def crossed(self):
+        """Best bid >= best ask (locked books count as crossed: no valid spread)."""
+        return bool(self._b.n and self._a.n
+                    and self._b.keys[self._b.n - 1] + self._a.keys[self._a.n - 1] >= 0)
+
+    @property
+    def locked(self):
+        """Best bid == best ask (on the tick grid)."""
+        return bool(self._b.n and self._a.n
+                    and self._b.keys[self._b.n - 1] + self._a.keys[self._a.n - 1] == 0)
+
+    @property
+    def valid(self):
+        """Fresh (not stale), both sides present, and not crossed or locked."""
+        return bool(not self.stale and self._b.n and self._a.n
+                    and self._b.keys[self._b.n - 1] + self._a.keys[self._a.n - 1] < 0)
+
+    def __len__(self):
+        return self._b.n + self._a.n
+
+    @property
+    def n_bids(self):
+        """Number of bid levels."""
+        return self._b.n
+
+    @property
+    def n_asks(self):
+        """Number of ask levels."""
+        return self._a.n
+
+    # -- views --------------------------------------------------------------------------
+    cdef Side* _side(self, object side) except NULL:
+        if side is "bid" or side == "bid":
+            return &self._b
+        if side is "ask" or side == "ask":
+            return &self._a
+        raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
+
+    def levels(self, side, n=None):
+        """Best-first ``(price, size)`` of up to ``n`` levels (all when None)."""
+        cdef Side* s = self._side(side)
+        cdef Py_ssize_t k = count_arg(n, s.n), i
+        cdef Lv* L
+        out = PyList_New(k)
+        for i in range(k):
+            L = side_best(s, i)
+            t = pair(L.px, L.sz)
+            _incref(<PyObject*>t)
+            PyList_SET_ITEM(out, i, <PyObject*>t)
+        return out
+
+    def level_strings(self, side, n):
+        """Best-first venue strings ``(price_str, size_str)`` of up to ``n`` levels."""
+        cdef Side* s = self._side(side)
+        cdef Py_ssize_t k = count_arg(n, s.n), i
+        cdef Lv* L
+        out = PyList_New(k)
+        for i in range(k):
+            L = side_best(s, i)
+            t = str_pair(L.ps, L.ss)
+            _incref(<PyObject*>t)
+            PyList_SET_ITEM(out, i, <PyObject*>t)
+        return out
+
+    def checksum_string(self, n):
+        """``"bid1px:bid1sz:ask1px:ask1sz:..."`` over the best ``n`` levels a side, from the
+        venue's exact strings, sides interleaved bid first; where one side is shorter the
+        other's remaining levels follow alone (the OKX v5 checksum layout). Every field is
+        joined by ``":"``, so this is the levels' price and size strings, interleaved, and
+        one join."""
+        cdef Side* b = &self._b
+        cdef Side* a = &self._a
+        cdef Py_ssize_t kb = count_arg(n, b.n), ka = count_arg(n, a.n)
+        cdef Py_ssize_t m = kb if kb < ka else ka, total = 0, i, k = 0, ln, nparts
+        cdef PyObject** parts
+        cdef PyObject* o
+        cdef bint ascii = True
+        cdef char* dst
+        nparts = 2 * (kb + ka)
+        if nparts == 0:
+            return ""
+        parts = <PyObject**>PyMem_Malloc(nparts * sizeof(PyObject*))
+        if parts == NULL:
+            raise MemoryError()
+        try:
+            for i in range(m):
+                parts[k] = side_best(b, i).ps
+                parts[k + 1] = side_best(b, i).ss
+                parts[k + 2] = side_best(a, i).ps
+                parts[k + 3] = side_best(a, i).ss
+                k += 4
+            for i in range(m, kb):
+                parts[k] = side_best(b, i).ps
+                parts[k + 1] = side_best(b, i).ss
+                k += 2
+            for i in range(m, ka):
+                parts[k] = side_best(a, i).ps
+                parts[k + 1] = side_best(a, i).ss
+                k += 2
+            for i in range(nparts):
+                o = parts[i]
+                if not (PyUnicode_CheckExact(o) and PyUnicode_IS_COMPACT_ASCII(o)):
+                    ascii = False
+                    break
+                total += PyUnicode_GET_LENGTH(o)
+            if not ascii:  # not all plain ASCII str: Python's own join (and its errors)
+                lst = PyList_New(nparts)
+                for i in range(nparts):
+                    _incref(parts[i])
+                    PyList_SET_ITEM(lst, i, parts[i])
+                return ":".join(lst)
+            total += nparts - 1
+            res = PyUnicode_New(total, 127)
+            dst = <char*>PyUnicode_DATA(<PyObject*>res)
+            for i in range(nparts):
+                if i:
+                    dst[0] = c':'
+                    dst += 1
+                o = parts[i]
+                ln = PyUnicode_GET_LENGTH(o)
+                memcpy(dst, PyUnicode_DATA(o), ln)
+                dst += ln
+            return res
+        finally:
+            PyMem_Free(parts)
+
+    def top(self, n=10):
+        """``(bid_px, bid_sz, ask_px, ask_sz)`` of the best ``n`` levels as float64 arrays."""
+        cdef Py_ssize_t kb = count_arg(n, self._b.n), ka = count_arg(n, self._a.n), i
+        cdef double[::1] bp, bs, ap, as_
+        out = (np.empty(kb, dtype=np.float64), np.empty(kb, dtype=np.float64),
+               np.empty(ka, dtype=np.float64), np.empty(ka, dtype=np.float64))
+        bp = out[0]
+        bs = out[1]
+        ap = out[2]
+        as_ = out[3]
+        for i in range(kb):
+            bp[i] = side_best(&self._b, i).px
+            bs[i] = side_best(&self._b, i).sz
+        for i in range(ka):
+            ap[i] = side_best(&self._a, i).px
+            as_[i] = side_best(&self._a, i).sz
+        return out
+
+    def depth(self, side, levels=10):
+        """Total size (venue units) of the best ``levels`` levels of a side."""
+        cdef Side* s = self._side(side)
+        cdef Py_ssize_t k = count_arg(levels, s.n)
+        return side_sum(s, s.n - k, s.n)
+
+    def depth_within_bps(self, side, bps):
+        """Total size (venue units) of the levels priced within ``bps`` of the mid on a side:
+        bids at or above ``mid (1 - bps/1e4)``, asks at or below ``mid (1 + bps/1e4)``.
+
+        The cost features call this on every tick, so the band of the last ``bps`` asked is
+        tracked: :meth:`apply_delta` adds each in-band size change to its running sum, and a
+        moved mid only adds or takes off the levels between the old and the new edge. A full
+        re-sum happens after a snapshot, for another ``bps``, and every 1,000 uses (float drift).
+        """
+        cdef double b, mid
+        if not (math.isfinite(bps) and bps >= 0):
+            raise ValueError(f"bps={bps!r} must be a finite number >= 0")
+        b = bps
+        if not (self._b.n and self._a.n):
+            return 0.0
+        mid = 0.5 * (side_best(&self._b, 0).px + side_best(&self._a, 0).px)
+        if side is "bid" or side == "bid":
+            return self._band_depth(0, mid, b)
+        if side is "ask" or side == "ask":
+            return self._band_depth(1, mid, b)
+        raise ValueError(f"side={side!r} is not one of 'bid', 'ask'")
+
+    cdef double _band_depth(self, int i, double mid, double bps) noexcept:
+        """``depth_within_bps`` of side ``i`` (0 bids, 1 asks)."""
+        cdef Side* s = &self._b if i == 0 else &self._a
+        cdef int64_t lim, old_lim
+        cdef Py_ssize_t start, old_start
+        cdef double tot
+        # keys at or above lim are the levels in the band (bids: tick >= the bid edge; asks:
+        # -tick >= -(ask edge))
+        if i == 0:
+            lim = bid_edge(mid * (1 - bps / 1e4) * self._scale - 1e-6)
+        else:
+            lim = ask_edge(mid * (1 + bps / 1e4) * self._scale + 1e-6)
+        old_lim = self._blim[i]
+        if lim == old_lim and self._bbps[i] == bps and self._buses < BAND_RESUM:
+            tot = self._bsum[i]  # same edge: the running sum is the answer
+            self._buses += 1
+            return tot if tot > 0.0 else 0.0
+        start = side_lower(s, lim)  # positions start.. are the levels in the band
+        if self._bbps[i] == bps and old_lim != NO_BAND and self._buses < BAND_RESUM:
+            tot = self._bsum[i]
+            old_start = side_lower(s, old_lim)
+            if start < old_start:
+                tot += side_sum(s, start, old_start)
+            elif start > old_start:
+                tot -= side_sum(s, old_start, start)
+            self._buses += 1
+        else:
+            tot = side_sum(s, start, s.n)  # best first, as before
+            self._bbps[i] = bps
+            self._buses = 0
+        self._blim[i] = lim
+        self._bsum[i] = tot
+        return tot if tot > 0.0 else 0.0
+
+    def tick_values(self, double bps, levels=5):
+        """The book's per-tick feature inputs in one call (the cost features' hot path).
+
+        Returns ``(best_bid, best_bid_size, best_ask, best_ask_size, depth_within_bps("bid",
+        bps), depth_within_bps("ask", bps), depth("bid", levels), depth("ask", levels))``;
+        the first six NaN when a side is empty. ``bps`` (>= 0) and ``levels`` (>= 1) are not
+        validated here; sums run best first, as in :meth:`depth` and :meth:`depth_within_bps`.
+        """
+        cdef Side* b = &self._b
+        cdef Side* a = &self._a
+        cdef Py_ssize_t kb, ka
+        cdef Lv* x
+        cdef Lv* y
+        cdef double mid
+        if levels is None:
+            raise TypeError("bad operand type for unary -: 'NoneType'")
+        kb = count_arg(levels, b.n)
+        ka = count_arg(levels, a.n)
+        if not (b.n and a.n):
+            return (NAN, NAN, NAN, NAN, NAN, NAN, side_sum(b, b.n - kb, b.n),
+                    side_sum(a, a.n - ka, a.n))
+        x = side_best(b, 0)
+        y = side_best(a, 0)
+        mid = 0.5 * (x.px + y.px)
+        return (x.px, x.sz, y.px, y.sz, self._band_depth(0, mid, bps),
+                self._band_depth(1, mid, bps), side_sum(b, b.n - kb, b.n),
+                side_sum(a, a.n - ka, a.n))
+
+    def imbalance(self, levels=5):
+        """``(Q_bid - Q_ask) / (Q_bid + Q_ask)`` over the best ``levels`` levels, in [-1, 1]."""
+        cdef double qb = self.depth("bid", levels)
+        cdef double qa = self.depth("ask", levels)
+        cdef double tot = qb + qa
+        return (qb - qa) / tot if tot > 0 else 0.0
+
+    def snapshot_levels(self, n=None):
+        """``(bids, asks)`` best-first ``(price, size)`` lists, for comparisons and plots."""
+        return self.levels("bid", n), self.levels("ask", n)
+
+    # -- walk the book ------------------------------------------------------------------
+    def walk(self, side, amount, unit="base"):
+        r"""Fill a market order of ``amount`` (in ``unit``) against the book.
+
+        ``side="buy"`` consumes asks, ``"sell"`` consumes bids. ``unit`` is ``"base"``
+        (base currency), ``"contracts"`` (venue size units) or ``"usd"`` (quote notional).
+        Without an instrument, venue size units are taken as base units.
+
+        Notes
+        -----
+        With :math:`c` the contract size (1 for venues sized in base), a level of size
+        :math:`s` at price :math:`p` holds :math:`b = c\,s` base and :math:`q = c\,s\,p` quote
+        on a linear instrument, :math:`b = c\,s/p` and :math:`q = c\,s` on an inverse one.
+        Levels are taken best first until the order's amount is reached, the last one in part.
+        """
+        cdef Side* d
+        cdef double sgn, amt, mid, c, rem, scale, tol, ssum, psum, last, p, s, m
+        cdef double base, notional, touch, vwap, slip, half, depth_c, slip_t
+        cdef bint inverse
+        cdef int mode
+        cdef Py_ssize_t n, pos
+        cdef Lv* L
+        if side is "buy" or side == "buy":
+            d = &self._a
+            sgn = 1.0
+        elif side is "sell" or side == "sell":
+            d = &self._b
+            sgn = -1.0
+        else:
+            raise ValueError(f"side={side!r} is not one of 'buy', 'sell'")
+        if unit != "usd" and unit != "base" and unit != "contracts":
+            raise ValueError(f"unit={unit!r} is not one of 'base', 'contracts', 'usd'")
+        if not (isinstance(amount, (int, float)) and math.isfinite(amount) and amount >= 0):
+            raise ValueError(f"amount={amount!r} must be a finite number >= 0")
+        amt = float(amount)
+        if self._b.n and self._a.n:
+            mid = 0.5 * (side_best(&self._b, 0).px + side_best(&self._a, 0).px)
+        else:
+            mid = NAN
+        if not d.n:
+            return _tuple_new(Fill, (side, amt, unit, 0.0, 0.0, 0.0, NAN, 0, amt, mid, NAN,
+                                     NAN, NAN, NAN, NAN, NAN))
+        inst = self.instrument
+        c = 1.0
+        inverse = False
+        if inst is not None and inst.sized_in_contracts:
+            c = inst.contract_size
+            inverse = inst.contract_type != "linear"
+        # The walk measures the order in one metric per level: s (contracts; base on a linear
+        # instrument; usd on an inverse one), s*p (usd, linear) or s/p (base, inverse), with
+        # the amount divided by c where the unit is base or usd.
+        if unit == "contracts":
+            mode = 0
+            rem = amt
+            scale = 1.0
+        else:
+            mode = (2 if inverse else 0) if unit == "base" else (0 if inverse else 1)
+            rem = amt / c
+            scale = c
+        tol = 1e-12 * (amt if amt > 1.0 else 1.0) / scale
+        ssum = 0.0  # sum of s
+        psum = 0.0  # sum of s*p (linear) or s/p (inverse)
+        n = 0
+        last = NAN
+        p = NAN
+        pos = d.n - 1
+        while pos >= 0:
+            L = side_at(d, pos)
+            pos -= 1
+            p = L.px
+            s = L.sz
+            m = s if mode == 0 else (s * p if mode == 1 else s / p)
+            n += 1
+            if m >= rem - tol:  # the last level, taken in part (or exactly)
+                if m > rem:
+                    s *= rem / m
+                ssum += s
+                psum += s / p if inverse else s * p
+                rem = 0.0
+                last = p
+                break
+            rem -= m
+            ssum += s
+            psum += s / p if inverse else s * p
+        else:
+            last = p
+        if inverse:
+            base = c * psum
+            notional = c * ssum
+        else:
+            base = c * ssum
+            notional = c * psum
+        touch = side_best(d, 0).px
+        vwap = notional / base if base > 0 else NAN
+        if mid != mid:  # NaN
+            slip = half = depth_c = NAN
+        else:
+            slip = sgn * (vwap - mid) / mid * 1e4
+            half = sgn * (touch - mid) / mid * 1e4
+            depth_c = sgn * (vwap - touch) / mid * 1e4
+        slip_t = sgn * (vwap - touch) / touch * 1e4
+        return _tuple_new(Fill, (side, amt, unit, ssum, base, notional, vwap, n, rem * scale,
+                                 mid, touch, last, slip, slip_t, half, depth_c))
+
+    def __reduce__(self):
+        """Pickling and :mod:`copy`: the book is rebuilt from its levels' venue strings (the
+        copy is independent; its tracked depth bands start afresh)."""
+        return (_rebuild, (type(self), self.instrument, self._scale, self._max,
+                           self.level_strings("bid", None), self.level_strings("ask", None),
+                           (self.venue, self.symbol, self.seq, self.stale, self.updates,
+                            self.last_exch_ts_ns, self.last_recv_ts_ns, self._version)))
+
+    def __repr__(self):
+        state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
+        return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
+                f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def _rebuild(cls, instrument, price_scale, max_levels, bids, asks, state):
+    """Unpickle an :class:`OrderBook` (see ``OrderBook.__reduce__``)."""
+    cdef OrderBook ob = cls(instrument, price_scale=price_scale, max_levels=max_levels)
+    ob.apply_snapshot(bids, asks)
+    (ob.venue, ob.symbol, ob.seq, ob.stale, ob.updates, ob.last_exch_ts_ns,
+     ob.last_recv_ts_ns) = state[:7]
+    ob._version = state[7]
+    return ob
+
+
+# the public home of the class (as numpy's set_module does): docs, reprs and pickles name it
+OrderBook.__module__ = "tradesim_nb.book"
+
+
+cdef int _fit(Side* s, Py_ssize_t n) except -1:
+    """Empty ``s`` with room for ``n`` levels; arrays far larger than needed are given back."""
+    if s.cap > SHRINK_CAP and s.cap > 4 * n:
+        side_free_arrays(s)
+    return side_reserve(s, n)
+
+
+cdef inline void _take(Side* s, PyObject** dead) noexcept:
+    """Remove the best level of ``s``, parking its two strings in ``dead``."""
+    cdef Lv* L = side_best(s, 0)
+    dead[0] = L.ps
+    dead[1] = L.ss
+    L.ps = NULL
+    L.ss = NULL
+    s.free[s.nfree] = s.slot[s.n - 1]
+    s.nfree += 1
+    s.n -= 1
