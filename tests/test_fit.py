@@ -131,15 +131,21 @@ def test_each_file_is_a_segment_labelled_across_the_cut(pieces) -> None:
 
 
 def test_dask_gives_the_serial_model_file(pieces) -> None:
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import LocalCluster
 
     serial = fit_files(pieces, "binance", "BTCUSDT", settings=QUICK)
+    # --workers 2: a local cluster of two processes, started and closed by the fit
+    own = fit_files(pieces, "binance", "BTCUSDT", settings=QUICK, workers=2)
+    assert same_result(serial, own)
+    assert own.holdout["workers"] == 2 and len(own.holdout["segments"]) == 3
+    # --scheduler ADDRESS: a cluster that is already running, left running
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        parallel = fit_files(pieces, "binance", "BTCUSDT", settings=QUICK, client=client)
-    assert same_result(serial, parallel)
-    assert parallel.holdout["workers"] == 2 and len(parallel.holdout["segments"]) == 3
-    assert serial.models.slippage.metrics["r2"] == parallel.models.slippage.metrics["r2"]
+                      dashboard_address=None) as cluster:
+        theirs = fit_files(pieces, "binance", "BTCUSDT", settings=QUICK,
+                           scheduler=cluster.scheduler_address)
+        assert cluster.status.name == "running"
+    assert same_result(serial, theirs)
+    assert serial.models.slippage.metrics["r2"] == theirs.models.slippage.metrics["r2"]
     # three segments, each warming up again: not the one-segment fit (the test is not vacuous)
     whole = load_binance_dataset()
     assert serial.holdout["n_decisions"] < whole.n

@@ -236,3 +236,9 @@ def test_cli_cost_on_the_local_live_venue(capsys: pytest.CaptureFixture[str]) ->
     r = json.loads(capsys.readouterr().out)
     assert r["source"].startswith("local:ws://127.0.0.1")
     assert r["estimate"]["valid"] and r["summary"]["estimates"] > 10
+    # impact: a positive number with its source named (the local venue's 24-hour ticker)
+    e = r["estimate"]
+    assert e["impact_source"] == "ticker_24h" and e["impact_usd"] > 0
+    assert r["impact"] == {"source": "ticker_24h", "model": e["impact_model"], "estimated": True,
+                           "usd": e["impact_usd"], "bps": e["impact_bps"]}
+    assert e["net_usd"] == pytest.approx(e["slippage_usd"] + e["fee_usd"] + e["impact_usd"])

@@ -20,7 +20,7 @@ from tradesim_nb.instruments import get_instrument
 from tradesim_nb.live.client import BookClient, ClientConfig
 from tradesim_nb.live.server import LocalVenue
 from tradesim_nb.market import SyntheticMarket
-from tradesim_nb.random_walk import RandomWalkBook, RandomWalkParams
+from tradesim_nb.random_walk import RandomWalkBook
 from tradesim_nb.simulator import TradeSimulator
 from tradesim_nb.venues import get_feed
 from tradesim_nb.venues.kraken import KrakenFeed
@@ -42,6 +42,11 @@ def test_sources_trade_what_they_say() -> None:
     vol = sum(q for _ in range(n) for _, q, _ in rw.step().trades)
     # the touch caps a few takes: the realised volume is within 3 % below the expectation
     assert 0.97 < vol / n / rw.expected_volume_per_step() <= 1.0
+    # a plausible book (30,000 USD a level, takes of 15 % of a level), as the local venue runs
+    big = RandomWalkBook.for_instrument(inst, seed=4)
+    vol = sum(q for _ in range(n) for _, q, _ in big.step().trades)
+    assert 0.9 < vol / n / big.expected_volume_per_step() <= 1.0
+    assert big.expected_volume_per_step() > 50 * rw.expected_volume_per_step()
     mk = SyntheticMarket(seed=2)
     m = 20_000
     vol = sum(q for _ in range(m) for _, q, _ in mk.step().trades)
@@ -49,9 +54,7 @@ def test_sources_trade_what_they_say() -> None:
 
 
 def _source(venue: str, sym: str) -> RandomWalkBook:
-    inst = get_instrument(venue, sym)
-    lots = 30_000.0 / 60_000.0 / (inst.lot_size * inst.base_per_unit(60_000.0))
-    return RandomWalkBook(inst, RandomWalkParams(mid=60_000.0, mean_size_lots=lots), seed=5)
+    return RandomWalkBook.for_instrument(get_instrument(venue, sym), seed=5, rate_hz=400)
 
 
 @pytest.mark.parametrize("venue", list(VENUES))

@@ -417,6 +417,13 @@ def fit_files(paths: Sequence[str | Path], venue: str | None = None, symbol: str
     ValueError
         Too little data (the message says how much is needed), files of mixed formats,
         overlapping files, an unknown venue or symbol.
+
+    Notes
+    -----
+    ``workers=`` starts worker *processes* (pure-Python replay holds the GIL, so threads
+    would not run in parallel); a script that calls it must guard its entry point with
+    ``if __name__ == "__main__":``, as multiprocessing requires (the command line and
+    notebooks need nothing).
     """
     st = settings or FitSettings()
     if sum(x is not None for x in (client, workers, scheduler)) > 1:

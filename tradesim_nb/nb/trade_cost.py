@@ -57,9 +57,6 @@ log = logging.getLogger(__name__)
 #: instruments the live client can follow on each venue (every venue of the registry)
 VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {name: VENUES[name].symbols for name in VENUES}
 SOURCES = ("auto", "live", "local")
-#: price levels of the local (synthetic) venue by base currency, and USD a level
-LOCAL_MIDS: dict[str, float] = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
-LOCAL_LEVEL_USD = 30_000.0
 #: the models selector's entry for the bundled default models
 _DEFAULT_LABEL = "bundled default"
 #: where the impact came from, as the numbers panel says it
@@ -317,15 +314,12 @@ class TradeCostDashboard:
 
     def _local_venue_kwargs(self, venue: str, symbol: str) -> dict[str, Any]:
         """A seeded random-walk book for the fallback venue, at a plausible price and depth
-        (about 30,000 USD a level, 50 levels a side) so that the default orders fill."""
-        from ..live import RandomWalkBook, RandomWalkParams
+        (about 30,000 USD a level, 50 levels a side) so that the default orders fill
+        (:meth:`~tradesim_nb.random_walk.RandomWalkBook.for_instrument`)."""
+        from ..live import RandomWalkBook
 
-        inst = get_instrument(venue, symbol)
-        mid = LOCAL_MIDS.get(inst.base, 100.0)
-        base_per_lot = inst.lot_size * inst.base_per_unit(mid)
-        lots = max(1.0, LOCAL_LEVEL_USD / mid / base_per_lot)
-        params = RandomWalkParams(mid=mid, mean_size_lots=lots, rate_hz=self.local_rate_hz)
-        src = RandomWalkBook(inst, params, seed=7)
+        src = RandomWalkBook.for_instrument(get_instrument(venue, symbol), seed=7,
+                                            rate_hz=self.local_rate_hz)
         return {"source": src, "rate_hz": self.local_rate_hz, "seed": 7}
 
     async def _reconnect(self) -> None:

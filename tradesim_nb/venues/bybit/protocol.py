@@ -59,8 +59,9 @@ class BybitProtocol(ClientProtocol):
         return [orderbook_topic(s, self.depth, "linear") for s in symbols]
 
     def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        return [subscribe_message(self._book_topics(symbols) + [trade_topic(s) for s in symbols]
-                                  + [ticker_topic(s) for s in symbols])]
+        # the tickers first: the volume is then known when the book's snapshot arrives
+        return [subscribe_message([ticker_topic(s) for s in symbols] + self._book_topics(symbols)
+                                  + [trade_topic(s) for s in symbols])]
 
     def resync(self, symbol: str) -> list[str] | None:
         t = self._book_topics([symbol])

@@ -64,10 +64,10 @@ class KrakenProtocol(ClientProtocol):
         return url
 
     def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        """The book of every pair, then its 24-hour ``ticker`` (the daily volume of the
-        impact's rule of thumb)."""
-        return [subscribe_message(list(symbols), self.depth),
-                ticker_subscribe_message(list(symbols))]
+        """Every pair's 24-hour ``ticker`` (the daily volume of the impact's rule of thumb:
+        first, so it is known when the book's snapshot arrives), then its book."""
+        return [ticker_subscribe_message(list(symbols)),
+                subscribe_message(list(symbols), self.depth)]
 
     def resync(self, symbol: str) -> list[str] | None:
         return list(resync_messages(symbol, self.depth))

@@ -46,7 +46,8 @@ class OkxProtocol(ClientProtocol):
         return PUBLIC_URL
 
     def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        chans = [*self.channels, *(() if TICKER_CHANNEL in self.channels else (TICKER_CHANNEL,))]
+        # the ticker first: its volume is then known when the book's snapshot arrives
+        chans = [TICKER_CHANNEL, *(ch for ch in self.channels if ch != TICKER_CHANNEL)]
         return [subscribe_message(ch, list(symbols)) for ch in chans]
 
     def resync(self, symbol: str) -> list[str] | None:
