@@ -1,6 +1,7 @@
-"""``tradesim fit FILE... --venue V --symbol S``: fit the cost models on your data, one file out.
+"""``tradesim fit``: fit the cost models on your data and write one model file.
 
-Replays the files (any format ``tradesim replay`` reads; ``--format``, default detected from
+``tradesim fit FILE [FILE ...] --venue V --symbol S [--format F] [--out MODEL.json] [--json]
+[--workers N | --scheduler ADDRESS]`` replays the files (any format ``tradesim replay`` reads; ``--format``, default detected from
 the content), builds the labelled decisions (slippage of a market order after the latency,
 passive-fill share of a limit order at the touch), fits the slippage mean and quantile models
 and the maker/taker model on a time-ordered split with a purge gap, fits eta and gamma with
