@@ -5,11 +5,12 @@ documentation shows them (examples quoted below) and the sequencing rule is exer
 from __future__ import annotations
 
 import json
+import math
 import random
 
 import pytest
 
-from tradesim_nb.events import BookDelta, BookSnapshot, FeedStatus, Trade
+from tradesim_nb.events import BookDelta, BookSnapshot, FeedStatus, Ticker, Trade
 from tradesim_nb.venues import get_feed
 from tradesim_nb.venues.bybit import (
     PING_INTERVAL_S,
@@ -210,8 +211,17 @@ def test_acks_errors_and_pong() -> None:
     (e,) = f.on_frame(SUB_ERROR, 4)
     assert e.kind == "error" and "handler not found" in e.detail
     assert f.errors == [e.detail]
-    assert f.on_frame('{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1,"data":{}}', 5) == []
-    assert f.ignored["tickers"] == 1
+    (t,) = f.on_frame('{"topic":"tickers.BTCUSDT","type":"snapshot","ts":1,"data":{}}', 5)
+    assert isinstance(t, Ticker) and t.symbol == "BTCUSDT" and math.isnan(t.volume_24h_base)
+    (t,) = f.on_frame('{"topic":"tickers.BTCUSDT","type":"delta","ts":2,"data":{"symbol":'
+                      '"BTCUSDT","lastPrice":"60000.5","volume24h":"12345.6","turnover24h":'
+                      '"7.4e8"}}', 6)
+    assert t.volume_24h_base == 12345.6 and t.last_price == 60000.5  # linear: base volume
+    inv = BybitFeed(category="inverse")
+    (t,) = inv.on_frame('{"topic":"tickers.BTCUSD","type":"snapshot","ts":2,"data":{"symbol":'
+                        '"BTCUSD","lastPrice":"60000","volume24h":"6e8","turnover24h":"1e4"}}', 7)
+    assert t.volume_24h_base == 1e4  # inverse: volume24h counts USD contracts
+    assert "tickers" not in f.ignored and not f.malformed
 
 
 @pytest.mark.parametrize(("raw", "reason"), [

@@ -241,7 +241,7 @@ def test_venue_protocol_replies_for_binance_and_bybit() -> None:
                     o = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
                     if "id" in o and "result" in o:
                         assert sorted(o["result"]) == sorted(
-                            f"btcusdt@{k}" for k in ("depth@100ms", "trade", "bookTicker"))
+                            f"btcusdt@{k}" for k in ("depth@100ms", "trade", "bookTicker", "ticker"))
                         seen.add("list")
                         continue
                     seen.add(o["stream"])

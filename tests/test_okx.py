@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import Counter
 from collections.abc import Callable
@@ -11,7 +12,7 @@ import orjson
 import pytest
 
 from tradesim_nb import datasets
-from tradesim_nb.events import BBO, BookDelta, BookSnapshot, FeedStatus, Trade
+from tradesim_nb.events import BBO, BookDelta, BookSnapshot, FeedStatus, Ticker, Trade
 from tradesim_nb.recording import read_frames
 from tradesim_nb.venues import get_feed
 from tradesim_nb.venues.okx import (
@@ -83,7 +84,14 @@ def test_real_recording_every_checksum_verifies(frames: Frames) -> None:
     assert not feed.needs_resync
     assert not any(isinstance(e, FeedStatus) and e.kind in ("gap", "checksum_failed")
                    for e in events)
-    assert feed.ignored["tickers"] > 0  # ignored quietly, not malformed
+    # the 24-hour tickers: base volume (spot vol24h, derivatives volCcy24h), not malformed
+    tick = {orjson.loads(f)["arg"]["instId"]: orjson.loads(f)["data"][0] for _, f in frames
+            if '"channel":"tickers"' in f and '"data"' in f}
+    assert "tickers" not in feed.ignored and set(feed.tickers) == set(tick)
+    for sym, d in tick.items():
+        want = d["vol24h"] if d["instType"] == "SPOT" else d["volCcy24h"]
+        assert feed.tickers[sym].volume_24h_base == float(want) > 0, sym
+        assert feed.tickers[sym].last_price == float(d["last"])
 
 
 def test_checksum_changes_when_any_top25_string_changes(frames: Frames) -> None:
@@ -317,7 +325,9 @@ def test_control_messages_and_other_channels() -> None:
     err = feed.on_frame('{"event":"error","code":"60012","msg":"Invalid request"}', 3)
     assert err[0].kind == "error" and "60012" in feed.errors[0]  # type: ignore[union-attr]
     tick = '{"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"last":"1"}]}'
-    assert feed.on_frame(tick, 4) == [] and not feed.malformed
+    (t,) = feed.on_frame(tick, 4)  # a ticker without its volume: NaN, not 0
+    assert isinstance(t, Ticker) and t.last_price == 1.0 and math.isnan(t.volume_24h_base)
+    assert not feed.malformed
     b5 = ('{"arg":{"channel":"books5","instId":"ETH-USDT"},"data":[{"asks":[["2001","2","0","1"]],'
           '"bids":[["2000","1","0","1"]],"instId":"ETH-USDT","ts":"1700000000000","seqId":5}]}')
     ev = feed.on_frame(b5, 5)

@@ -35,15 +35,26 @@ def models(tmp_path_factory) -> SimulatorModels:
 
 def _check(e: CostEstimate) -> None:
     assert e.valid
-    vals = [getattr(e, k) for k in e._fields if isinstance(getattr(e, k), float)]
+    impact = ("impact_usd", "impact_bps")
+    vals = [getattr(e, k) for k in e._fields
+            if isinstance(getattr(e, k), float) and k not in impact]
     assert all(math.isfinite(v) for v in vals), e
-    assert e.net_usd == e.slippage_usd + e.fee_usd + e.impact_usd
     k = 1e4 / e.notional_usd
-    assert_allclose(e.net_bps, e.slippage_bps + e.fee_bps + e.impact_bps, rtol=1e-9, atol=1e-9)
+    if e.impact_source == "none":  # not estimated: NaN, said why, and left out of the net
+        assert math.isnan(e.impact_usd) and math.isnan(e.impact_bps)
+        assert e.impact_model.startswith("none: ")
+        assert e.net_usd == e.slippage_usd + e.fee_usd
+        assert_allclose(e.net_bps, e.slippage_bps + e.fee_bps, rtol=1e-9, atol=1e-9)
+    else:
+        assert e.impact_source in ("model_file", "given", "ticker_24h", "trades"), e
+        assert math.isfinite(e.impact_usd) and e.impact_usd >= 0.0
+        assert e.net_usd == e.slippage_usd + e.fee_usd + e.impact_usd
+        assert_allclose(e.net_bps, e.slippage_bps + e.fee_bps + e.impact_bps, rtol=1e-9,
+                        atol=1e-9)
     assert_allclose(e.slippage_usd * k, e.slippage_bps, rtol=1e-9, atol=1e-12)
     assert e.slippage_p50_bps <= e.slippage_p90_bps <= e.slippage_p95_bps
     assert 0.0 <= e.maker_share <= 1.0 and e.maker_share + e.taker_share == 1.0
-    assert e.impact_usd >= 0.0 and e.latency_ns > 0
+    assert e.latency_ns > 0
 
 
 def test_every_tick_of_a_binance_replay(models: SimulatorModels) -> None:
@@ -185,13 +196,15 @@ def test_rule_of_thumb_waits_for_a_daily_volume(models: SimulatorModels) -> None
     book = book_from_levels([(100.0, 5.0)], [(100.1, 5.0)], BINANCE)
     s = TradeSimulator(BINANCE, "buy", 1000.0, models=models, fee_rates=(0.0, 0.001))
     s.on_update(book, [], 10**18)
-    assert s.latest is not None and s.latest.impact_usd == 0.0
-    assert s.latest.impact_model.startswith("none: daily volume unknown")
+    assert s.latest is not None and math.isnan(s.latest.impact_usd)  # unknown is not 0
+    assert s.latest.impact_source == "none"
+    assert s.latest.impact_model.startswith("none: no daily volume yet")
+    assert s.latest.net_usd == s.latest.slippage_usd + s.latest.fee_usd  # excl. impact
     given = TradeSimulator(BINANCE, "buy", 1000.0, models=models, fee_rates=(0.0, 0.001),
                            impact=ImpactParams(eta=0.01, gamma=1e-4))
     given.on_update(book, [], 10**18)
     assert given.latest is not None and given.latest.impact_model == "almgren-chriss"
-    assert given.latest.impact_usd > 0
+    assert given.latest.impact_usd > 0 and given.latest.impact_source == "given"
 
 
 def test_cli_cost_replays_a_recording(capsys: pytest.CaptureFixture[str]) -> None:
@@ -223,3 +236,9 @@ def test_cli_cost_on_the_local_live_venue(capsys: pytest.CaptureFixture[str]) ->
     r = json.loads(capsys.readouterr().out)
     assert r["source"].startswith("local:ws://127.0.0.1")
     assert r["estimate"]["valid"] and r["summary"]["estimates"] > 10
+    # impact: a positive number with its source named (the local venue's 24-hour ticker)
+    e = r["estimate"]
+    assert e["impact_source"] == "ticker_24h" and e["impact_usd"] > 0
+    assert r["impact"] == {"source": "ticker_24h", "model": e["impact_model"], "estimated": True,
+                           "usd": e["impact_usd"], "bps": e["impact_bps"]}
+    assert e["net_usd"] == pytest.approx(e["slippage_usd"] + e["fee_usd"] + e["impact_usd"])

@@ -128,7 +128,8 @@ def test_laws_that_need_volatility_wait_for_it(models):
                          impact_settings=ImpactSettings(daily_volume_base=1e4),
                          fee_rates=(0.0, 0.001))
     e = _order(sim, book)  # one tick: the live volatility is still 0
-    assert e.impact_usd == 0.0 and e.impact_model == "none: no volatility estimate yet"
+    assert math.isnan(e.impact_usd) and e.impact_model == "none: no volatility estimate yet"
+    assert e.impact_source == "none" and e.net_usd == e.slippage_usd + e.fee_usd
 
 
 def test_impact_params_stay_the_linear_law_and_settings(models):

@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .book import Fill, OrderBook
-from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Trade
+from .events import BBO, BookDelta, BookSnapshot, FeedStatus, Ticker, Trade
 from .feed import FeedStats, MalformedFrame, VenueFeed
 from .instruments import INSTRUMENTS, Instrument, get_instrument, register_instrument
 from .replay import replay  # eager: ``import tradesim_nb.replay`` would shadow a lazy name
@@ -55,7 +55,14 @@ _LAZY: dict[str, str] = {
     "CostEstimate": "simulator",
     "ImpactParams": "simulator",
     "ImpactSettings": "simulator",
-    "SimulatorModels": "simulator",
+    "SimulatorModels": "models",
+    # the model file and tradesim fit
+    "ModelFile": "models",
+    "ModelFileError": "models",
+    "load_models": "models",
+    "save_models": "models",
+    "FitSettings": "fitting",
+    "fit_files": "fitting",
     # impact laws and their fits
     "ImpactLaw": "impact",
     "MarketContext": "impact",
@@ -100,6 +107,7 @@ __all__ = [
     "Instrument",
     "MalformedFrame",
     "OrderBook",
+    "Ticker",
     "Trade",
     "VenueFeed",
     "__version__",
@@ -146,6 +154,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from .execution import execute_schedule, monte_carlo
     from .features import FeatureState
+    from .fitting import FitSettings, fit_files
     from .impact import (
         ATHLImpact,
         ImpactFit,
@@ -171,12 +180,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     )
     from .market import MarketParams, SyntheticMarket
     from .metrics import LatencyRing
+    from .models import ModelFile, ModelFileError, SimulatorModels, load_models, save_models
     from .recording import RecordingWriter, read_frames
     from .simulator import (
         CostEstimate,
         ImpactParams,
         ImpactSettings,
-        SimulatorModels,
         TradeSimulator,
     )
     from .training import (

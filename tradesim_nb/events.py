@@ -23,6 +23,7 @@ __all__ = [
     "FeedStatus",
     "Level",
     "StatusKind",
+    "Ticker",
     "Trade",
 ]
 
@@ -167,6 +168,34 @@ class BBO:
 
 
 @dataclass(frozen=True, slots=True)
+class Ticker:
+    """The venue's 24-hour statistics of one instrument: what a daily-volume impact rule needs.
+
+    Parsed from OKX ``tickers``, Binance ``<symbol>@ticker`` (``24hrTicker``), Bybit
+    ``tickers.<symbol>`` and Kraken ``ticker``; each venue's parser converts the volume to base
+    currency (OKX derivatives report contracts and base, spot base; Bybit inverse contracts
+    report USD).
+
+    Attributes
+    ----------
+    venue, symbol : str
+    volume_24h_base : float
+        Base-currency volume traded over the last 24 hours (NaN when the message did not
+        carry it, e.g. a Bybit delta that changed other fields).
+    last_price : float
+        Last traded price (NaN when not given).
+    exch_ts_ns, recv_ts_ns : int
+    """
+
+    venue: str
+    symbol: str
+    volume_24h_base: float
+    last_price: float
+    exch_ts_ns: int
+    recv_ts_ns: int
+
+
+@dataclass(frozen=True, slots=True)
 class FeedStatus:
     """Something the caller must see that is not market data: acks, errors, gaps, checksums.
 
@@ -181,4 +210,4 @@ class FeedStatus:
     recv_ts_ns: int
 
 
-Event = BookSnapshot | BookDelta | Trade | BBO | FeedStatus
+Event = BookSnapshot | BookDelta | Trade | BBO | Ticker | FeedStatus

@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .book import OrderBook
-from .events import Trade
+from .events import Ticker, Trade
 
 __all__ = [
     "ASK_DEPTH_USD",
@@ -186,8 +186,10 @@ class FeatureState:
         "last_ns",
         "n_mid",
         "n_trades",
+        "ticker_ns",
         "traded_base",
         "vol_tau_s",
+        "volume_24h_base",
     )
 
     def __init__(self, vol_tau_s: float = 30.0, flow_taus_s: tuple[float, float] = (1.0, 10.0),
@@ -210,6 +212,9 @@ class FeatureState:
         self.n_mid = 0
         self.n_trades = 0
         self.traded_base = 0.0
+        #: the venue's 24-hour volume (base) from its last ticker, NaN before one
+        self.volume_24h_base = math.nan
+        self.ticker_ns = 0
         self._bk_book: OrderBook | None = None
         self._bk_updates = (-1, -1)
         self._bk_vals: list[float] = []
@@ -233,6 +238,13 @@ class FeatureState:
         self.n_trades += 1
         self.traded_base += qty_base
 
+    def on_ticker(self, volume_24h_base: float, ts_ns: int) -> None:
+        """Keep the venue's 24-hour volume (base) of a ticker; NaN or non-positive ignored
+        (a ticker update that did not carry the volume)."""
+        if volume_24h_base > 0.0 and math.isfinite(volume_24h_base):
+            self.volume_24h_base = float(volume_24h_base)
+            self.ticker_ns = ts_ns
+
     def on_mid(self, mid: float, ts_ns: int) -> None:
         """Add one mid observation to the realised-variance EWMA (NaN/non-positive ignored)."""
         if not (mid > 0.0 and math.isfinite(mid)):
@@ -252,12 +264,16 @@ class FeatureState:
         self.n_mid += 1
 
     def update(self, book: OrderBook, events: Iterable[Any], recv_ns: int) -> None:
-        """Consume one applied frame: its trades, then the book's mid if the book is valid."""
+        """Consume one applied frame: its trades and 24-hour ticker, then the book's mid if
+        the book is valid."""
         inst = book.instrument
         for ev in events:
-            if type(ev) is Trade:
+            t = type(ev)
+            if t is Trade:
                 q = ev.qty if inst is None else inst.to_base(ev.qty, ev.price)
                 self.on_trade(ev.price, q, ev.side, recv_ns)
+            elif t is Ticker:
+                self.on_ticker(ev.volume_24h_base, recv_ns)
         if book.valid:
             self.on_mid(book.mid, recv_ns)
 

@@ -68,7 +68,7 @@ from typing import Any, ClassVar, NamedTuple
 import orjson
 
 from .book import DEFAULT_MAX_LEVELS, OrderBook
-from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Trade
+from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Ticker, Trade
 from .instruments import Instrument, find_instrument
 
 __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck", "VenueFeed",
@@ -158,7 +158,8 @@ class TopCheck:
 class Replayed(NamedTuple):
     """One frame of :meth:`VenueFeed.replay`: its receive time, the events and statuses
     :meth:`VenueFeed.on_frame` returned, and the instrument whose book or trades it carried
-    (the last one when several; ``None`` for acks, heartbeats, BBOs and malformed frames)."""
+    (the last one when several; ``None`` for acks, heartbeats, BBOs and malformed frames;
+    a 24-hour ticker names its instrument)."""
 
     recv_ns: int
     events: list[Event]
@@ -248,7 +249,10 @@ class VenueFeed:
         self.acks = 0
         self.errors: list[str] = []
         self.needs_resync: set[str] = set()
-        #: the instrument whose book or trades the last frame carried (None: no market data)
+        #: the latest 24-hour ticker of each instrument (venues that send one)
+        self.tickers: dict[str, Ticker] = {}
+        #: the instrument whose book, trades or ticker the last frame carried (None: no market
+        #: data)
         self.frame_symbol: str | None = None
         #: when True, :meth:`on_frame` stamps ``parsed_ns`` and ``applied_ns``
         #: (``time.perf_counter_ns``) for the latency ring
@@ -402,7 +406,7 @@ class VenueFeed:
         ``malformed_frames`` and in ``malformed`` by reason and comes back as a ``malformed``
         status; an event the book refuses is counted (``apply_errors``, reason
         ``apply:<exception>``) and marks its book stale. Afterwards :attr:`frame_symbol` names
-        the instrument whose book or trades the frame carried, and with :attr:`stamp_stages`
+        the instrument whose book, trades or 24-hour ticker the frame carried, and with :attr:`stamp_stages`
         :attr:`parsed_ns` / :attr:`applied_ns` hold the stage stamps.
         """
         self.frames += 1
@@ -433,7 +437,7 @@ class VenueFeed:
                 if ev.channel:  # type: ignore[union-attr]
                     ev = self._keyed(ev)  # type: ignore[arg-type]
                 sym = ev.symbol  # type: ignore[union-attr]
-            elif t is Trade:
+            elif t is Trade or t is Ticker:
                 sym = ev.symbol  # type: ignore[union-attr]
             try:
                 out = self.on_event(ev)
@@ -447,7 +451,7 @@ class VenueFeed:
                     if ev.channel:  # type: ignore[union-attr]
                         ev = self._keyed(ev)  # type: ignore[arg-type]
                     sym = ev.symbol  # type: ignore[union-attr]
-                elif t is Trade:
+                elif t is Trade or t is Ticker:
                     sym = ev.symbol  # type: ignore[union-attr]
                 try:
                     out.extend(self.on_event(ev))
@@ -567,6 +571,10 @@ class VenueFeed:
             return [ev]
         if t is BBO:
             return self._on_bbo(ev)  # type: ignore[arg-type]
+        if t is Ticker:
+            self.book(ev.symbol)  # type: ignore[union-attr]
+            self.tickers[ev.symbol] = ev  # type: ignore[union-attr,assignment]
+            return [ev]
         if t is FeedStatus:
             if ev.kind == "ack":  # type: ignore[union-attr]
                 self.acks += 1

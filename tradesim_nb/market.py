@@ -381,6 +381,11 @@ class SyntheticMarket:
             s.mid -= self.params.gamma * qty
         self._invalidate()
 
+    def expected_volume_per_step(self) -> float:
+        """Expected background volume per :meth:`step` (base units):
+        :math:`p\\,\bar v` (``trade_prob * mean_trade_size``, exponential sizes)."""
+        return self.params.trade_prob * self.params.mean_trade_size
+
     def step(self) -> MarketStep:
         """One background event: diffusion, maybe a background trade, and at the end of a
         period the full refill. Returns the changed published levels and the trades."""

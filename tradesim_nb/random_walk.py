@@ -10,7 +10,8 @@ Each ``step()`` draws one event:
 * with probability ``p_move`` the mid moves one tick up or down (a symmetric random walk,
   :math:`m_{t+1} = m_t \\pm \\delta`); levels that would cross are removed and the
   vacated side gains a new touch level;
-* with probability ``p_trade`` a market order of geometric size takes part of the touch;
+* with probability ``p_trade`` a market order of geometric size takes part of the touch (6 lots
+  on average, or ``take_share`` of a level's mean size);
 * otherwise the size of one of the best ``n_levels`` levels on a random side is redrawn from
   :math:`\\text{lot}\\cdot(1 + \\text{Poisson}(\\lambda_i))` with
   :math:`\\lambda_i = \\bar q (1 + i/4)` (deeper levels are larger on average), or the level is
@@ -29,7 +30,14 @@ import numpy as np
 from .instruments import Instrument, get_instrument
 from .sources import MarketStep, PriceLevel, TradePrint
 
-__all__ = ["RandomWalkBook", "RandomWalkParams"]
+__all__ = ["LEVEL_USD", "MIDS", "TAKE_SHARE", "RandomWalkBook", "RandomWalkParams"]
+
+#: prices of :meth:`RandomWalkBook.for_instrument` by base currency (else 100)
+MIDS: dict[str, float] = {"BTC": 60_000.0, "XBT": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
+#: USD a level of :meth:`RandomWalkBook.for_instrument`
+LEVEL_USD = 30_000.0
+#: a market order's mean size as a share of a level's in :meth:`RandomWalkBook.for_instrument`
+TAKE_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,8 @@ class RandomWalkParams:
     p_trade: float = 0.05
     p_cancel: float = 0.1
     rate_hz: float = 1000.0
+    #: mean size of a market order as a share of a level's mean size (None: 6 lots)
+    take_share: float | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.mid) and self.mid > 0):
@@ -62,6 +72,9 @@ class RandomWalkParams:
             raise ValueError(f"p_move + p_trade = {self.p_move + self.p_trade} must be <= 1")
         if not (math.isfinite(self.rate_hz) and self.rate_hz > 0):
             raise ValueError(f"rate_hz={self.rate_hz!r} must be a finite number > 0")
+        if self.take_share is not None and not (math.isfinite(self.take_share)
+                                                and 0 < self.take_share <= 1):
+            raise ValueError(f"take_share={self.take_share!r} must be in (0, 1] (or None)")
 
 
 class RandomWalkBook:
@@ -94,6 +107,37 @@ class RandomWalkBook:
             self.asks[self.mid_t + half + i] = self._draw(i)
         self._trade_id = 0
 
+    @classmethod
+    def for_instrument(cls, instrument: Instrument, *, seed: int = 0, rate_hz: float = 1000.0,
+                       level_usd: float = LEVEL_USD, take_share: float = TAKE_SHARE
+                       ) -> RandomWalkBook:
+        """A book at a plausible price (:data:`MIDS` by base currency, else 100) with about
+        ``level_usd`` a level and market orders of ``take_share`` of a level on average, so
+        that orders of a dashboard's size fill and the traded volume is in proportion to the
+        book (what the local venue's 24-hour ticker reports)."""
+        mid = MIDS.get(instrument.base, 100.0)
+        lots = max(1.0, level_usd / mid / (instrument.lot_size * instrument.base_per_unit(mid)))
+        return cls(instrument, RandomWalkParams(mid=mid, mean_size_lots=lots, rate_hz=rate_hz,
+                                                take_share=take_share), seed=seed)
+
+    @property
+    def _take_p(self) -> float:
+        """Parameter of the geometric part of a take (numpy's, support 1, 2, ...: mean 1/p):
+        0.2 (6 lots a take) unless ``take_share`` sets the mean take."""
+        p = self.params
+        if p.take_share is None:
+            return 0.2
+        return min(1.0, 1.0 / max(p.take_share * p.mean_size_lots - 1.0, 1.0))
+
+    def expected_volume_per_step(self) -> float:
+        r"""Expected traded size per :meth:`step` (venue size units):
+        :math:`p_{trade}\,E[1 + G]\,\text{lot}` with :math:`G \sim \text{Geometric}(p)`,
+        :math:`E[1 + G] = 1 + 1/p` (6 lots at the default :math:`p = 0.2`). A take is capped
+        by the touch size, which is drawn from :math:`1 + \text{Poisson}(\bar q)` lots
+        (``mean_size_lots``), so the cap rarely binds (a test measures the realised volume
+        against this)."""
+        return self.params.p_trade * (1.0 + 1.0 / self._take_p) * self.lot
+
     def _draw(self, depth: int) -> int:
         lam = self.params.mean_size_lots * (1.0 + depth / 4.0)
         return 1 + int(self.rng.poisson(lam))
@@ -124,7 +168,7 @@ class RandomWalkBook:
             side = self.asks if buy else self.bids
             if side:
                 t = min(side) if buy else max(side)
-                take = min(side[t], 1 + int(rng.geometric(0.2)))
+                take = min(side[t], 1 + int(rng.geometric(self._take_p)))
                 trades.append((self._px(t), self._sz(take), "buy" if buy else "sell"))
                 left = side[t] - take
                 if left > 0:

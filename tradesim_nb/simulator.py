@@ -25,19 +25,29 @@ with :math:`N` the order's notional at the current mid.
   the maker share applied: :math:`N\\,(m f_{maker} + (1-m) f_{taker})`.
 * **Impact** — the expected cost of executing the order's base quantity over
   ``impact_settings.horizon_s`` in ``impact_settings.periods`` slices under an impact law
-  (:mod:`tradesim_nb.impact`): any :class:`~tradesim_nb.impact.base.ImpactLaw` or the
-  result of a fit (:class:`~tradesim_nb.impact.results.ImpactFit`, priced with its
-  :attr:`~tradesim_nb.impact.results.ImpactFit.law`), taken without its fixed cost per unit
+  (:mod:`tradesim_nb.impact`), taken without its fixed cost per unit
   (:meth:`~tradesim_nb.impact.base.ImpactLaw.impact_only`: spread and fees are counted
-  above). The default is the Almgren-Chriss expected cost [AC2000]_ with the paper's rule of
-  thumb (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`) on the live spread :math:`s`
-  and daily volume :math:`V` (estimated from the trade stream): trading 1 % of daily volume
-  per day costs one spread, :math:`\\eta = s / (0.01 V)` per (unit/day), and 10 % of daily
-  volume moves the price permanently by one spread, :math:`\\gamma = s / (0.1 V)`. On a
-  one-tick market such as Binance BTCUSDT this gives a very small impact; pass a calibrated
-  law or fit (``tradesim calibrate``) for a real estimate. For a single market order the
-  temporary part overlaps with the walk-the-book slippage; the three terms are added as
-  specified, so choose the impact horizon accordingly.
+  above). Where the law comes from is in :attr:`CostEstimate.impact_source`:
+
+  - ``"model_file"`` — the fitted :math:`\\eta, \\gamma` of a model file (``models=`` a
+    :class:`~tradesim_nb.models.ModelFile` from ``tradesim fit``), priced for the order's
+    notional on the fitted market (:mod:`tradesim_nb.models`, "Impact units");
+  - ``"given"`` — a law, a fit or typed parameters passed as ``impact=`` (or a daily volume
+    in ``impact_settings``);
+  - ``"ticker_24h"`` / ``"trades"`` — the Almgren-Chriss rule of thumb [AC2000]_
+    (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`) on the live spread :math:`s` and a
+    daily volume :math:`V` from the venue's 24-hour ticker, else extrapolated from the trade
+    stream once it spans 60 s: trading 1 % of daily volume per day costs one spread,
+    :math:`\\eta = s / (0.01 V)` per (unit/day), and 10 % of daily volume moves the price
+    permanently by one spread, :math:`\\gamma = s / (0.1 V)`;
+  - ``"none"`` — not estimated: ``impact_usd`` and ``impact_bps`` are NaN (never a 0 that
+    means "unknown"), :attr:`CostEstimate.impact_model` says why (e.g. a feed with neither a
+    24-hour ticker nor trades, such as the GoQuant relay), and the net cost excludes impact.
+
+  On a one-tick market such as Binance BTCUSDT the rule of thumb gives a very small impact; a
+  model file or a calibrated law (``tradesim calibrate``) is the real estimate. For a single
+  market order the temporary part overlaps with the walk-the-book slippage; the three terms
+  are added as specified, so choose the impact horizon accordingly.
 
 References
 ----------
@@ -47,40 +57,43 @@ References
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from .costs.maker_taker import MakerTakerModel
 from .costs.slippage import SlippageModel
 from .features import SPREAD_BPS, VOL_BPS, FeatureState, order_rows
 from .impact.base import SECONDS_PER_DAY, ImpactLaw
 from .impact.laws import LinearImpact, RuleOfThumbImpact
 from .impact.results import ImpactFit
 from .instruments import Instrument, SizeUnit
+from .models import MODELS_VERSION, ModelFile, ModelFileWarning, SimulatorModels
 
 if TYPE_CHECKING:
     from .book import OrderBook
-    from .training import DatasetConfig
 
-__all__ = ["CostEstimate", "ImpactParams", "ImpactSettings", "SimulatorModels",
-           "TradeSimulator", "model_cache_dir"]
+__all__ = ["IMPACT_SOURCES", "MODELS_VERSION", "CostEstimate", "ImpactParams",
+           "ImpactSettings", "SimulatorModels", "TradeSimulator", "model_cache_dir"]
 
 log = logging.getLogger(__name__)
 
 OrderType = Literal["market", "passive_then_aggressive"]
-#: bump when features or labels change: cached default models are retrained
-MODELS_VERSION = 3
+#: where an estimate's impact came from (:attr:`CostEstimate.impact_source`)
+IMPACT_SOURCES = ("model_file", "given", "ticker_24h", "trades", "none")
 #: daily volatility (fraction per sqrt(day)) per bps per sqrt(second) of the feature row
 _SIGMA_DAILY_PER_BPS = 1e-4 * math.sqrt(SECONDS_PER_DAY)
-_NO_DAILY_VOLUME = "none: daily volume unknown (give one, or wait for 60 s of trades)"
+#: why a rule-of-thumb impact is not estimated yet (the venue sends a 24-hour ticker)
+_NO_VOLUME_YET = ("none: no daily volume yet (waiting for the venue's 24-hour ticker, or 60 s "
+                  "of trades); load a model file or give a daily volume")
+_NO_COST = "none: the impact law gave no finite cost for this order"
+
 _new_tuple = tuple.__new__
 
 
@@ -97,8 +110,9 @@ class ImpactSettings:
     risk_aversion : float
         :math:`\\lambda` per USD (>= 0; only the linear laws use it).
     daily_volume_base : float or None
-        Daily volume for the laws that need one (> 0); None = extrapolated from the trade
-        stream once it spans 60 s (impact 0 and ``impact_model="none: ..."`` before that).
+        Daily volume for the laws that need one (> 0); None = the venue's 24-hour ticker,
+        else extrapolated from the trade stream once it spans 60 s (impact not estimated,
+        NaN with ``impact_model="none: ..."``, before that).
     """
 
     horizon_s: float = 60.0
@@ -142,8 +156,9 @@ class ImpactParams:
     risk_aversion : float
         :math:`\\lambda` per USD (>= 0 here).
     daily_volume_base : float or None
-        Daily volume for the rule of thumb (> 0); None = extrapolated from the trade stream
-        once it spans 60 s (impact 0 and ``impact_model="none: ..."`` before that).
+        Daily volume for the rule of thumb (> 0); None = the venue's 24-hour ticker, else
+        extrapolated from the trade stream once it spans 60 s (impact not estimated before
+        that).
     """
 
     eta: float | None = None
@@ -191,17 +206,24 @@ class CostEstimate(NamedTuple):
     An immutable named tuple (one is built on every tick: a frozen dataclass of this size
     costs about 1.6 µs to construct, this about 0.2 µs); :attr:`_fields` lists the fields.
 
-    ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly. ``valid`` is False (and the
-    figures NaN) when the book was not valid. ``complete`` is False when the visible book
-    could not fill the whole order (the slippage then covers the filled part only).
-    ``impact_model`` says how the impact was priced: the law's
-    :attr:`~tradesim_nb.impact.base.ImpactLaw.label` (``", fitted (<method>)"`` added for a
-    fit), or ``"none: ..."`` with the reason when it could not be, e.g. no daily volume yet
-    for the rule of thumb; impact is then 0.
+    ``net_usd == slippage_usd + fee_usd + impact_usd`` exactly when the impact was
+    estimated. ``valid`` is False (and the figures NaN) when the book was not valid.
+    ``complete`` is False when the visible book could not fill the whole order (the slippage
+    then covers the filled part only).
+
+    ``impact_source`` says where the impact came from (one of :data:`IMPACT_SOURCES`):
+    ``"model_file"``, ``"given"`` (a law, fit or typed parameters or daily volume),
+    ``"ticker_24h"`` (rule of thumb on the venue's 24-hour volume), ``"trades"`` (rule of
+    thumb on the volume extrapolated from the trade stream) or ``"none"``: not estimated,
+    with ``impact_usd`` and ``impact_bps`` NaN and ``net_usd``/``net_bps`` *excluding*
+    impact. ``impact_model`` names the law (its
+    :attr:`~tradesim_nb.impact.base.ImpactLaw.label`, ``", fitted (<method>)"`` added for a
+    fit, the model file's name for a model file) or, when not estimated, ``"none: <why>"``.
     ``extrapolated`` is True when the order's slippage features lie outside the range the
     slippage models were trained on (another instrument, a synthetic book, an order larger
-    than any trained on): the mean and the band are then extrapolations of linear fits and
-    can disagree (e.g. a band below the mean).
+    than any trained on), or when the models come from a model file fitted on another
+    instrument: the mean and the band are then extrapolations of linear fits and can
+    disagree (e.g. a band below the mean).
     """
 
     recv_ts_ns: int
@@ -230,46 +252,15 @@ class CostEstimate(NamedTuple):
     complete: bool = True
     impact_model: str = ""
     extrapolated: bool = False
+    impact_source: str = ""
+
+    @property
+    def impact_estimated(self) -> bool:
+        """Whether the impact was estimated (False: ``impact_source == "none"``)."""
+        return self.impact_source != "none"
 
     def to_dict(self) -> dict[str, Any]:
         return self._asdict()
-
-
-@dataclass(frozen=True)
-class SimulatorModels:
-    """The fitted models a :class:`TradeSimulator` evaluates per tick."""
-
-    slippage: SlippageModel
-    maker: MakerTakerModel
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": "tradesim_nb.SimulatorModels", "version": MODELS_VERSION,
-                "slippage": self.slippage.to_dict(), "maker": self.maker.to_dict()}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> SimulatorModels:
-        if d.get("kind") != "tradesim_nb.SimulatorModels":
-            raise ValueError(f"kind={d.get('kind')!r} is not 'tradesim_nb.SimulatorModels'")
-        return cls(SlippageModel.from_dict(d["slippage"]),
-                   MakerTakerModel.from_dict(d["maker"]))
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Plain JSON, no pickle."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1, allow_nan=True))
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> SimulatorModels:
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
-    @classmethod
-    def train(cls, config: DatasetConfig | None = None, *, gbm: bool = False) -> SimulatorModels:
-        """Train both models on the real Binance BTCUSDT recording (about 5 s, no network)."""
-        from .costs.maker_taker import fit_maker_taker_model
-        from .costs.slippage import fit_slippage_model
-        from .training import load_binance_dataset
-
-        ds = load_binance_dataset(config)
-        return cls(fit_slippage_model(ds, gbm=gbm), fit_maker_taker_model(ds))
 
 
 def model_cache_dir() -> Path:
@@ -286,6 +277,57 @@ def _recording_key() -> str:
     from .datasets import binance_spot_files
 
     return "-".join(str(p.stat().st_size) for p in binance_spot_files())
+
+
+def default_model_path() -> Path:
+    """Where the default models' model file is cached (:func:`model_cache_dir`)."""
+    return model_cache_dir() / f"models-v{MODELS_VERSION}-{_recording_key()}.json"
+
+
+def default_model_file(*, retrain: bool = False) -> ModelFile:
+    """The default models (:meth:`SimulatorModels.train` on the packaged Binance BTCUSDT
+    recording) as a model file without an impact fit, read from the cache or trained and
+    cached (see :meth:`TradeSimulator.default_models`)."""
+    import dataclasses as dc
+
+    from .datasets import binance_spot_files
+    from .instruments import get_instrument
+    from .models import (
+        file_info,
+        holdout_report,
+        instrument_dict,
+        load_cache,
+        load_models,
+        save_models,
+    )
+    from .training import DatasetConfig, load_binance_dataset
+
+    path = default_model_path()
+    if not retrain:
+        cached = load_cache(path)
+        if cached is not None:
+            return cached
+    t0 = time.perf_counter()
+    models = SimulatorModels.train()
+    log.info("default models trained from the Binance recording in %.1f s",
+             time.perf_counter() - t0)
+    ds = load_binance_dataset()
+    mf = ModelFile(
+        models=models, instrument=instrument_dict(get_instrument("binance", "BTCUSDT")),
+        impact=None,
+        files=tuple({**file_info(p), "format": "lines", "segment": 0}
+                    for p in binance_spot_files()),
+        time_span=(int(ds.meta.get("first_ns", ds.t_ns[0])),
+                   int(ds.meta.get("last_ns", ds.t_ns[-1]))),
+        holdout=holdout_report(models, ds.n),
+        config={**dc.asdict(DatasetConfig()), "train_frac": 0.7, "default": True},
+        created_ns=time.time_ns())
+    try:
+        save_models(mf, path)
+    except OSError as e:
+        log.warning("could not cache models at %s (%s)", path, e)
+        return mf.normalized()
+    return load_models(path)  # what later calls read back, validated
 
 
 class TradeSimulator:
@@ -308,15 +350,20 @@ class TradeSimulator:
     impact : ImpactLaw, ImpactFit or ImpactParams, optional
         The impact law (:mod:`tradesim_nb.impact`), or a fit whose
         :attr:`~tradesim_nb.impact.results.ImpactFit.law` prices it, or the old typed-in
-        :class:`ImpactParams`; default the rule of thumb
-        (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`).
+        :class:`ImpactParams`; default: the model file's fitted law when ``models`` is a
+        model file with a usable impact fit, else the rule of thumb
+        (:class:`~tradesim_nb.impact.laws.RuleOfThumbImpact`) on the venue's 24-hour volume.
     impact_settings : ImpactSettings, optional
         Horizon, slices, risk aversion and daily volume of the impact estimate (default
         ``ImpactSettings()``: 60 s, one slice); not with ``ImpactParams``, which carries its
         own.
-    models : SimulatorModels, optional
-        Default :meth:`default_models` (trained from the real recording on first use and
-        cached as JSON).
+    models : SimulatorModels, ModelFile or path, optional
+        The slippage and maker/taker models: a :class:`~tradesim_nb.models.ModelFile`
+        (:func:`tradesim_nb.load_models`, or the path of one) brings its impact fit too; a
+        model file fitted on another instrument is used with every estimate flagged
+        ``extrapolated`` and a :class:`~tradesim_nb.models.ModelFileWarning` naming the
+        instrument it came from. Default :meth:`default_models` (trained from the real
+        recording on first use and cached as JSON).
     history : int
         Length of the bounded estimate history (>= 1).
     fee_schedule : optional
@@ -335,7 +382,7 @@ class TradeSimulator:
                  unit: SizeUnit = "usd", order_type: OrderType = "market",
                  fee_tier: str | None = None, volatility_bps: float | None = None,
                  impact: ImpactSpec = None, impact_settings: ImpactSettings | None = None,
-                 models: SimulatorModels | None = None,
+                 models: SimulatorModels | ModelFile | str | os.PathLike[str] | None = None,
                  history: int = 10_000, fee_schedule: Any = None,
                  fee_rates: tuple[float, float] | None = None) -> None:
         if side not in ("buy", "sell"):
@@ -359,8 +406,8 @@ class TradeSimulator:
         self.unit: SizeUnit = unit
         self.order_type = order_type
         self.volatility_bps = volatility_bps
+        self._set_models(models)
         self._set_impact(impact, impact_settings)
-        self.models = models or self.default_models()
         self._qidx = self._quantile_index(self.models.slippage)
         self.features = FeatureState()
         self.history: deque[CostEstimate] = deque(maxlen=history)
@@ -399,36 +446,53 @@ class TradeSimulator:
 
     @staticmethod
     def default_models(*, retrain: bool = False) -> SimulatorModels:
-        """Models trained on the real Binance BTCUSDT recording, cached as JSON.
+        """Models trained on the real Binance BTCUSDT recording, cached as a model file.
 
-        The first call replays the recording and fits both models (about 5 s on one core;
-        no network, no pickle) and writes ``models-v<N>-<recording sizes>.json`` to
-        :func:`model_cache_dir`; later calls read that file (milliseconds). If the cache
-        folder is not writable the models are kept in memory only.
+        The first call replays the recording and fits both models (a few seconds on one
+        core; no network, no pickle) and writes ``models-v<N>-<recording sizes>.json`` to
+        :func:`model_cache_dir`; later calls read that file (milliseconds), validated
+        (:func:`tradesim_nb.models.load_cache`): a bad cache is named in a warning, moved
+        aside and retrained. If the cache folder is not writable the models are kept in
+        memory only.
         """
-        path = model_cache_dir() / f"models-v{MODELS_VERSION}-{_recording_key()}.json"
-        if not retrain and path.exists():
-            try:
-                return SimulatorModels.load(path)
-            except (ValueError, KeyError, OSError) as e:
-                log.warning("ignoring unreadable model cache %s (%s)", path, e)
-        t0 = time.perf_counter()
-        models = SimulatorModels.train()
-        log.info("default models trained from the Binance recording in %.1f s",
-                 time.perf_counter() - t0)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            models.save(tmp)
-            tmp.replace(path)
-        except OSError as e:
-            log.warning("could not cache models at %s (%s)", path, e)
-        return models
+        return default_model_file(retrain=retrain).models
+
+    # -- models -------------------------------------------------------------------------
+    def _set_models(self, models: Any) -> None:
+        """Resolve ``models`` (a path is loaded) and check it was fitted on this instrument."""
+        from .models import load_models
+
+        if isinstance(models, str | os.PathLike):
+            models = load_models(models)
+        #: the model file the models came from (None: plain SimulatorModels)
+        self.model_file: ModelFile | None = None
+        self.foreign_models = False
+        if isinstance(models, ModelFile):
+            self.model_file = models
+            if not models.matches(self.instrument):
+                self.foreign_models = True
+                warnings.warn(
+                    f"model file {models.name} was fitted on {models.fitted_on()}, not on "
+                    f"{self.instrument.venue}:{self.instrument.symbol}: its estimates are "
+                    "flagged extrapolated", ModelFileWarning, stacklevel=3)
+            models = models.models
+        elif models is None:
+            models = self.default_models()
+        elif not isinstance(models, SimulatorModels):
+            raise ValueError(f"models={models!r} must be SimulatorModels, a ModelFile, the "
+                             "path of a model file or None")
+        self.models: SimulatorModels = models
 
     # -- impact -------------------------------------------------------------------------
     def _set_impact(self, impact: ImpactSpec, settings: ImpactSettings | None) -> None:
         """Resolve ``impact`` to a law and compile its per-tick pricer (validated here)."""
         fit: ImpactFit | None = None
+        mf = self.model_file
+        #: the order is priced as its notional at this mid (a model file's fit), else NaN
+        self._impact_ref_mid = math.nan
+        #: why a model file's impact fit is not used (None: used, or no model file)
+        self.impact_note: str | None = None
+        source: str | None = "given"  # None: decided per tick by where the daily volume is from
         if isinstance(impact, ImpactParams):
             if settings is not None:
                 raise ValueError("impact=ImpactParams(...) carries its own horizon and slices; "
@@ -442,6 +506,16 @@ class TradeSimulator:
             law = impact
         elif impact is None:
             law = RuleOfThumbImpact()
+            if mf is not None:
+                self.impact_note = mf.impact_problem()
+                if self.impact_note is None:
+                    law = mf.impact_law()
+                    fit = mf.impact
+                    self._impact_ref_mid = mf.impact_mid
+                    source = "model_file"
+                else:
+                    log.info("model file %s: %s; impact from the 24-hour volume instead",
+                             mf.name, self.impact_note)
         else:
             raise ValueError(f"impact={impact!r} must be an ImpactLaw, an ImpactFit, "
                              "ImpactParams or None")
@@ -454,31 +528,73 @@ class TradeSimulator:
         self.impact_settings = st
         self.impact_fit = fit
         self._impact_law = used
-        self._impact_price = used.pricer(st.horizon_s / used.time_unit_s, st.periods,
-                                         st.risk_aversion)
-        self._impact_label = law.label if fit is None else f"{law.label}, fitted ({fit.method})"
+        horizon = st.horizon_s / used.time_unit_s
+        if source == "model_file" and st.risk_aversion == 0.0:
+            # a fitted law prices the equal-slice schedule (its own schedule_cost): defined
+            # for any fitted eta, gamma >= 0, where the optimum's eta_tilde > 0 (which a typed
+            # law must meet) is not needed
+            self._impact_price = _equal_slices(used, horizon, st.periods)
+        else:
+            self._impact_price = used.pricer(horizon, st.periods, st.risk_aversion)
+        if source == "model_file":
+            assert mf is not None and fit is not None
+            self._impact_label = f"{law.label}, fitted ({fit.method}), model file {mf.name}"
+        else:
+            self._impact_label = law.label if fit is None else f"{law.label}, fitted ({fit.method})"
         req = used.requires
         self._impact_adv = st.daily_volume_base
         self._impact_needs_adv = "daily_volume" in req
         self._impact_needs_spread = "spread" in req
         self._impact_needs_sigma = "sigma_daily" in req
+        if self._impact_needs_adv and self._impact_adv is None:
+            source = None
+        self._impact_source = source
+        self._no_volume = _NO_VOLUME_YET
+        self._no_volume_trades = _NO_VOLUME_YET
+        venue = _venue_of(self.instrument.venue)
+        if venue is not None and not venue.protocol.ticker_24h:
+            # a venue without a 24-hour ticker (the GoQuant relay): only trades or a
+            # calibration can give impact, and the dashboard says so
+            self._no_volume = (f"none: no daily volume ({venue.name} sends no 24-hour ticker "
+                               "and no trades have been seen); impact needs a calibration (a "
+                               "model file from tradesim fit) or a daily volume")
+            self._no_volume_trades = (f"none: no daily volume yet ({venue.name} sends no "
+                                      "24-hour ticker; 60 s of trades are needed)")
 
     def impact_usd(self, qty_base: float, mid: float, spread: float, vol_bps: float,
-                   now_ns: int) -> tuple[float, str]:
+                   now_ns: int) -> tuple[float, str, str]:
         """The impact of ``qty_base`` on a market with ``mid``, ``spread`` and a volatility
-        of ``vol_bps`` per sqrt(second): ``(USD, impact_model)``, as :meth:`estimate` prices
-        it (0 and ``"none: <reason>"`` when an input the law needs is missing)."""
+        of ``vol_bps`` per sqrt(second), as :meth:`estimate` prices it:
+        ``(USD, impact_model, impact_source)``; ``(NaN, "none: <why>", "none")`` when an
+        input the law needs is missing (see :class:`CostEstimate`)."""
         adv = math.nan
+        source = self._impact_source
         if self._impact_needs_adv:
-            adv = self._impact_adv or self.features.daily_volume_base(now_ns)
-            if not (adv > 0.0 and adv < math.inf):
-                return 0.0, _NO_DAILY_VOLUME
+            adv = self._impact_adv  # type: ignore[assignment]
+            if adv is None:
+                feats = self.features
+                adv = feats.volume_24h_base
+                if adv > 0.0:
+                    source = "ticker_24h"
+                else:
+                    adv = feats.daily_volume_base(now_ns)
+                    source = "trades"
+                    if not (adv > 0.0 and adv < math.inf):
+                        return (math.nan, self._no_volume_trades if feats.n_trades
+                                else self._no_volume, "none")
         if self._impact_needs_spread and not spread > 0.0:
-            return 0.0, "none: no spread"
+            return math.nan, "none: no spread", "none"
         if self._impact_needs_sigma and not vol_bps > 0.0:
-            return 0.0, "none: no volatility estimate yet"
-        return (self._impact_price(qty_base, mid, vol_bps * _SIGMA_DAILY_PER_BPS, adv, spread),
-                self._impact_label)
+            return math.nan, "none: no volatility estimate yet", "none"
+        ref = self._impact_ref_mid
+        if ref > 0.0:  # a model file's fit: the same notional on the fitted market
+            usd = self._impact_price(qty_base * mid / ref, ref, vol_bps * _SIGMA_DAILY_PER_BPS,
+                                     adv, spread)
+        else:
+            usd = self._impact_price(qty_base, mid, vol_bps * _SIGMA_DAILY_PER_BPS, adv, spread)
+        if usd != usd:
+            return math.nan, _NO_COST, "none"
+        return usd, self._impact_label, source  # type: ignore[return-value]
 
     # -- the tick -----------------------------------------------------------------------
     def _invalid(self, now_ns: int, mid: float, t0: int) -> CostEstimate:
@@ -490,7 +606,7 @@ class TradeSimulator:
             fee_bps=nan, impact_usd=nan, impact_bps=nan, net_usd=nan, net_bps=nan,
             maker_share=nan, taker_share=nan, volatility_bps=nan,
             latency_ns=time.perf_counter_ns() - t0, valid=False, complete=False,
-            impact_model="none: book not valid", extrapolated=False)
+            impact_model="none: book not valid", extrapolated=False, impact_source="none")
 
     def estimate(self, book: OrderBook, now_ns: int | None = None, *,
                  row: Sequence[float] | None = None, _t0: int | None = None) -> CostEstimate:
@@ -549,9 +665,14 @@ class TradeSimulator:
         slippage_p95_bps = qs[i95] if i95 >= 0 else math.nan
         slippage_usd = notional_usd * slippage_bps / 1e4
         fee_usd = notional_usd * (maker_share * self._maker_rate + taker_share * self._taker_rate)
-        impact_usd, impact_model = self.impact_usd(qty_base, mid, book.spread, volatility_bps,
-                                                   now_ns)
-        net_usd = slippage_usd + fee_usd + impact_usd
+        impact_usd, impact_model, impact_source = self.impact_usd(
+            qty_base, mid, book.spread, volatility_bps, now_ns)
+        if impact_usd == impact_usd:
+            net_usd = slippage_usd + fee_usd + impact_usd
+        else:  # not estimated (NaN): the net cost excludes impact, impact_source says so
+            net_usd = slippage_usd + fee_usd
+        if self.foreign_models:
+            extrapolated = True
         k = 1e4 / notional_usd
         fee_bps = fee_usd * k
         impact_bps = impact_usd * k
@@ -564,12 +685,13 @@ class TradeSimulator:
         latency_ns = time.perf_counter_ns() - t0
         # Built by field name: every value is in a local named like its field, listed in
         # CostEstimate._fields order (a test checks the names against _fields); tuple.__new__
-        # skips CostEstimate(...)'s keyword binding, which costs about 1.5 us for 26 fields.
+        # skips CostEstimate(...)'s keyword binding, which costs about 1.5 us for 27 fields.
         return _new_tuple(CostEstimate, (
             recv_ts_ns, side, order_type, mid, notional_usd, qty_base, walk_bps, slippage_bps,
             slippage_usd, slippage_p50_bps, slippage_p90_bps, slippage_p95_bps, fee_usd,
             fee_bps, impact_usd, impact_bps, net_usd, net_bps, maker_share, taker_share,
-            volatility_bps, latency_ns, valid, complete, impact_model, extrapolated))
+            volatility_bps, latency_ns, valid, complete, impact_model, extrapolated,
+            impact_source))
 
     def _quantile_index(self, sm: SlippageModel) -> tuple[int, int, int, SlippageModel]:
         """Where p50/p90/p95 sit in the slippage model's quantiles (cached per model)."""
@@ -604,6 +726,32 @@ class TradeSimulator:
         import pandas as pd
 
         return pd.DataFrame([e.to_dict() for e in self.history])
+
+
+def _venue_of(name: str) -> Any:
+    """The registry's descriptor of ``name`` (None for a venue it does not know)."""
+    from .venues.registry import find_venue
+
+    try:
+        return find_venue(name)
+    except Exception:  # a venue package that fails to import must not stop pricing
+        return None
+
+
+def _equal_slices(law: ImpactLaw, horizon: float, periods: int) -> Any:
+    r"""Per-tick cost of ``x`` base units in ``periods`` equal slices over ``horizon`` under a
+    law without a fixed cost per unit: :math:`c\,x^2`, ``c`` the law's
+    :meth:`~tradesim_nb.impact.base.ImpactLaw.schedule_cost` of one unit (the linear law's
+    cost is homogeneous of degree 2 in the size)."""
+    import numpy as np
+
+    c = law.schedule_cost(np.full(periods, 1.0 / periods), horizon / periods)
+
+    def price(x: float, mid: float, sigma_daily: float, daily_volume: float,
+              spread: float) -> float:
+        return c * x * x
+
+    return price
 
 
 def _pick_index(quantiles: Sequence[float], target: float) -> int:

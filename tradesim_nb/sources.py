@@ -9,6 +9,11 @@ A *book source* is any object with
 The simple random-walk generator of the live layer and the impact-aware synthetic market of
 :mod:`tradesim_nb.market` both satisfy it, so the local venue can serve either. Sources are
 pure and seeded: no I/O, no clock (``MarketStep.ts_ns`` is the market's own time).
+
+A source may also say how much it trades: ``expected_volume_per_step() -> float``, the
+expected traded size per ``step()`` in the instrument's size unit (the local venue's 24-hour
+ticker reports it, times the steps per second, as the daily volume: the generator's truth
+rather than an extrapolation of a few seconds).
 """
 
 from __future__ import annotations

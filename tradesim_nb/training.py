@@ -212,59 +212,59 @@ def passive_fill_fraction(trade_t_ns: np.ndarray, trade_price: np.ndarray,
     return float(min(max((at - queue_ahead_base) / order_base, 0.0), 1.0))
 
 
-def dataset_from_recording(frames: Iterable[tuple[int, str | bytes]], feed: Any, symbol: str,
-                           config: DatasetConfig | None = None,
-                           source: str = "") -> RecordingDataset:
-    """Replay ``frames`` once through ``feed`` and build a labelled, columnar data set.
+class _Labeller:
+    """The replay loop of :func:`dataset_from_recording`, one frame at a time.
 
-    Parameters
-    ----------
-    frames : iterable of (recv_ns, frame)
-        E.g. ``tradesim_nb.recording.read_frames(*tradesim_nb.datasets.binance_spot_files())``.
-    feed : VenueFeed
-        A fresh feed (``tradesim_nb.venues.get_feed("binance")``); ``feed.on_frame(frame,
-        recv_ns)`` returns the events and keeps ``feed.books[symbol]`` correct.
-    symbol : str
-        The instrument whose book is sampled.
-    config : DatasetConfig, optional
-    source : str
-        A label kept in :attr:`RecordingDataset.source`.
-
-    Notes
-    -----
-    Decisions are taken on a fixed clock every ``sample_every_ms`` (the first frame at or
-    after each tick, features computed after that frame is applied). A market order decided
-    at ``t`` is filled against the book as it stood at ``t + latency``: the labels are
-    computed just before applying the first frame received after ``t + latency``.
+    :meth:`before` is called just before each frame is applied (it labels the market orders
+    that are due), :meth:`frame` after it (features, trades, decisions); :meth:`head_frame`
+    instead of :meth:`frame` for frames that follow the data set's own (the next file of a
+    ``tradesim fit``), which only finish the labels of decisions already taken.
     """
-    cfg = config or DatasetConfig()
-    sizes = np.asarray(cfg.sizes_usd, dtype=np.float64)
-    k = sizes.shape[0]
-    lat_ns = int(cfg.latency_ms * 1e6)
-    every_ns = int(cfg.sample_every_ms * 1e6)
-    warm_ns = int(cfg.warmup_s * 1e9)
-    state = FeatureState()
-    t_list: list[int] = []
-    rows: list[list[float]] = []
-    walks: list[np.ndarray] = []
-    realised: list[np.ndarray] = []
-    touch: list[tuple[float, float, float, float]] = []  # bid px, bid base, ask px, ask base
-    pending: deque[tuple[int, int, float, np.ndarray]] = deque()  # i, due, mid, base qty
-    tr_t: list[int] = []
-    tr_p: list[float] = []
-    tr_q: list[float] = []
-    tr_s: list[float] = []
-    next_ns = 0
-    nframes = 0
-    book: OrderBook | None = None
-    def fill_due(recv_ns: int) -> None:
+
+    def __init__(self, feed: Any, symbol: str, cfg: DatasetConfig, sampler: Any = None
+                 ) -> None:
+        self.feed = feed
+        self.symbol = symbol
+        self.cfg = cfg
+        self.sampler = sampler
+        self.sizes = np.asarray(cfg.sizes_usd, dtype=np.float64)
+        self.k = self.sizes.shape[0]
+        self.lat_ns = int(cfg.latency_ms * 1e6)
+        self.every_ns = int(cfg.sample_every_ms * 1e6)
+        self.warm_ns = int(cfg.warmup_s * 1e9)
+        self.h_ns = int(cfg.horizon_s * 1e9)
+        self.state = FeatureState()
+        self.t_list: list[int] = []
+        self.rows: list[list[float]] = []
+        self.walks: list[np.ndarray] = []
+        self.realised: list[np.ndarray] = []
+        self.touch: list[tuple[float, float, float, float]] = []  # bid px, base, ask px, base
+        self.pending: deque[tuple[int, int, float, np.ndarray]] = deque()  # i, due, mid, qty
+        self.tr_t: list[int] = []
+        self.tr_p: list[float] = []
+        self.tr_q: list[float] = []
+        self.tr_s: list[float] = []
+        self.next_ns = 0
+        self.nframes = 0
+        self.first_ns = 0
+        self.last_ns = 0
+        self.book: OrderBook | None = None
+        #: trades of the data set's own frames (the rest came from :meth:`head_frame`)
+        self.own_trades = 0
+        #: receive time of the last of the data set's own frames (0: not closed yet)
+        self.own_last_ns = 0
+
+    def before(self, recv_ns: int) -> None:
         """Label the orders due by ``recv_ns`` on the book as it stood when that frame came."""
-        b = feed.books.get(symbol)
+        b = self.feed.books.get(self.symbol)
         if b is None:
             return
+        pending = self.pending
+        sizes = self.sizes
+        k = self.k
         while pending and pending[0][1] <= recv_ns:
             i, _, mid0, _ = pending.popleft()
-            out = realised[i]
+            out = self.realised[i]
             if b.valid:
                 for j in range(k):
                     for si, side in enumerate(_SIDES):
@@ -273,74 +273,179 @@ def dataset_from_recording(frames: Iterable[tuple[int, str | bytes]], feed: Any,
                             sg = 1.0 if si == 0 else -1.0
                             out[j, si] = sg * (f.vwap - mid0) / mid0 * 1e4
 
-    for recv_ns, events, _ in feed.replay(frames, before=fill_due):
-        nframes += 1
-        if book is None:
-            book = feed.books.get(symbol)
-            if book is None:
-                continue
-        inst = book.instrument
+    def _trades(self, events: Sequence[Any], recv_ns: int, inst: Any) -> None:
+        symbol = self.symbol
         for ev in events:
             if type(ev) is Trade and ev.symbol == symbol:
                 q = ev.qty if inst is None else inst.to_base(ev.qty, ev.price)
-                tr_t.append(recv_ns)
-                tr_p.append(ev.price)
-                tr_q.append(q)
-                tr_s.append(1.0 if ev.side == "buy" else -1.0)
-        state.update(book, [e for e in events if getattr(e, "symbol", symbol) == symbol],
-                     recv_ns)
+                self.tr_t.append(recv_ns)
+                self.tr_p.append(ev.price)
+                self.tr_q.append(q)
+                self.tr_s.append(1.0 if ev.side == "buy" else -1.0)
+
+    def frame(self, recv_ns: int, events: Sequence[Any]) -> None:
+        """One applied frame of the data set's own data."""
+        self.nframes += 1
+        if not self.first_ns:
+            self.first_ns = recv_ns
+        self.last_ns = recv_ns
+        symbol = self.symbol
+        if self.sampler is not None:
+            self.sampler.update(recv_ns, events, self.feed)
+        book = self.book
+        if book is None:
+            book = self.book = self.feed.books.get(symbol)
+            if book is None:
+                return
+        inst = book.instrument
+        self._trades(events, recv_ns, inst)
+        self.own_trades = len(self.tr_t)
+        self.state.update(book, [e for e in events if getattr(e, "symbol", symbol) == symbol],
+                          recv_ns)
         if not book.valid:
-            continue
-        if next_ns == 0:
-            next_ns = recv_ns + warm_ns
-        if recv_ns < next_ns:
-            continue
-        while next_ns <= recv_ns:
-            next_ns += every_ns
-        row = state.market_row(book, recv_ns)
+            return
+        if self.next_ns == 0:
+            self.next_ns = recv_ns + self.warm_ns
+        if recv_ns < self.next_ns:
+            return
+        while self.next_ns <= recv_ns:
+            self.next_ns += self.every_ns
+        row = self.state.market_row(book, recv_ns)
+        k = self.k
+        sizes = self.sizes
         w = np.full((k, 2), np.nan)
         for j in range(k):
             for si, side in enumerate(_SIDES):
                 f = book.walk(side, float(sizes[j]), "usd")
                 if f.complete:
                     w[j, si] = f.slippage_bps
-        i = len(t_list)
-        t_list.append(recv_ns)
-        rows.append(row)
-        walks.append(w)
-        realised.append(np.full((k, 2), np.nan))
+        i = len(self.t_list)
+        self.t_list.append(recv_ns)
+        self.rows.append(row)
+        self.walks.append(w)
+        self.realised.append(np.full((k, 2), np.nan))
         bb, ba = book.best_bid, book.best_ask
-        touch.append((bb, book.best_bid_size * (1.0 if inst is None else inst.base_per_unit(bb)),
-                      ba, book.best_ask_size * (1.0 if inst is None else inst.base_per_unit(ba))))
-        pending.append((i, recv_ns + lat_ns, row[MID], sizes))
-    if not t_list:
-        raise ValueError(f"no decisions sampled for symbol={symbol!r}: the book never became "
-                         "valid (wrong symbol or feed?)")
-    t_ns = np.asarray(t_list, dtype=np.int64)
-    trades = {"t_ns": np.asarray(tr_t, dtype=np.int64), "price": np.asarray(tr_p),
-              "qty_base": np.asarray(tr_q), "sign": np.asarray(tr_s)}
-    # passive labels, computed after the replay from the columnar trade tape
-    h_ns = int(cfg.horizon_s * 1e9)
-    last_ns = recv_ns if nframes else 0
-    passive = np.full((len(t_list), k, 2), np.nan)
-    for i, t0 in enumerate(t_list):
-        if t0 + h_ns > last_ns:
-            break
-        bb, qb, ba, qa = touch[i]
-        mid = rows[i][MID]
-        for j in range(k):
-            q = sizes[j] / mid
-            passive[i, j, 0] = passive_fill_fraction(
-                trades["t_ns"], trades["price"], trades["qty_base"], trades["sign"], t0,
-                t0 + h_ns, "buy", bb, qb, q)
-            passive[i, j, 1] = passive_fill_fraction(
-                trades["t_ns"], trades["price"], trades["qty_base"], trades["sign"], t0,
-                t0 + h_ns, "sell", ba, qa, q)
-    return RecordingDataset(
-        t_ns=t_ns, market=np.asarray(rows, dtype=np.float64), sizes_usd=sizes,
-        walk_bps=np.asarray(walks), realised_bps=np.asarray(realised), passive_frac=passive,
-        trades=trades, config=cfg, source=source, frames=nframes,
-    )
+        self.touch.append((bb, book.best_bid_size * (1.0 if inst is None else
+                                                     inst.base_per_unit(bb)),
+                           ba, book.best_ask_size * (1.0 if inst is None else
+                                                     inst.base_per_unit(ba))))
+        self.pending.append((i, recv_ns + self.lat_ns, row[MID], sizes))
+
+    @property
+    def label_horizon_ns(self) -> int:
+        """How far past the last decision a label can reach (latency or passive horizon)."""
+        return max(self.lat_ns, self.h_ns)
+
+    def needs_more(self, recv_ns: int) -> bool:
+        """Whether a following frame received at ``recv_ns`` may still change a label."""
+        return bool(self.t_list) and recv_ns <= self.t_list[-1] + self.label_horizon_ns
+
+    def head_frame(self, recv_ns: int, events: Sequence[Any]) -> None:
+        """A frame after the data set's own ones: trades for the passive labels only."""
+        self.last_ns = recv_ns
+        book = self.book or self.feed.books.get(self.symbol)
+        self._trades(events, recv_ns, None if book is None else book.instrument)
+
+    def end_head(self, recv_ns: int) -> None:
+        """The first following frame past every label's horizon: label what is due and stop
+        (it is not applied; the data after it cannot change a label)."""
+        self.before(recv_ns)
+        self.last_ns = recv_ns
+
+    def result(self, source: str) -> RecordingDataset:
+        if not self.t_list:
+            raise ValueError(f"no decisions sampled for symbol={self.symbol!r}: the book never "
+                             "became valid (wrong symbol or feed?)")
+        cfg = self.cfg
+        sizes = self.sizes
+        k = self.k
+        t_list = self.t_list
+        rows = self.rows
+        t_ns = np.asarray(t_list, dtype=np.int64)
+        tape = {"t_ns": np.asarray(self.tr_t, dtype=np.int64), "price": np.asarray(self.tr_p),
+                "qty_base": np.asarray(self.tr_q), "sign": np.asarray(self.tr_s)}
+        # passive labels, computed after the replay from the columnar trade tape
+        h_ns = self.h_ns
+        last_ns = self.last_ns
+        passive = np.full((len(t_list), k, 2), np.nan)
+        for i, t0 in enumerate(t_list):
+            if t0 + h_ns > last_ns:
+                break
+            bb, qb, ba, qa = self.touch[i]
+            mid = rows[i][MID]
+            for j in range(k):
+                q = sizes[j] / mid
+                passive[i, j, 0] = passive_fill_fraction(
+                    tape["t_ns"], tape["price"], tape["qty_base"], tape["sign"], t0,
+                    t0 + h_ns, "buy", bb, qb, q)
+                passive[i, j, 1] = passive_fill_fraction(
+                    tape["t_ns"], tape["price"], tape["qty_base"], tape["sign"], t0,
+                    t0 + h_ns, "sell", ba, qa, q)
+        own = self.own_trades
+        trades = {key: v[:own] for key, v in tape.items()}
+        return RecordingDataset(
+            t_ns=t_ns, market=np.asarray(rows, dtype=np.float64), sizes_usd=sizes,
+            walk_bps=np.asarray(self.walks), realised_bps=np.asarray(self.realised),
+            passive_frac=passive, trades=trades, config=cfg, source=source,
+            frames=self.nframes, meta={"first_ns": self.first_ns,
+                                       "last_ns": self.own_last_ns or self.last_ns})
+
+    def close_own(self) -> None:
+        """The data set's own frames are done (what follows only finishes labels)."""
+        self.own_last_ns = self.last_ns
+
+
+def dataset_from_recording(frames: Iterable[tuple[int, Any]], feed: Any, symbol: str,
+                           config: DatasetConfig | None = None, source: str = "", *,
+                           following: Iterable[tuple[int, Any]] | None = None,
+                           sampler: Any = None) -> RecordingDataset:
+    """Replay ``frames`` once through ``feed`` and build a labelled, columnar data set.
+
+    Parameters
+    ----------
+    frames : iterable of (recv_ns, item)
+        E.g. ``tradesim_nb.recording.read_frames(*tradesim_nb.datasets.binance_spot_files())``
+        or any reader of :func:`tradesim_nb.formats.open_source` (an item is a raw frame or a
+        list of events).
+    feed : VenueFeed
+        A fresh feed (``tradesim_nb.venues.get_feed("binance")``); ``feed.on_frame(frame,
+        recv_ns)`` returns the events and keeps ``feed.books[symbol]`` correct.
+    symbol : str
+        The instrument whose book is sampled.
+    config : DatasetConfig, optional
+    source : str
+        A label kept in :attr:`RecordingDataset.source`.
+    following : iterable of (recv_ns, item), optional
+        Data that follows ``frames`` (the next file). No decision is taken in it; it is
+        replayed through the same feed only as far as the labels of the last decisions reach
+        (latency and passive horizon), so no label is lost at the end of ``frames``.
+    sampler : MarketSampler, optional
+        Also fed every frame of ``frames`` (:class:`tradesim_nb.impact.market_data.
+        MarketSampler`), so the impact fit's series comes from the same single pass.
+
+    Notes
+    -----
+    Decisions are taken on a fixed clock every ``sample_every_ms`` (the first frame at or
+    after each tick, features computed after that frame is applied). A market order decided
+    at ``t`` is filled against the book as it stood at ``t + latency``: the labels are
+    computed just before applying the first frame received after ``t + latency``.
+    """
+    from .formats import iter_events
+
+    cfg = config or DatasetConfig()
+    lab = _Labeller(feed, symbol, cfg, sampler)
+    for recv_ns, events in iter_events(frames, feed, before=lab.before):
+        lab.frame(recv_ns, events)
+    lab.close_own()
+    if following is not None and lab.t_list:
+        it = iter(following)
+        for recv_ns, item in it:
+            if not lab.needs_more(recv_ns):
+                lab.end_head(recv_ns)
+                break
+            for r, events in iter_events(((recv_ns, item),), feed, before=lab.before):
+                lab.head_frame(r, events)
+    return lab.result(source)
 
 
 def dataset_from_frames(frames: Iterable[tuple[int, str | bytes]], venue: str | VenueFeed,

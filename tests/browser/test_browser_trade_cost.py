@@ -1,6 +1,7 @@
 """Notebook 01 in Voila, in headless Chromium: the local venue streams, every plot draws and
-keeps drawing, the quantity slider changes the cost and its plots, and the inputs column
-shows every value whole at 1,100, 1,400 and 1,920 px."""
+keeps drawing, the market impact is a positive number with its source named (the local
+venue's 24-hour ticker), the quantity slider changes the cost and its plots, and the inputs
+column shows every value whole at 1,100, 1,400 and 1,920 px."""
 
 from __future__ import annotations
 
@@ -51,6 +52,12 @@ def test_trade_cost_dashboard_streams_draws_reacts_and_does_not_clip(voila, page
     net.wait_for(state="visible", timeout=120_000)
     # no internet in tests: the fallback must be said on screen
     assert "LOCAL VENUE" in page.locator(".ts-tc-source").inner_text()
+    # the impact readout: a positive number and where it came from, never a silent 0.00
+    source = page.locator(".ts-tc-numbers .ts-tc-impact-source")
+    source.wait_for(state="visible", timeout=30_000)
+    assert source.inner_text() == "rule of thumb on the 24-hour volume"
+    impact = page.locator(".ts-tc-numbers .ts-tc-impact").inner_text()
+    assert impact.endswith("bps") and _num(impact) > 0, impact
     load = wait_drawn(page, NB, "load", expect=FIGS, colours=COLOURS, min_colour=MIN_COLOUR,
                       min_ink=MIN_INK)
     _assert_inputs_whole(page, 1100)

@@ -53,6 +53,17 @@ EXPECT: dict[str, list[str]] = {
         r"second replay identical to the first: True",
         r"largest difference of any field: 0\.0",
     ],
+    "07_your_own_data.ipynb": [
+        r"btcusdt-part0\d\.gz: lines \('<recv_ns> <frame>' lines \(gzip\)\)",
+        r"kraken_ws_v1_book\.log: cryptofeed",
+        r"slippage hold-out R2 0\.8\d{3} \(walk-only 0\.8\d{3}\)",  # a real fit, not a fixed number
+        r"impact eta \d+\.\d+ \[\d+\.\d+, \d+\.\d+\] price\*s/base, gamma \d+\.\d+ \[",
+        r"3 files in 3 segments, 2,\d{3} decisions",
+        r"maker/taker AUC 0\.\d{4}, log-loss 0\.\d{4} vs 0\.\d{4}",
+        r"refused: too little data for a fit: XBT/CHF .* at least 480",
+        r"before [\d.]+ bps \(impact [\d.]+ bps, source trades\); after [\d.]+ bps "
+        r"\(impact [\d.]+ bps, source model_file\)",
+    ],
     "06_beyond_almgren_chriss.ipynb": [
         r"tape: 1,30\d book samples every 0\.5 s over 65\d s, [\d,]+ market orders",
         r"resilience rho = \d+\.\d+ /s \[\d+\.\d+, \d+\.\d+\]",  # fitted, with its interval
@@ -110,3 +121,27 @@ def test_notebook_runs_offline(name: str, monkeypatch: pytest.MonkeyPatch, tmp_p
     text = _text_outputs(nb)
     for pat in EXPECT[name]:
         assert re.search(pat, text), f"{name}: no output matches {pat!r}:\n{text[-3000:]}"
+
+
+def test_notebooks_04_and_05_take_a_model_file(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path):
+    """``TRADESIM_MODELS=<model file>``: both notebooks run on it (04 prints its summary and
+    prices with its impact fit; 05's replay still equals the live session)."""
+    import dataclasses
+
+    from tradesim_nb.datasets import binance_spot_files
+    from tradesim_nb.impact import fit_market_data, market_series_from_recording
+    from tradesim_nb.models import save_models
+    from tradesim_nb.simulator import default_model_file
+
+    fit = fit_market_data(market_series_from_recording(binance_spot_files()), bootstrap=20)
+    path = save_models(dataclasses.replace(default_model_file(), impact=fit),
+                       tmp_path / "mine.json")
+    monkeypatch.setenv("TRADESIM_LIVE_SOURCE", "local")
+    monkeypatch.setenv("TRADESIM_SESSION_DIR", str(tmp_path))
+    monkeypatch.setenv("TRADESIM_MODELS", str(path))
+    text = _text_outputs(_execute("04_slippage_and_maker_taker_models.ipynb"))
+    assert re.search(r"model file mine\.json: binance:BTCUSDT, 2 file\(s\)", text), text[-2000:]
+    assert re.search(r"impact eta \d+\.\d+ \[", text) and "maker share model: AUC 0." in text
+    text = _text_outputs(_execute("05_reproducible_session.ipynb"))
+    assert "identical to the live session: True" in text, text[-2000:]

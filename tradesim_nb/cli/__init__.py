@@ -16,7 +16,8 @@ from typing import Any
 __all__ = ["emit_json", "main"]
 
 #: subcommand modules, in the order ``tradesim --help`` lists them
-COMMANDS = ("replay", "venue", "watch", "record", "ac", "schedule", "execute", "cost", "calibrate", "bench")
+COMMANDS = ("replay", "venue", "watch", "record", "ac", "schedule", "execute", "cost", "calibrate", "fit",
+            "bench")
 
 
 def emit_json(obj: Any) -> None:
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.captureWarnings(True)  # a model file's warnings as one log line, not a traceback
     try:
         rc = args.func(args)
         sys.stdout.flush()

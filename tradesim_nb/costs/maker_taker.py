@@ -161,11 +161,11 @@ class MakerTakerModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MakerTakerModel:
-        if d.get("kind") != "tradesim_nb.MakerTakerModel":
-            raise ValueError(f"kind={d.get('kind')!r} is not 'tradesim_nb.MakerTakerModel'")
-        return cls(feature_names=tuple(d["feature_names"]), coef=tuple(map(float, d["coef"])),
-                   intercept=float(d["intercept"]), horizon_s=float(d["horizon_s"]),
-                   metrics=dict(d.get("metrics", {})), trained_on=str(d.get("trained_on", "")))
+        """Validated (:func:`tradesim_nb.models.maker_from_dict`): a bad field raises
+        :class:`~tradesim_nb.models.ModelFileError` naming it."""
+        from ..models import maker_from_dict
+
+        return maker_from_dict(d, "maker")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write plain JSON (no pickle)."""

@@ -50,7 +50,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import mul
 from pathlib import Path
@@ -70,6 +70,7 @@ __all__ = [
     "SlippageModel",
     "coverage",
     "fit_gbm_quantiles",
+    "fit_quantile",
     "fit_slippage_model",
     "pinball_loss",
     "r2_score",
@@ -212,17 +213,11 @@ class SlippageModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SlippageModel:
-        if d.get("kind") != "tradesim_nb.SlippageModel":
-            raise ValueError(f"kind={d.get('kind')!r} is not 'tradesim_nb.SlippageModel'")
-        return cls(
-            feature_names=tuple(d["feature_names"]), coef=tuple(map(float, d["coef"])),
-            intercept=float(d["intercept"]), quantiles=tuple(map(float, d["quantiles"])),
-            quantile_coef=tuple(tuple(map(float, c)) for c in d["quantile_coef"]),
-            quantile_intercept=tuple(map(float, d["quantile_intercept"])),
-            latency_ms=float(d.get("latency_ms", 100.0)), metrics=dict(d.get("metrics", {})),
-            trained_on=str(d.get("trained_on", "")),
-            feature_range=tuple((float(lo), float(hi)) for lo, hi in d.get("feature_range", [])),
-        )
+        """Validated (:func:`tradesim_nb.models.slippage_from_dict`): a bad field raises
+        :class:`~tradesim_nb.models.ModelFileError` naming it."""
+        from ..models import slippage_from_dict
+
+        return slippage_from_dict(d, "slippage")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write plain JSON (no pickle). ``repr`` floats round-trip exactly."""
@@ -382,10 +377,26 @@ def fit_gbm_quantiles(X: np.ndarray, y: np.ndarray, quantiles: Sequence[float] =
     return GBMQuantileModel.from_sklearn(ests, quantiles, feature_names)
 
 
+def fit_quantile(q: float, X: np.ndarray, y: np.ndarray) -> tuple[tuple[float, ...], float]:
+    """One linear quantile regression [1]_ (``QuantileRegressor``, no penalty, HiGHS):
+    ``(coef, intercept)``. Deterministic, so where it runs does not change it."""
+    from sklearn.linear_model import QuantileRegressor
+
+    qr = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(X, y)
+    return tuple(float(c) for c in qr.coef_), float(qr.intercept_)
+
+
+def _fit_quantile_item(job: tuple[float, np.ndarray, np.ndarray]) -> tuple[tuple[float, ...],
+                                                                          float]:
+    return fit_quantile(*job)
+
+
 def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] = (0.5, 0.9, 0.95),
                        train_frac: float = 0.7, max_quantile_rows: int = 12_000,
                        gbm: bool = True, gbm_iter: int = 100,
-                       random_state: int = 0) -> SlippageModel:
+                       random_state: int = 0,
+                       map_fn: Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+                       | None = None) -> SlippageModel:
     """Fit the mean and quantile models on a time-ordered split and evaluate the hold-out.
 
     Parameters
@@ -401,6 +412,14 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
         many training rows (HiGHS time grows faster than linearly); >= 100.
     gbm : bool
         Also fit gradient-boosted quantile models on the same split, for comparison.
+    gbm_iter : int
+        Boosting iterations of each gradient-boosted model.
+    random_state : int
+        Seed of the gradient-boosted models.
+    map_fn : callable, optional
+        ``map_fn(fn, items) -> list`` runs the quantile regressions (``fn`` takes one
+        ``(q, X, y)`` item; results in item order): e.g. on Dask workers. Default: one after
+        the other here. The regressions are deterministic, so the model does not depend on it.
 
     Returns
     -------
@@ -413,8 +432,6 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
         ``gbm_pinball``, plus ``crossing_before_sort`` (share of test rows whose raw linear
         quantiles crossed) and ``fit_s``.
     """
-    from sklearn.linear_model import QuantileRegressor
-
     qs = tuple(float(q) for q in quantiles)
     if not qs or list(qs) != sorted(qs) or not all(0 < q < 1 for q in qs):
         raise ValueError(f"quantiles={quantiles!r} must be increasing, each in (0, 1)")
@@ -431,12 +448,11 @@ def fit_slippage_model(dataset: RecordingDataset, *, quantiles: Sequence[float] 
     beta = np.linalg.lstsq(A, ytr, rcond=None)[0]
     step = max(1, math.ceil(Xtr.shape[0] / max_quantile_rows))
     Xs, ys = Xtr[::step], ytr[::step]
-    qcoef: list[tuple[float, ...]] = []
-    qint: list[float] = []
-    for q in qs:
-        qr = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(Xs, ys)
-        qcoef.append(tuple(float(c) for c in qr.coef_))
-        qint.append(float(qr.intercept_))
+    jobs = [(q, Xs, ys) for q in qs]
+    fits = ([_fit_quantile_item(j) for j in jobs] if map_fn is None
+            else map_fn(_fit_quantile_item, jobs))
+    qcoef: list[tuple[float, ...]] = [c for c, _ in fits]
+    qint: list[float] = [b for _, b in fits]
     model = SlippageModel(
         feature_names=SLIPPAGE_FEATURES, coef=tuple(float(b) for b in beta[1:]),
         intercept=float(beta[0]), quantiles=qs, quantile_coef=tuple(qcoef),

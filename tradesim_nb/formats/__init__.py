@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +246,9 @@ def open_feed(reader: Reader, venue: str | None = None, **feed_kwargs: Any) -> V
     return get_feed(v, **feed_kwargs)
 
 
-def iter_events(reader: Reader, feed: VenueFeed) -> Iterator[tuple[int, list[Event]]]:
+def iter_events(reader: Iterable[tuple[int, Any]], feed: VenueFeed, *,
+                before: Callable[[int], object] | None = None
+                ) -> Iterator[tuple[int, list[Event]]]:
     """Drive ``feed`` from ``reader``: ``(recv_ns, events the feed returned)`` per item.
 
     Raw frames go through ``feed.on_frame(frame, recv_ns)``; event lists through
@@ -255,8 +257,12 @@ def iter_events(reader: Reader, feed: VenueFeed) -> Iterator[tuple[int, list[Eve
 
     Parameters
     ----------
-    reader : Reader
+    reader : Reader or iterable of (recv_ns, item)
     feed : VenueFeed
+    before : callable, optional
+        ``before(recv_ns)`` is called just before each item is applied, so a consumer can
+        read the books as they stood when that item arrived (as
+        :meth:`~tradesim_nb.VenueFeed.replay` does).
 
     Yields
     ------
@@ -265,6 +271,8 @@ def iter_events(reader: Reader, feed: VenueFeed) -> Iterator[tuple[int, list[Eve
     on_frame = feed.on_frame
     on_event = feed.on_event
     for recv_ns, item in reader:
+        if before is not None:
+            before(recv_ns)
         if type(item) is list:
             if len(item) == 1:
                 yield recv_ns, on_event(item[0])

@@ -20,7 +20,8 @@ import numpy as np
 
 from ._progress import progress as _progress
 
-__all__ = ["MarketSeries", "market_series_from_recording", "market_series_from_synthetic"]
+__all__ = ["MarketSampler", "MarketSeries", "concat_series", "market_series_from_recording",
+           "market_series_from_synthetic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,136 @@ def _book_walk_row(book: Any, sizes: np.ndarray) -> np.ndarray:
     return out
 
 
+def _side_within(book: Any, side: str, edge: float) -> float:
+    """Size of ``side``'s levels at or better than ``edge``, read best first through the
+    book's public level list (doubling the levels read until one falls outside)."""
+    n = 64
+    while True:
+        lv = book.levels(side, n)
+        tot = 0.0
+        for px, sz in lv:
+            if (px < edge) if side == "bid" else (px > edge):
+                return tot
+            tot += sz
+        if len(lv) < n:
+            return tot
+        n *= 4
+
+
 def _depth_within(book: Any, bps: float) -> float:
-    return float(book.depth_within_bps("bid", bps) + book.depth_within_bps("ask", bps))
+    """Both sides' size within ``bps`` of the mid. Summed afresh from the levels, without the
+    book's tracked band (:meth:`~tradesim_nb.book.OrderBook.depth_within_bps`), which stays
+    the cost features' 10 bps: sampling beside them (``tradesim fit``'s single pass) then
+    leaves their running sums exactly as in a replay without it."""
+    mid = book.mid
+    if not mid > 0:
+        return 0.0
+    tol = 1e-12 * mid
+    return float(_side_within(book, "bid", mid * (1 - bps / 1e4) - tol)
+                 + _side_within(book, "ask", mid * (1 + bps / 1e4) + tol))
+
+
+class MarketSampler:
+    """Samples one instrument's public data every ``dt_s`` seconds of receive time, frame by
+    frame: what :func:`market_series_from_recording` does to a whole recording, usable inside
+    any replay loop (``tradesim fit`` builds it beside the labelled decisions, in one pass).
+
+    The clock starts at the first valid book of ``symbol``. On each frame that changes that
+    book, every grid point passed is sampled: the mid, the signed trade volume (aggressor side,
+    base units) since the previous sample, the walk-cost curve over ``sizes`` and the depth
+    within ``depth_bps``.
+
+    Parameters
+    ----------
+    symbol : str
+    dt_s : float
+        The grid step, seconds (> 0).
+    sizes : sequence of float, optional
+        Walk sizes, base units (at least 2, each > 0; default 0.05 .. 5, log-spaced).
+    depth_bps : float
+        Band of the depth figure, bps.
+    source : str
+        The series' label (``"venue:symbol"``).
+    """
+
+    def __init__(self, symbol: str, dt_s: float = 1.0, sizes: Sequence[float] | None = None,
+                 depth_bps: float = 5.0, source: str = "") -> None:
+        if not (math.isfinite(dt_s) and dt_s > 0):
+            raise ValueError(f"dt_s={dt_s!r} must be a finite number > 0")
+        sz = np.asarray(sizes if sizes is not None else np.geomspace(0.05, 5.0, 12), dtype=float)
+        if sz.ndim != 1 or sz.size < 2 or np.any(sz <= 0):
+            raise ValueError(f"sizes={sizes!r} must hold at least 2 sizes > 0")
+        self.symbol = symbol
+        self.dt_s = float(dt_s)
+        self.sizes = sz
+        self.depth_bps = float(depth_bps)
+        self.source = source
+        self._step = round(dt_s * 1e9)
+        #: receive time of the first sample (None before the book is valid)
+        self.t0_ns: int | None = None
+        self._t_next = 0
+        self._sv = 0.0
+        self._v = 0.0
+        self._rows: list[tuple[float, float, float, float, float]] = []
+        self._walks: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def update(self, recv_ns: int, events: Sequence[Any], feed: Any) -> None:
+        """Consume one applied frame of ``feed`` (its events, as the feed returned them)."""
+        from ..events import BookDelta, BookSnapshot, Trade
+
+        sym = self.symbol
+        for ev in events:
+            te = type(ev)
+            if te is Trade and ev.symbol == sym:
+                if self.t0_ns is not None:
+                    inst = feed.books[sym].instrument
+                    q = float(ev.qty) if inst is None else inst.to_base(ev.qty, ev.price)
+                    self._sv += q if ev.side == "buy" else -q
+                    self._v += q
+            elif (te is BookDelta or te is BookSnapshot) and ev.symbol == sym:
+                book = feed.books[sym]
+                if not book.valid:
+                    continue
+                if self.t0_ns is None:
+                    self.t0_ns = recv_ns
+                    self._t_next = recv_ns
+                while recv_ns >= self._t_next:
+                    self._rows.append(((self._t_next - self.t0_ns) / 1e9, book.mid, self._sv,
+                                       self._v, _depth_within(book, self.depth_bps)))
+                    self._walks.append(_book_walk_row(book, self.sizes))
+                    self._sv = self._v = 0.0
+                    self._t_next += self._step
+
+    def series(self, min_samples: int = 10) -> MarketSeries:
+        """The samples so far; ValueError with fewer than ``min_samples``."""
+        if len(self._rows) < min_samples:
+            raise ValueError(f"the data gave {len(self._rows)} samples of {self.symbol} at "
+                             f"dt_s={self.dt_s:g}; at least {min_samples} are needed")
+        a = np.array(self._rows)
+        return MarketSeries(a[:, 0], a[:, 1], a[:, 2], a[:, 3], self.sizes,
+                            np.array(self._walks), a[:, 4], self.dt_s, self.source)
+
+
+def concat_series(parts: Sequence[MarketSeries], starts_ns: Sequence[int]) -> MarketSeries:
+    """Series of consecutive stretches of data as one (``t_s`` counted from the first
+    stretch's start; ``starts_ns`` is each stretch's first-sample receive time)."""
+    if not parts:
+        raise ValueError("parts=[] must hold at least one series")
+    first = parts[0]
+    for p in parts[1:]:
+        if p.dt_s != first.dt_s or not np.array_equal(p.sizes, first.sizes):
+            raise ValueError("series to join must share dt_s and walk sizes")
+    t0 = starts_ns[0]
+    t_s = np.concatenate([p.t_s + (s - t0) / 1e9 for p, s in zip(parts, starts_ns)])
+    return MarketSeries(t_s, np.concatenate([p.mid for p in parts]),
+                        np.concatenate([p.signed_volume for p in parts]),
+                        np.concatenate([p.volume for p in parts]), first.sizes,
+                        np.concatenate([p.walk_cost for p in parts]),
+                        np.concatenate([p.depth for p in parts]), first.dt_s, first.source,
+                        first.time_unit_s)
 
 
 def market_series_from_recording(paths: Sequence[str | Path], venue: str = "binance",
@@ -97,8 +226,9 @@ def market_series_from_recording(paths: Sequence[str | Path], venue: str = "bina
     """Replay a recording through the venue parser and sample it every ``dt_s`` seconds.
 
     The clock is the receive time. Each sample holds the mid, the signed trade volume
-    (aggressor side) since the previous sample, the walk-cost curve over ``sizes`` (default
-    0.05 .. 5 base units, log-spaced) and the depth within ``depth_bps``.
+    (aggressor side, base units) since the previous sample, the walk-cost curve over
+    ``sizes`` (default 0.05 .. 5 base units, log-spaced) and the depth within ``depth_bps``
+    (:class:`MarketSampler`).
 
     Parameters
     ----------
@@ -117,50 +247,18 @@ def market_series_from_recording(paths: Sequence[str | Path], venue: str = "bina
     progress : bool
         A tqdm bar over the frames.
     """
-    from ..events import BookDelta, BookSnapshot, Trade
     from ..recording import read_frames
     from ..venues import get_feed
 
-    if not (math.isfinite(dt_s) and dt_s > 0):
-        raise ValueError(f"dt_s={dt_s!r} must be a finite number > 0")
-    sz = np.asarray(sizes if sizes is not None else np.geomspace(0.05, 5.0, 12), dtype=float)
-    if sz.ndim != 1 or sz.size < 2 or np.any(sz <= 0):
-        raise ValueError(f"sizes={sizes!r} must hold at least 2 sizes > 0")
+    sampler = MarketSampler(symbol, dt_s, sizes, depth_bps, f"{venue}:{symbol}")
     feed = get_feed(venue)
-    step = round(dt_s * 1e9)
-    t0: int | None = None
-    t_next = 0
-    sv = v = 0.0
-    rows: list[tuple[float, float, float, float, float]] = []
-    walks: list[np.ndarray] = []
     frames = read_frames(*[Path(p) for p in paths])
     for recv_ns, events, _ in feed.replay(_progress(frames, progress, "replay")):
-        for ev in events:
-            te = type(ev)
-            if te is Trade and ev.symbol == symbol:  # type: ignore[union-attr]
-                if t0 is not None:
-                    q = float(ev.qty)  # type: ignore[union-attr]
-                    sv += q if ev.side == "buy" else -q  # type: ignore[union-attr]
-                    v += q
-            elif te in (BookDelta, BookSnapshot) and ev.symbol == symbol:  # type: ignore[union-attr]
-                book = feed.books[symbol]
-                if not book.valid:
-                    continue
-                if t0 is None:
-                    t0 = recv_ns
-                    t_next = recv_ns
-                while recv_ns >= t_next:
-                    rows.append(((t_next - t0) / 1e9, book.mid, sv, v,
-                                 _depth_within(book, depth_bps)))
-                    walks.append(_book_walk_row(book, sz))
-                    sv = v = 0.0
-                    t_next += step
-    if len(rows) < 10:
-        raise ValueError(f"the recording gave {len(rows)} samples of {symbol} at dt_s={dt_s}; "
-                         "at least 10 are needed")
-    a = np.array(rows)
-    return MarketSeries(a[:, 0], a[:, 1], a[:, 2], a[:, 3], sz, np.array(walks), a[:, 4],
-                        float(dt_s), f"{venue}:{symbol}")
+        sampler.update(recv_ns, events, feed)
+    if len(sampler) < 10:
+        raise ValueError(f"the recording gave {len(sampler)} samples of {symbol} at "
+                         f"dt_s={dt_s}; at least 10 are needed")
+    return sampler.series()
 
 
 def market_series_from_synthetic(market: Any, n_samples: int, *, steps_per_sample: int = 1,

@@ -674,7 +674,9 @@ class BookClient:
                 except KeyError as e:
                     raise ValueError(f"symbols: {s!r} has no instrument for the local venue "
                                      f"({e.args[0]})") from None
-                sources.append(RandomWalkBook(inst, seed=kw.get("seed", 0) + i))
+                # a plausible price, depth and traded volume (the 24-hour ticker reports it)
+                sources.append(RandomWalkBook.for_instrument(
+                    inst, seed=kw.get("seed", 0) + i, rate_hz=kw.get("rate_hz", 1000.0)))
             kw["source"] = sources
         venue = LocalVenue(**kw)
         await venue.start()

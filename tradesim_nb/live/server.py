@@ -22,6 +22,13 @@ The venue knows its true book (:meth:`true_levels`, and :meth:`truth_at` for a p
 ``history`` > 0; :meth:`dialect` for what a client of one protocol must hold) so tests can
 compare a client's book at every level.
 
+Every instrument has a 24-hour ticker where its venue's protocol has one (OKX ``tickers``,
+Binance ``<symbol>@ticker``, Bybit ``tickers.<symbol>``, Kraken ``ticker``), sent on
+subscription and about once a second of market time; its volume is :meth:`LocalVenue.daily_volume`:
+a book source's expected volume (``expected_volume_per_step()`` times the steps a second, times a
+day), else, for a recording, the volume published so far scaled to a day once 60 s of it have
+been replayed.
+
 Faults (:mod:`tradesim_nb.live.faults`) act per connection on the frames the venue writes
 (:mod:`tradesim_nb.live.connection`): ``drop``/``dup``/``reorder``/``corrupt`` on book updates
 only (snapshots, acks and trades are left intact), ``stall``/``close`` on any frame.
@@ -188,6 +195,11 @@ class LocalVenue:
         self._running.set()
         self.finished = asyncio.Event()
         self.faults_enabled = True
+        #: traded volume (venue units) of each instrument and the market time of the first
+        #: and last trade published, for the recording's daily volume
+        self._traded: dict[str, list[float]] = {}
+        self._t_s = 0.0
+        self._next_ticker_s = 0.0
         if self._sources:
             for s in self._sources:
                 self._init_source_truth(s)
@@ -322,6 +334,38 @@ class LocalVenue:
         """A fresh starting id in [1000, 100000) from the venue's seeded generator."""
         return int(self._rng.integers(1_000, 100_000))
 
+    #: market time a recording must have traded before its volume is scaled to a day
+    MIN_VOLUME_SPAN_S = 60.0
+
+    def daily_volume(self, symbol: str) -> float:
+        """Base units a day this venue trades in ``symbol`` (what its 24-hour ticker reports).
+
+        A book source that states its expected volume a step (``expected_volume_per_step``)
+        gives that times ``rate_hz`` times 86,400 s; a recording gives the volume published
+        so far over the market time it spans, times 86,400 s, once it spans
+        :attr:`MIN_VOLUME_SPAN_S`; NaN otherwise. Venue size units are converted to base at the
+        current mid.
+        """
+        tr = self.truth.get(symbol)
+        if tr is None:
+            return float("nan")
+        src = next((s for s in self._sources if s.instrument.symbol == symbol), None)
+        per_step = getattr(src, "expected_volume_per_step", None)
+        if per_step is not None:
+            vol = float(per_step()) * self.rate_hz * 86_400.0
+        else:
+            t = self._traded.get(symbol)
+            if t is None or t[2] - t[1] < self.MIN_VOLUME_SPAN_S:
+                return float("nan")
+            vol = t[0] / (t[2] - t[1]) * 86_400.0
+        inst = tr.instrument
+        mid = tr.book.mid
+        if inst is None:
+            return vol
+        if not mid > 0:
+            return float("nan")
+        return inst.to_base(vol, mid)
+
     def subscribers(self, dialect: Dialect) -> list[Connection]:
         """The open connections ``dialect`` serves."""
         return list(self._conns_of[dialect].values())
@@ -412,8 +456,12 @@ class LocalVenue:
                 paused_at = loop.time()
                 await self._running.wait()
                 t_start += loop.time() - paused_at
+            self._t_s = t_s
             for ch in changes:
                 self._publish(ch)
+            if t_s >= self._next_ticker_s:
+                self._publish_tickers()
+                self._next_ticker_s = t_s + 1.0
             n += 1
             if speed > 0:
                 target = t_start + t_s / speed
@@ -454,6 +502,12 @@ class LocalVenue:
         if ch.trades:
             ts = str(time.time_ns() // 1_000_000)
             data = []
+            acc = self._traded.get(ch.symbol)
+            if acc is None:
+                acc = self._traded[ch.symbol] = [0.0, self._t_s, self._t_s]
+            for _, sz, _ in ch.trades:
+                acc[0] += float(sz)
+            acc[2] = self._t_s
             for px, sz, side in ch.trades:
                 tr.trade_id += 1
                 data.append({"instId": ch.symbol, "tradeId": str(tr.trade_id), "px": px,
@@ -462,6 +516,18 @@ class LocalVenue:
                 if conns:
                     d.trades(tr, data, list(conns.values()))
         self._check_queues()
+
+    def _publish_tickers(self) -> None:
+        """Each instrument's 24-hour ticker, where its daily volume is known."""
+        for sym, tr in self.truth.items():
+            if not tr.announced:
+                continue
+            vol = self.daily_volume(sym)
+            if not (vol > 0 and vol < float("inf")):
+                continue
+            for d, conns in self._conns_of.items():
+                if conns:
+                    d.ticker_24h(tr, vol, list(conns.values()))
 
     def _check_queues(self) -> None:
         # (each connection's put closes it at the cap; this catches a cap lowered later)

@@ -7,8 +7,18 @@ Wiring (one tick)::
     UiThrottle (<= rate_hz a second) -> flush(): depth chart, mid + cost band, cost breakdown,
                                        latency histogram, the numbers panel
 
-Inputs on the left (venue, instrument, side, quantity, order type, fee tier, volatility with a
-manual override, impact parameters); outputs on the right. A change of an input rebuilds the
+Inputs on the left (venue, instrument, side, quantity, order type, fee tier, the cost models,
+volatility with a manual override, impact parameters); outputs on the right.
+
+The models selector lists the bundled default models (trained on the packaged Binance
+recording) and every model file of ``tradesim fit`` in the model cache
+(:func:`tradesim_nb.simulator.model_cache_dir`); ``trade_cost_dashboard(models=...)`` takes a
+model file (or its path, or plain ``SimulatorModels``). With a model file the impact is its
+fitted eta and gamma; without one the rule of thumb on the venue's 24-hour volume. The
+numbers panel names the impact's source, and where it cannot be estimated (the GoQuant relay
+has neither trades nor a 24-hour ticker) it says "not estimated" and why, and the net cost is
+labelled "excl. impact" -- never a silent $0.00. A model file fitted on another instrument is
+used with every estimate flagged, and the panel says which instrument it came from. A change of an input rebuilds the
 :class:`~tradesim_nb.simulator.TradeSimulator` (keeping its feature state, so the live
 volatility and volume estimates carry over) and re-estimates on the current book at once; a
 change of venue or instrument reconnects the client.
@@ -27,12 +37,14 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..instruments import get_instrument
+from ..models import ModelFile
 from ..venues.registry import VENUES
 from .depth import DepthView
 from .layout import side_by_side
@@ -45,9 +57,12 @@ log = logging.getLogger(__name__)
 #: instruments the live client can follow on each venue (every venue of the registry)
 VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {name: VENUES[name].symbols for name in VENUES}
 SOURCES = ("auto", "live", "local")
-#: price levels of the local (synthetic) venue by base currency, and USD a level
-LOCAL_MIDS: dict[str, float] = {"BTC": 60_000.0, "ETH": 3_000.0, "SOL": 150.0}
-LOCAL_LEVEL_USD = 30_000.0
+#: the models selector's entry for the bundled default models
+_DEFAULT_LABEL = "bundled default"
+#: where the impact came from, as the numbers panel says it
+_IMPACT_SOURCE = {"model_file": "model file", "given": "typed η, γ",
+                  "ticker_24h": "rule of thumb on the 24-hour volume",
+                  "trades": "rule of thumb on the traded volume (extrapolated)"}
 
 
 def _valid_source(src: str) -> bool:
@@ -66,7 +81,7 @@ def default_source() -> str:
     return src
 
 
-def _fmt(x: float, spec: str) -> str:
+def _fmt(x: Any, spec: str) -> str:
     return format(x, spec) if isinstance(x, int | float) and math.isfinite(x) else "–"
 
 
@@ -105,7 +120,16 @@ class TradeCostDashboard:
                              "ws:// URL")
         self.local_rate_hz = float(local_rate_hz)
         self.auto_timeout_s = float(auto_timeout_s)
+        if isinstance(models, str | os.PathLike):
+            from ..models import load_models
+
+            models = load_models(models)
+        #: the models in use: a ModelFile, SimulatorModels, or None until :meth:`start`
         self.models = models
+        #: what the models selector offers: label -> ModelFile (None: the bundled default)
+        self.model_choices: dict[str, Any] = {}
+        self._default_models: Any = None
+        self._quiet = False  # set while the selector is changed from code
         self.client: Any = None
         self.simulator: Any = None
         self.ui_updates = 0
@@ -144,6 +168,12 @@ class TradeCostDashboard:
                                  style=style, layout=lay)
         if fee_tier is not None:
             self.w_tier.value = fee_tier
+        self.w_models = w.Dropdown(options=[_DEFAULT_LABEL], value=_DEFAULT_LABEL,
+                                   description="models", style={"description_width": "70px"},
+                                   layout=lay)
+        self.w_models.add_class("ts-tc-models")
+        self.w_models_info = w.HTML(layout=w.Layout(width="360px"))
+        self.w_models_info.add_class("ts-tc-models-info")
         self.w_vol_manual = w.Checkbox(value=False, description="override volatility",
                                        indent=False)
         self.w_vol = w.FloatSlider(value=1.0, min=0.0, max=20.0, step=0.1,
@@ -156,8 +186,9 @@ class TradeCostDashboard:
         # a checkbox label is one line cut with an ellipsis: keep it short, explain below it
         self.w_impact_manual = w.Checkbox(value=False, description="set η, γ by hand",
                                           indent=False, layout=w.Layout(width="360px"))
-        impact_note = w.HTML("<span style='color:#555;font-size:90%'>unticked: a rule of thumb "
-                             "from the live spread and volume</span>",
+        impact_note = w.HTML("<span style='color:#555;font-size:90%'>unticked: the model file's "
+                             "fitted η, γ, else a rule of thumb from the live spread and the "
+                             "venue's 24-hour volume</span>",
                              layout=w.Layout(width="360px"))
         self.w_eta = w.FloatLogSlider(value=1.0, base=10, min=-4, max=3, step=0.1,
                                       description="η (USD per base/s)", readout_format=".2e",
@@ -177,6 +208,7 @@ class TradeCostDashboard:
         for wd in (self.w_side, self.w_qty, self.w_order, self.w_tier, self.w_vol,
                    self.w_horizon, self.w_eta, self.w_gamma):
             wd.observe(self._on_input, names="value")
+        self.w_models.observe(self._on_models, names="value")
         self.w_vol_manual.observe(self._on_toggle, names="value")
         self.w_impact_manual.observe(self._on_toggle, names="value")
         self.w_venue.observe(self._on_venue, names="value")
@@ -184,6 +216,7 @@ class TradeCostDashboard:
         self.inputs = w.VBox([
             w.HTML("<b>Order</b>"), self.w_venue, self.w_symbol, self.w_side, self.w_qty,
             self.w_order, self.w_tier,
+            w.HTML("<b>Cost models</b>"), self.w_models, self.w_models_info,
             w.HTML("<b>Volatility</b>"), self.w_vol_live, self.w_vol_manual, self.w_vol,
             w.HTML("<b>Impact (Almgren-Chriss)</b>"), self.w_horizon, self.w_impact_manual,
             impact_note, self.w_eta, self.w_gamma,
@@ -252,9 +285,12 @@ class TradeCostDashboard:
         """Load the cost models (off the loop), connect the client, start drawing."""
         from ..simulator import TradeSimulator
 
+        self.banner.value = "<i>loading the cost models…</i>"
+        self._default_models = await asyncio.to_thread(TradeSimulator.default_models)
+        self.refresh_models()
         if self.models is None:
-            self.banner.value = "<i>loading the cost models…</i>"
-            self.models = await asyncio.to_thread(TradeSimulator.default_models)
+            self.models = self._default_models
+        self._select_models(self.models)
         await self._connect()
         return self
 
@@ -278,15 +314,12 @@ class TradeCostDashboard:
 
     def _local_venue_kwargs(self, venue: str, symbol: str) -> dict[str, Any]:
         """A seeded random-walk book for the fallback venue, at a plausible price and depth
-        (about 30,000 USD a level, 50 levels a side) so that the default orders fill."""
-        from ..live import RandomWalkBook, RandomWalkParams
+        (about 30,000 USD a level, 50 levels a side) so that the default orders fill
+        (:meth:`~tradesim_nb.random_walk.RandomWalkBook.for_instrument`)."""
+        from ..live import RandomWalkBook
 
-        inst = get_instrument(venue, symbol)
-        mid = LOCAL_MIDS.get(inst.base, 100.0)
-        base_per_lot = inst.lot_size * inst.base_per_unit(mid)
-        lots = max(1.0, LOCAL_LEVEL_USD / mid / base_per_lot)
-        params = RandomWalkParams(mid=mid, mean_size_lots=lots, rate_hz=self.local_rate_hz)
-        src = RandomWalkBook(inst, params, seed=7)
+        src = RandomWalkBook.for_instrument(get_instrument(venue, symbol), seed=7,
+                                            rate_hz=self.local_rate_hz)
         return {"source": src, "rate_hz": self.local_rate_hz, "seed": 7}
 
     async def _reconnect(self) -> None:
@@ -322,22 +355,100 @@ class TradeCostDashboard:
 
     # -- inputs ---------------------------------------------------------------------------
     def _rebuild_simulator(self) -> None:
-        from ..simulator import ImpactParams, TradeSimulator
+        from ..models import ModelFileWarning
+        from ..simulator import ImpactParams, ImpactSettings, TradeSimulator
 
         inst = get_instrument(self.w_venue.value, self.w_symbol.value)
         manual = self.w_impact_manual.value
-        impact = ImpactParams(eta=float(self.w_eta.value) if manual else None,
-                              gamma=float(self.w_gamma.value) if manual else None,
-                              horizon_s=float(self.w_horizon.value))
-        sim = TradeSimulator(
-            inst, self.w_side.value, float(self.w_qty.value), unit="usd",
-            order_type=self.w_order.value, fee_tier=self.w_tier.value,
-            volatility_bps=float(self.w_vol.value) if self.w_vol_manual.value else None,
-            impact=impact, models=self.models)
+        horizon = float(self.w_horizon.value)
+        impact: Any = None
+        settings: Any = ImpactSettings(horizon_s=horizon)
+        if manual:
+            impact = ImpactParams(eta=float(self.w_eta.value), gamma=float(self.w_gamma.value),
+                                  horizon_s=horizon)
+            settings = None
+        with warnings.catch_warnings():
+            # another instrument's model file: said in the models panel, not once a rebuild
+            warnings.simplefilter("ignore", ModelFileWarning)
+            sim = TradeSimulator(
+                inst, self.w_side.value, float(self.w_qty.value), unit="usd",
+                order_type=self.w_order.value, fee_tier=self.w_tier.value,
+                volatility_bps=float(self.w_vol.value) if self.w_vol_manual.value else None,
+                impact=impact, impact_settings=settings, models=self.models)
         old = self.simulator
         if old is not None and old.instrument == inst:
             sim.features = old.features  # keep the live volatility and volume estimates
         self.simulator = sim
+        self.w_models_info.value = self._models_html()
+
+    # -- models -------------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        """List the bundled default and the model files in the model cache again (and the
+        models given to the dashboard, when they are none of those)."""
+        from ..models import list_model_files
+        from ..simulator import default_model_path, model_cache_dir
+
+        default = default_model_path()
+        choices: dict[str, Any] = {_DEFAULT_LABEL: self._default_models}
+        files = [mf for mf in list_model_files(model_cache_dir())
+                 if mf.path is None or mf.path.resolve() != default.resolve()]
+        given = self.models
+        if isinstance(given, ModelFile) and all(given != m for m in files):
+            files.append(given)
+        for mf in files:  # short labels (the panel below names the file): the instrument
+            label = mf.fitted_on()
+            k = 2
+            while label in choices:
+                label = f"{mf.fitted_on()} #{k}"
+                k += 1
+            choices[label] = mf
+        if given is not None and all(given != m for m in choices.values()):
+            choices["given to the dashboard"] = given
+        self.model_choices = choices
+        keep = self.w_models.value
+        self._quiet = True
+        try:
+            self.w_models.options = list(choices)
+            self.w_models.value = keep if keep in choices else _DEFAULT_LABEL
+        finally:
+            self._quiet = False
+
+    def _select_models(self, models: Any) -> None:
+        """Show ``models`` as the selector's value (no rebuild)."""
+        for label, m in self.model_choices.items():
+            if m == models:
+                self._quiet = True
+                try:
+                    self.w_models.value = label
+                finally:
+                    self._quiet = False
+                return
+
+    def _on_models(self, change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        self.models = self.model_choices[self.w_models.value]
+        self._on_input(change)
+
+    def _models_html(self) -> str:
+        sim = self.simulator
+        mf = getattr(sim, "model_file", None)
+        if mf is None:
+            return ("<span style='color:#555;font-size:90%'>trained on the Binance BTCUSDT "
+                    "recording; impact from the venue's 24-hour volume</span>")
+        h = mf.holdout
+        s, m = h.get("slippage") or {}, h.get("maker_taker") or {}
+        text = (f"<code>{html.escape(mf.name)}</code>, fitted on "
+                f"<b>{html.escape(mf.fitted_on())}</b>: hold-out R² "
+                f"{_fmt(s.get('r2'), '.3f')}, AUC {_fmt(m.get('auc'), '.3f')}")
+        if sim.foreign_models:
+            text += (f"<br><b style='color:#b60' class='ts-tc-models-foreign'>fitted on "
+                     f"{html.escape(mf.fitted_on())}, not on this instrument: estimates "
+                     "flagged</b>")
+        if sim.impact_note:
+            text += (f"<br>impact fit not used ({html.escape(sim.impact_note)}): the 24-hour "
+                     "volume instead")
+        return f"<span style='font-size:90%'>{text}</span>"
 
     def _on_input(self, change: dict[str, Any]) -> None:
         if self.client is None:
@@ -436,6 +547,21 @@ class TradeCostDashboard:
                 f" &middot; gaps {m['gaps_detected']}, checksum failures {m['checksum_failures']},"
                 f" reconnects {m['reconnects']}</span>")
 
+    def _impact_row(self, est: Any) -> tuple[str, str, str, str]:
+        """The market-impact row: the number and its source, or "not estimated" and why."""
+        horizon = _fmt(float(self.w_horizon.value), '.3g')
+        if not est.impact_estimated:
+            why = html.escape(est.impact_model.removeprefix("none: "))
+            return ("market impact", "<b class='ts-tc-impact' style='color:#b00'>not "
+                    "estimated</b>", "–",
+                    f"<span class='ts-tc-impact-why'>impact: not estimated ({why})</span>")
+        src = _IMPACT_SOURCE.get(est.impact_source, est.impact_source)
+        return ("market impact",
+                f"<span class='ts-tc-impact'>{_fmt(est.impact_bps, '.2f')} bps</span>",
+                f"${_fmt(est.impact_usd, ',.2f')}",
+                f"Almgren-Chriss over {horizon} s; source: <span class='ts-tc-impact-source'>"
+                f"{html.escape(src)}</span>")
+
     def _numbers_html(self, est: Any) -> str:
         if est is None or not est.valid:
             return "<i>waiting for a valid book…</i>"
@@ -451,12 +577,13 @@ class TradeCostDashboard:
                 "extrapolated)</b>" if est.extrapolated else "")),
             ("fees", f"{_fmt(est.fee_bps, '.2f')} bps", f"${_fmt(est.fee_usd, ',.2f')}",
              f"tier {html.escape(str(self.w_tier.value))}"),
-            ("market impact", f"{_fmt(est.impact_bps, '.2f')} bps",
-             f"${_fmt(est.impact_usd, ',.2f')}",
-             f"Almgren-Chriss over {_fmt(float(self.w_horizon.value), '.3g')} s"),
-            ("<b>net cost</b>", f"<b class='ts-tc-net-bps'>{_fmt(est.net_bps, '.3f')} bps</b>",
+            self._impact_row(est),
+            (f"<b>net cost</b>{'' if est.impact_estimated else ' (excl. impact)'}",
+             f"<b class='ts-tc-net-bps'>{_fmt(est.net_bps, '.3f')} bps</b>",
              f"<b class='ts-tc-net-usd'>${_fmt(est.net_usd, ',.2f')}</b>",
-             f"on ${_fmt(est.notional_usd, ',.0f')} at mid {_fmt(est.mid, ',.2f')}"),
+             f"on ${_fmt(est.notional_usd, ',.0f')} at mid {_fmt(est.mid, ',.2f')}"
+             + ("" if est.impact_estimated else
+                " <b style='color:#b00' class='ts-tc-net-note'>excl. impact</b>")),
             ("maker / taker", f"{_fmt(100 * est.maker_share, '.1f')}% / "
              f"{_fmt(100 * est.taker_share, '.1f')}%", "", html.escape(est.order_type)),
             ("internal latency", f"p50 {_fmt(p50, '.0f')} µs", f"p99 {_fmt(p99, '.0f')} µs",

@@ -12,6 +12,8 @@ package) what to say:
 * :meth:`Dialect.update` / :meth:`Dialect.trades` — a change of a true book, published to the
   dialect's subscribers in its own form (with its ids and checksums);
 * :meth:`Dialect.announce` — a recording's instrument got its first data (snapshots go out);
+* :meth:`Dialect.ticker_24h` — the venue's 24-hour statistics of an instrument (about once a
+  second, and on subscription), for venues with such a channel;
 * :meth:`Dialect.http` — a plain HTTP request on the same port (Binance's REST depth).
 
 A dialect queues frames on a connection with :meth:`Subscriber.put`, saying which are book
@@ -164,6 +166,9 @@ class Host(Protocol):
     def new_id(self) -> int:
         """A fresh starting id (an int in [1000, 100000)) from the venue's seeded generator."""
 
+    def daily_volume(self, symbol: str) -> float:
+        """The base volume a day the venue trades in ``symbol`` (NaN: not known yet)."""
+
     def subscribers(self, dialect: Dialect) -> Sequence[Subscriber]:
         """The open connections this dialect serves."""
 
@@ -214,6 +219,11 @@ class Dialect:
 
     def announce(self, tr: TrueBook, conns: Sequence[Subscriber]) -> None:
         """A recording's instrument got its first data: subscribers waiting get a snapshot."""
+
+    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
+        """Publish ``tr``'s 24-hour ticker (``volume_base``: base units traded a day, from
+        :meth:`Host.daily_volume`) to the subscribers of the dialect's ticker channel; a
+        venue without one sends nothing (the default)."""
 
     def http(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]] | None:
         """Answer a plain HTTP request on one of :attr:`http_paths`: (status, JSON body)."""

@@ -46,6 +46,9 @@ class ClientProtocol:
     per_symbol_socket: ClassVar[bool] = False
     #: (re)sync from a REST snapshot fetched beside the socket (Binance)
     rest_snapshots: ClassVar[bool] = False
+    #: whether :meth:`subscribe` also asks for the venue's 24-hour ticker (its volume is the
+    #: daily volume of the impact's rule of thumb); False: the venue has none (GoQuant relay)
+    ticker_24h: ClassVar[bool] = False
     #: REST-snapshot venues: the official REST base and the stream URL whose host it serves
     rest_url: ClassVar[str] = ""
     stream_url: ClassVar[str] = ""

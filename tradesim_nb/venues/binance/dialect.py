@@ -4,7 +4,9 @@
 frames; also ``SUBSCRIBE``/``UNSUBSCRIBE``/``LIST_SUBSCRIPTIONS`` requests). Each update is a
 ``depthUpdate`` carrying the ids it consumed, ``U = prev + 1 .. u = seqId`` and ``pu = prev``
 (so the spot rule ``U = u_prev + 1`` and the futures rule ``pu = u_prev`` both hold); a
-``bookTicker`` (``u`` = the update's id) whenever the top price or size changed; trades. The
+``bookTicker`` (``u`` = the update's id) whenever the top price or size changed; trades; the
+``24hrTicker`` of ``<sym>@ticker`` (``v`` the 24-hour base volume, ``q`` the quote volume) on
+subscription and as the venue publishes it (about once a second). The
 REST snapshot ``GET /api/v3/depth?symbol=S&limit=N`` (and ``/fapi/v1/depth``) is answered over
 plain HTTP on the same port: the true book's best ``N`` levels with ``lastUpdateId`` = the
 current id, so it is consistent with the stream exactly as Binance's procedure expects; it
@@ -28,7 +30,7 @@ __all__ = ["REST_PATHS", "STREAM_PATH", "BinanceDialect"]
 STREAM_PATH: Final = "/stream"
 #: REST depth snapshot paths (spot, USD-M futures) answered over HTTP on the same port
 REST_PATHS: Final = ("/api/v3/depth", "/fapi/v1/depth")
-_CHANNELS: Final = ("depth", "trade", "aggTrade", "bookTicker")
+_CHANNELS: Final = ("depth", "trade", "aggTrade", "bookTicker", "ticker")
 _DEPTHS: Final = ("depth", "depth@100ms", "depth@250ms", "depth@500ms", "depth@1000ms")
 
 
@@ -44,9 +46,10 @@ class BinanceDialect(Dialect):
         self.last_top: dict[str, tuple[str, str, str, str]] = {}
 
     def url(self, base: str, symbols: Sequence[str] = (), depth_ms: int = 100) -> str:
-        """Combined-stream URL: ``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``."""
+        """Combined-stream URL: ``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker``,
+        ``<sym>@ticker``."""
         names = [f"{s.lower()}@{k}" for s in symbols
-                 for k in (f"depth@{depth_ms}ms", "trade", "bookTicker")]
+                 for k in (f"depth@{depth_ms}ms", "trade", "bookTicker", "ticker")]
         return f"{base}{STREAM_PATH}?streams=" + "/".join(names)
 
     # -- subscriptions -----------------------------------------------------------------------
@@ -71,6 +74,10 @@ class BinanceDialect(Dialect):
             if sub:
                 conn.subs.add(key)
                 self._names(conn)[key] = name
+                if ch == "ticker" and sym in host.truth:
+                    vol = host.daily_volume(sym)
+                    if vol > 0 and vol < float("inf"):
+                        conn.put(self.ticker_24h_frame(host.truth[sym], vol, name), "ctl", sym)
             else:
                 conn.subs.discard(key)
         return bad
@@ -128,6 +135,23 @@ class BinanceDialect(Dialect):
         self.last_top[tr.symbol] = top
         return orjson.dumps({"u": tr.seq, "s": tr.symbol, "b": top[0], "B": top[1],
                              "a": top[2], "A": top[3]}).decode()
+
+    @staticmethod
+    def ticker_24h_frame(tr: TrueBook, volume_base: float, name: str) -> str:
+        """The ``24hrTicker`` event of ``tr`` on stream ``name``."""
+        mid = tr.book.mid
+        ms = time.time_ns() // 1_000_000
+        return orjson.dumps({"stream": name, "data": {
+            "e": "24hrTicker", "E": ms, "s": tr.symbol, "c": f"{mid:.10g}",
+            "v": f"{volume_base:.8g}", "q": f"{volume_base * mid:.8g}",
+            "O": ms - 86_400_000, "C": ms}}).decode()
+
+    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
+        key = ("ticker", tr.symbol)
+        for c in conns:
+            if key in c.subs:
+                c.put(self.ticker_24h_frame(tr, volume_base, self._names(c)[key]), "ctl",
+                      tr.symbol)
 
     def update(self, tr: TrueBook, ch: Change, prev_id: int, ts_ms: str,
                conns: Sequence[Subscriber]) -> None:

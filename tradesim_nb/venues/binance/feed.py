@@ -17,6 +17,8 @@ Streams handled (combined-stream wrapper ``{"stream": ..., "data": ...}`` or raw
 * ``<symbol>@trade`` and ``<symbol>@aggTrade`` → :class:`Trade`; ``m`` is "the buyer is the
   maker", so ``m=true`` means the aggressor sold (``side="sell"``);
 * ``<symbol>@bookTicker`` → :class:`BBO` with ``update_id=u``;
+* ``<symbol>@ticker`` ``24hrTicker`` → :class:`~tradesim_nb.events.Ticker` (``v``, the
+  24-hour volume in base asset; ``c``, the last price);
 * ``{"result": null, "id": n}`` (subscribe reply) → ``ack``; ``{"error": {...}}`` or
   ``{"code", "msg"}`` → ``error``. Other events (klines, partial-depth ``@depth5``...) are
   counted in ``ignored`` and produce no event.
@@ -72,7 +74,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ...book import OrderBook
-from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
@@ -144,8 +146,9 @@ class BinanceSpotFeed(VenueFeed):
     # -- declarations for the live client ---------------------------------------------------
     @classmethod
     def stream_names(cls, symbol: str, *, depth_interval_ms: int = 100, trades: str = "trade",
-                     book_ticker: bool = True) -> list[str]:
-        """Stream names for one symbol: diff depth, trades and (optionally) bookTicker."""
+                     book_ticker: bool = True, ticker_24h: bool = False) -> list[str]:
+        """Stream names for one symbol: diff depth, trades, (optionally) bookTicker and the
+        24-hour ticker (``<symbol>@ticker``)."""
         if depth_interval_ms not in cls._depth_intervals():
             raise ValueError(f"depth_interval_ms={depth_interval_ms!r} is not one of "
                              f"{cls._depth_intervals()}")
@@ -159,6 +162,8 @@ class BinanceSpotFeed(VenueFeed):
             out.append(f"{s}@{trades}")
         if book_ticker:
             out.append(f"{s}@bookTicker")
+        if ticker_24h:
+            out.append(f"{s}@ticker")
         return out
 
     @classmethod
@@ -216,6 +221,12 @@ class BinanceSpotFeed(VenueFeed):
         elif e == "bookTicker" or (e is None and "u" in d and "B" in d and "A" in d):
             ev = BBO(self.venue, d["s"], float(d["b"]), float(d["B"]), float(d["a"]),
                      float(d["A"]), int(d.get("E", 0)) * _MS, recv_ns, int(d["u"]))
+        elif e == "24hrTicker":
+            try:
+                return [Ticker(self.venue, d["s"], float(d.get("v", "nan")),
+                               float(d.get("c", "nan")), int(d.get("E", 0)) * _MS, recv_ns)]
+            except (TypeError, ValueError) as exc:
+                raise MalformedFrame("bad_ticker", str(exc)) from None
         else:
             return self._other_payload(d, e, stream, recv_ns)
         sym = ev.symbol  # type: ignore[union-attr]

@@ -1,7 +1,8 @@
 """The live client's side of Binance spot and USD-M futures: combined streams + REST snapshots.
 
-One combined-stream socket (``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker`` of
-every symbol). The diffs are buffered by the feed while a REST depth snapshot (``GET
+One combined-stream socket (``<sym>@depth@100ms``, ``<sym>@trade``, ``<sym>@bookTicker`` and
+the 24-hour ``<sym>@ticker``, whose volume is the daily volume of the impact's rule of thumb,
+of every symbol). The diffs are buffered by the feed while a REST depth snapshot (``GET
 /api/v3/depth`` / ``/fapi/v1/depth``, ``limit = config.rest_limit``) is fetched beside the
 socket; the feed then drops the diffs the snapshot covers and bridges the rest as Binance
 documents. A gap fetches a new snapshot (nothing to send on the socket). Binance's pings are
@@ -32,12 +33,14 @@ class BinanceSpotProtocol(ClientProtocol):
 
     venue: ClassVar[str] = "binance"
     rest_snapshots: ClassVar[bool] = True
+    ticker_24h: ClassVar[bool] = True
     feed_cls: ClassVar[type[BinanceSpotFeed]] = BinanceSpotFeed
     rest_url: ClassVar[str] = BinanceSpotFeed.rest_url
     stream_url: ClassVar[str] = BinanceSpotFeed.ws_url
 
     def streams(self, symbols: Sequence[str]) -> list[str]:
-        return [n for s in symbols for n in self.feed_cls.stream_names(s, depth_interval_ms=100)]
+        return [n for s in symbols
+                for n in self.feed_cls.stream_names(s, depth_interval_ms=100, ticker_24h=True)]
 
     def live_url(self, symbols: Sequence[str]) -> str:
         return self.feed_cls.combined_stream_url(self.streams(symbols))

@@ -1,12 +1,15 @@
 """Bybit v5 public as the local venue speaks it: ``/v5/public/<category>``.
 
-``{"op": "subscribe", "args": ["orderbook.50.S", "publicTrade.S"]}`` is acknowledged
+``{"op": "subscribe", "args": ["orderbook.50.S", "publicTrade.S", "tickers.S"]}`` is acknowledged
 (``success``/``ret_msg``/``conn_id``), ``{"op": "ping"}`` gets ``ret_msg: "pong"``.
 ``orderbook.{depth}`` is a *view* of the true book's top ``depth`` levels with its own update
 id ``u`` (+1 a delta, a delta only when the view changes; ``seq`` carries the venue's id): a
 snapshot on subscribe, then deltas (size ``"0"`` deletes, also levels leaving the top
 ``depth``). Unsubscribe + subscribe gives a fresh snapshot; :meth:`BybitDialect.restart`
-emulates a restart of Bybit's book service (``u`` starts again at 1).
+emulates a restart of Bybit's book service (``u`` starts again at 1). ``tickers.S`` gets a
+snapshot of the 24-hour statistics on subscription and as the venue publishes them (about
+once a second): ``volume24h`` in base currency (USD contracts, with ``turnover24h`` in base, on
+an inverse instrument), ``lastPrice``.
 """
 
 from __future__ import annotations
@@ -181,7 +184,7 @@ class BybitDialect(Dialect):
             ok = False
             if len(parts) == 3 and parts[0] == "orderbook" and parts[1].isdigit():
                 ok = int(parts[1]) in _DEPTHS
-            elif len(parts) == 2 and parts[0] == "publicTrade":
+            elif len(parts) == 2 and parts[0] in ("publicTrade", "tickers"):
                 ok = True
             sym = host.symbol_for(parts[-1]) if ok else ""
             if not (ok and host.known(sym)):
@@ -193,11 +196,17 @@ class BybitDialect(Dialect):
         conn.put(orjson.dumps({"success": True, "ret_msg": "", "conn_id": cid, "req_id": rid,
                                "op": op}).decode())
         for kind, sym, depth in todo:
-            key = (f"ob{depth}", sym) if kind == "orderbook" else ("pt", sym)
+            key = ((f"ob{depth}", sym) if kind == "orderbook" else
+                   ("pt", sym) if kind == "publicTrade" else ("tk", sym))
             if op == "unsubscribe":
                 conn.subs.discard(key)
             elif kind == "publicTrade":
                 conn.subs.add(key)
+            elif kind == "tickers":
+                conn.subs.add(key)
+                vol = host.daily_volume(sym)
+                if sym in host.truth and vol > 0 and vol < float("inf"):
+                    conn.put(self.ticker_frame(host.truth[sym], vol), "ctl", sym)
             elif sym in host.truth:
                 self._subscribe(conn, host.truth[sym], depth)
             else:
@@ -243,6 +252,29 @@ class BybitDialect(Dialect):
                                          "v": t["sz"], "p": t["px"], "i": t["tradeId"],
                                          "BT": False} for t in data]}).decode(),
                       "ctl", tr.symbol)
+
+    @staticmethod
+    def ticker_frame(tr: TrueBook, volume_base: float) -> str:
+        """The ``tickers.S`` snapshot of ``tr`` with ``volume_base`` traded in 24 hours."""
+        mid = tr.book.mid
+        inst = tr.instrument
+        inverse = inst is not None and inst.contract_type == "inverse" and inst.kind != "spot"
+        vol, turnover = ((volume_base * mid, volume_base) if inverse
+                         else (volume_base, volume_base * mid))
+        ms = time.time_ns() // 1_000_000
+        return orjson.dumps({"topic": f"tickers.{tr.symbol}", "type": "snapshot", "ts": ms,
+                             "data": {"symbol": tr.symbol, "lastPrice": f"{mid:.10g}",
+                                      "volume24h": f"{vol:.8g}",
+                                      "turnover24h": f"{turnover:.8g}"}, "cs": tr.seq}).decode()
+
+    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
+        key = ("tk", tr.symbol)
+        frame: str | None = None
+        for c in conns:
+            if key in c.subs:
+                if frame is None:
+                    frame = self.ticker_frame(tr, volume_base)
+                c.put(frame, "ctl", tr.symbol)
 
     def announce(self, tr: TrueBook, conns: Sequence[Subscriber]) -> None:
         for c in conns:

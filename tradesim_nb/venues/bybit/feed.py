@@ -8,6 +8,9 @@ Topics handled (``wss://stream.bybit.com/v5/public/{spot,linear,inverse}``):
 * ``publicTrade.{symbol}``: ``data`` is a list of trades → one :class:`Trade` each; ``S`` is the
   taker's side (``Buy``/``Sell``), ``v`` the size, ``p`` the price, ``T`` the fill time (ms),
   ``i`` the trade id;
+* ``tickers.{symbol}``: :class:`~tradesim_nb.events.Ticker` with the 24-hour volume in base
+  currency (``volume24h`` on linear and spot, ``turnover24h`` on inverse, where ``volume24h``
+  counts USD contracts) and ``lastPrice``; a delta that does not carry the volume gives NaN;
 * operation replies ``{"success": true, "op": "subscribe", ...}`` → ``ack``, ``success: false``
   → ``error`` (``ret_msg``); the pong reply to ``{"op": "ping"}`` (``ret_msg: "pong"`` on public
   streams, ``op: "pong"`` on private ones) → ``heartbeat``. Other topics are counted in
@@ -45,7 +48,7 @@ from typing import Any, ClassVar, Final, Literal
 import orjson
 
 from ...book import OrderBook
-from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "orderbook_topic",
     "ping_message",
     "subscribe_message",
+    "ticker_topic",
     "trade_topic",
     "unsubscribe_message",
 ]
@@ -115,6 +119,13 @@ def trade_topic(symbol: str) -> str:
     if not (isinstance(symbol, str) and symbol):
         raise ValueError(f"symbol={symbol!r} must be a non-empty string such as 'BTCUSDT'")
     return f"publicTrade.{symbol.upper()}"
+
+
+def ticker_topic(symbol: str) -> str:
+    """``tickers.{symbol}``: the 24-hour statistics."""
+    if not (isinstance(symbol, str) and symbol):
+        raise ValueError(f"symbol={symbol!r} must be a non-empty string such as 'BTCUSDT'")
+    return f"tickers.{symbol.upper()}"
 
 
 def _op_message(op: str, topics: Iterable[str], req_id: str | None,
@@ -246,11 +257,26 @@ class BybitFeed(VenueFeed):
                 raise MalformedFrame("pre_v5_api", f"topic {topic[:60]!r} is Bybit's API before "
                                      "v5 (2021 and older); this feed reads v5 "
                                      "(orderbook.{depth}.{symbol}, publicTrade.{symbol})")
+            if topic.startswith("tickers."):
+                return [self._ticker(obj, topic, recv_ns)]
             self.ignored[topic.split(".", 1)[0]] += 1
             return []
         except KeyError as e:
             raise MalformedFrame("missing_field", f"{e} in {obj.get('topic') or obj.get('op')}"
                                  ) from None
+
+    def _ticker(self, obj: dict[str, Any], topic: str, recv_ns: int) -> Ticker:
+        d = obj["data"]
+        if not isinstance(d, dict):
+            raise MalformedFrame("bad_data", "tickers data must be an object")
+        sym = d.get("symbol") or topic.split(".", 1)[1]
+        key = "turnover24h" if self.category == "inverse" else "volume24h"
+        try:
+            vol = float(d[key]) if key in d else float("nan")
+            last = float(d["lastPrice"]) if "lastPrice" in d else float("nan")
+        except (TypeError, ValueError) as e:
+            raise MalformedFrame("bad_ticker", f"{sym}: {e}") from None
+        return Ticker(self.venue, sym, vol, last, int(obj.get("ts", 0)) * _MS, recv_ns)
 
     def _op_reply(self, obj: dict[str, Any], recv_ns: int) -> list[Event]:
         op = obj.get("op")

@@ -1,7 +1,8 @@
 """The live client's side of Bybit v5 public (linear): topics, the JSON ping, resync.
 
-``orderbook.{depth}.<SYM>`` (depth from a channel ``"orderbook.N"``, default 50) and
-``publicTrade.<SYM>`` in one subscribe request; ``{"op":"ping"}`` every ``keepalive_s``
+``orderbook.{depth}.<SYM>`` (depth from a channel ``"orderbook.N"``, default 50),
+``publicTrade.<SYM>`` and the 24-hour ``tickers.<SYM>`` (the daily volume of the impact's rule
+of thumb) in one subscribe request; ``{"op":"ping"}`` every ``keepalive_s``
 (Bybit asks for 20 s) whatever the traffic; a gap is resynced by unsubscribing and
 subscribing the book topic again (Bybit answers with a fresh snapshot).
 
@@ -22,6 +23,7 @@ from .feed import (
     PUBLIC_URLS,
     orderbook_topic,
     subscribe_message,
+    ticker_topic,
     trade_topic,
     unsubscribe_message,
 )
@@ -36,6 +38,7 @@ class BybitProtocol(ClientProtocol):
     venue: ClassVar[str] = "bybit"
     keepalive_text: ClassVar[str | None] = PING_MESSAGE
     keepalive_always: ClassVar[bool] = True
+    ticker_24h: ClassVar[bool] = True
 
     def __init__(self, channels: Sequence[str] = ()) -> None:
         super().__init__(channels)
@@ -56,7 +59,9 @@ class BybitProtocol(ClientProtocol):
         return [orderbook_topic(s, self.depth, "linear") for s in symbols]
 
     def subscribe(self, symbols: Sequence[str]) -> list[str]:
-        return [subscribe_message(self._book_topics(symbols) + [trade_topic(s) for s in symbols])]
+        # the tickers first: the volume is then known when the book's snapshot arrives
+        return [subscribe_message([ticker_topic(s) for s in symbols] + self._book_topics(symbols)
+                                  + [trade_topic(s) for s in symbols])]
 
     def resync(self, symbol: str) -> list[str] | None:
         t = self._book_topics([symbol])

@@ -23,6 +23,10 @@ decimals, strictly increasing per pair), which is also how a test finds the true
 client's book must equal: :meth:`KrakenDialect.book_id` is the book's exchange time in µs and
 :meth:`KrakenDialect.truth_for` the true top ``D`` at that stamp. Kraken v1 has no sequence
 numbers, so nothing else identifies a message.
+
+``{"name": "ticker"}`` subscribes a pair's 24-hour statistics: ``[channelID, {"a", "b",
+"c", "v": [today, last 24 h], ...}, "ticker", pair]`` on subscription and as the venue
+publishes them (about once a second).
 """
 
 from __future__ import annotations
@@ -193,6 +197,9 @@ class KrakenDialect(Dialect):
         pairs = req.get("pair") if isinstance(req.get("pair"), list) else []
         for pair in pairs or [""]:
             pair = pair if isinstance(pair, str) else ""
+            if name == "ticker":
+                self._ticker_request(conn, event, pair, reqid)
+                continue
             if name != "book":
                 self._status(conn, pair, "error", depth, name, "Subscription name invalid",
                              reqid)
@@ -218,6 +225,49 @@ class KrakenDialect(Dialect):
             if tr is not None and tr.announced:
                 self._snapshot(conn, tr, depth, reset=not others)
             # else a recording's pair: the snapshot goes out with its first data
+
+    def _ticker_request(self, conn: Subscriber, event: str, pair: str, reqid: Any) -> None:
+        sym = self.host.symbol_for(pair)
+        if not (pair and self.host.known(sym)):
+            msg: dict[str, Any] = {"event": "subscriptionStatus", "pair": pair,
+                                   "status": "error", "subscription": {"name": "ticker"},
+                                   "errorMessage": f"Currency pair not supported {pair}"}
+        else:
+            msg = {"event": "subscriptionStatus", "pair": sym,
+                   "status": "subscribed" if event == "subscribe" else "unsubscribed",
+                   "subscription": {"name": "ticker"}, "channelName": "ticker",
+                   "channelID": self._channel_id(sym, 0)}
+        if reqid is not None:
+            msg["reqid"] = reqid
+        conn.put(self.dumps(msg))
+        if msg["status"] == "unsubscribed":
+            conn.subs.discard(("ticker", sym))
+        elif msg["status"] == "subscribed":
+            conn.subs.add(("ticker", sym))
+            tr = self.host.truth.get(sym)
+            vol = self.host.daily_volume(sym)
+            if tr is not None and vol > 0 and vol < float("inf"):
+                conn.put(self.ticker_frame(tr, vol), "ctl", sym)
+
+    def ticker_frame(self, tr: TrueBook, volume_base: float) -> str:
+        """The ``ticker`` message of ``tr`` with ``volume_base`` traded in 24 hours."""
+        mid = tr.book.mid
+        b, a = tr.sides(1)
+        last = f"{mid:.10g}"
+        vol = f"{volume_base:.8f}"
+        return self.dumps([self._channel_id(tr.symbol, 0), {
+            "a": [a[0][0] if a else last, 0, "0"], "b": [b[0][0] if b else last, 0, "0"],
+            "c": [last, "0"], "v": [vol, vol], "p": [last, last], "t": [0, 0],
+            "l": [last, last], "h": [last, last], "o": [last, last]}, "ticker", tr.symbol])
+
+    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
+        key = ("ticker", tr.symbol)
+        frame: str | None = None
+        for c in conns:
+            if key in c.subs:
+                if frame is None:
+                    frame = self.ticker_frame(tr, volume_base)
+                c.put(frame, "ctl", tr.symbol)
 
     # -- frames ----------------------------------------------------------------------------------
     def _view(self, tr: TrueBook, depth: int) -> KrakenView:

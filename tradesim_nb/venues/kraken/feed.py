@@ -11,7 +11,10 @@ Channel messages are JSON arrays ``[channelID, payload..., channelName, pair]``:
   book after the whole message. Volume ``"0.00000000"`` removes the level; a fourth field
   ``"r"`` marks a *republished* level (one that comes back into the subscribed depth after
   deletions) and is applied like any update;
-* other channels (``trade``, ``spread``, ``ticker``, ``ohlc-*``) are counted in
+* ``ticker`` ``[id, {"a", "b", "c": [price, lot], "v": [today, last 24 h], ...}, "ticker",
+  pair]`` → :class:`~tradesim_nb.events.Ticker` (``v[1]``, the volume of the last 24 hours
+  in base currency; ``c[0]``, the last trade's price);
+* other channels (``trade``, ``spread``, ``ohlc-*``) are counted in
   :attr:`KrakenFeed.ignored` by channel and produce no event.
 
 Events are JSON objects: ``systemStatus`` → ``FeedStatus("info")``; ``subscriptionStatus`` with
@@ -65,7 +68,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ...book import DEFAULT_MAX_LEVELS, OrderBook
-from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Level
+from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Level, Ticker
 from ...feed import MalformedFrame, SymbolState, VenueFeed
 from ...instruments import Instrument
 
@@ -82,6 +85,7 @@ __all__ = [
     "kraken_checksum",
     "resync_messages",
     "subscribe_message",
+    "ticker_subscribe_message",
     "unsubscribe_message",
 ]
 
@@ -146,6 +150,18 @@ def unsubscribe_message(pairs: Sequence[str], depth: int = 1000,
                         reqid: int | None = None) -> str:
     """The matching ``unsubscribe`` request."""
     return _book_request("unsubscribe", pairs, depth, reqid)
+
+
+def ticker_subscribe_message(pairs: Sequence[str], reqid: int | None = None) -> str:
+    """``{"event":"subscribe","pair":[...],"subscription":{"name":"ticker"}}``: the 24-hour
+    statistics of each pair."""
+    msg: dict[str, Any] = {"event": "subscribe", "pair": _check_pairs(pairs),
+                           "subscription": {"name": "ticker"}}
+    if reqid is not None:
+        if type(reqid) is not int or reqid < 0:
+            raise ValueError(f"reqid={reqid!r} must be an integer >= 0")
+        msg["reqid"] = reqid
+    return orjson.dumps(msg).decode()
 
 
 def resync_messages(pair: str, depth: int = 1000) -> tuple[str, str]:
@@ -410,8 +426,22 @@ class KrakenFeed(VenueFeed):
                 e.symbol = pair  # this book lost an update
                 e.channel = channel
                 raise
+        if channel == "ticker":
+            return [self._ticker(msg[1], pair, recv_ns)]
         self.ignored[channel] += 1
         return []
+
+    def _ticker(self, d: Any, pair: str, recv_ns: int) -> Ticker:
+        if type(d) is not dict:
+            raise MalformedFrame("bad_ticker", f"payload is {type(d).__name__}, not an object")
+        try:
+            v = d.get("v")
+            vol = float(v[1]) if isinstance(v, list) and len(v) > 1 else float("nan")
+            c = d.get("c")
+            last = float(c[0]) if isinstance(c, list) and c else float("nan")
+        except (TypeError, ValueError) as e:
+            raise MalformedFrame("bad_ticker", f"{pair}: {e}") from None
+        return Ticker(self.venue, pair, vol, last, 0, recv_ns)
 
     def _book(self, msg: list[Any], n: int, channel: str, pair: str,
               recv_ns: int) -> BookSnapshot | BookDelta:

@@ -2,13 +2,16 @@
 dialect claims).
 
 ``{"op": "subscribe"|"unsubscribe", "args": [{"channel": C, "instId": S}]}`` with ``C`` in
-``books``, ``books5``, ``trades`` is acknowledged (``{"event": "subscribe", "arg": ...,
+``books``, ``books5``, ``trades``, ``tickers`` is acknowledged (``{"event": "subscribe", "arg": ...,
 "connId": ...}``); bad requests get ``{"event": "error", "code": "60012", ...}``, unknown
 instruments ``"60018"``; the text ``ping`` gets ``pong``. ``books`` sends a snapshot of the
 whole true book (``prevSeqId = -1``), then updates whose ``prevSeqId`` is the previous
 ``seqId`` (the truth's ids grow by 1 to 3) and whose ``checksum`` is
 :func:`~tradesim_nb.venues.okx.okx_checksum` of the true book after the update. ``books5``
-sends the top 5 levels after each change.
+sends the top 5 levels after each change. ``tickers`` sends the 24-hour ticker on
+subscription and then as the venue publishes it (about once a second), with ``vol24h`` in the
+instrument's size unit (contracts for derivatives) and ``volCcy24h`` in base currency for
+derivatives, quote currency for spot, as OKX does.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from .feed import CHECKSUM_DEPTH, okx_checksum
 __all__ = ["PATH", "OkxDialect"]
 
 PATH: Final = "/ws/v5/public"
-_CHANNELS: Final = ("books", "books5", "trades")
+_CHANNELS: Final = ("books", "books5", "trades", "tickers")
 
 
 def _lv(levels: Levels) -> list[list[str]]:
@@ -66,6 +69,32 @@ class OkxDialect(Dialect):
             "arg": {"channel": "books5", "instId": tr.symbol},
             "data": [{"asks": _lv(a), "bids": _lv(b), "instId": tr.symbol,
                       "ts": ts, "seqId": tr.seq}]}).decode()
+
+    def ticker_frame(self, tr: TrueBook, volume_base: float) -> str:
+        """The ``tickers`` push of ``tr`` with ``volume_base`` traded in 24 hours."""
+        inst = tr.instrument
+        mid = tr.book.mid
+        spot = inst is None or inst.kind == "spot"
+        venue_units = volume_base if inst is None else inst.from_base(volume_base, mid)
+        b, a = tr.sides(1)
+        kind = "SPOT" if inst is None or spot else ("SWAP" if inst.kind == "swap" else "FUTURES")
+        d = {"instType": kind,
+             "instId": tr.symbol, "last": f"{mid:.10g}",
+             "bidPx": b[0][0] if b else "", "askPx": a[0][0] if a else "",
+             "vol24h": f"{venue_units:.8g}",
+             "volCcy24h": f"{volume_base * mid if spot else volume_base:.8g}",
+             "ts": str(time.time_ns() // 1_000_000)}
+        return orjson.dumps({"arg": {"channel": "tickers", "instId": tr.symbol},
+                             "data": [d]}).decode()
+
+    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
+        key = ("tickers", tr.symbol)
+        frame: str | None = None
+        for c in conns:
+            if key in c.subs:
+                if frame is None:
+                    frame = self.ticker_frame(tr, volume_base)
+                c.put(frame, "ctl", tr.symbol)
 
     # -- requests ----------------------------------------------------------------------------
     def _error(self, conn: Subscriber, code: str, msg: str) -> None:
@@ -121,6 +150,10 @@ class OkxDialect(Dialect):
                 elif ch == "books5":
                     conn.put(self.books5_frame(tr, str(time.time_ns() // 1_000_000)), "ctl",
                              sym)
+                elif ch == "tickers":
+                    vol = host.daily_volume(sym)
+                    if vol > 0 and vol < float("inf"):
+                        conn.put(self.ticker_frame(tr, vol), "ctl", sym)
             else:
                 conn.subs.discard((ch, sym))
 

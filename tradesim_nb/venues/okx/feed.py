@@ -8,7 +8,9 @@ Channels handled (``wss://ws.okx.com:8443/ws/v5/public``):
 * ``books5``: every message is a snapshot of 5 levels a side;
 * ``bbo-tbt``: :class:`BBO` (``update_id=seqId``), cross-checked against the book by the base class;
 * ``trades`` / ``trades-all``: :class:`Trade` (``side`` is the taker's);
-* ``tickers``: ignored quietly (no event, not malformed);
+* ``tickers``: :class:`~tradesim_nb.events.Ticker` with the 24-hour volume in base currency
+  (``volCcy24h`` for derivatives, which OKX gives in base currency, ``vol24h`` for spot and
+  margin, which OKX gives in base currency there; NaN when absent);
 * ``{"event":"subscribe"|"unsubscribe"}`` → ``FeedStatus("ack")``, ``{"event":"error"}`` →
   ``FeedStatus("error")``, the text ``pong`` → nothing.
 
@@ -47,7 +49,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ...book import OrderBook
-from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
+from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "KEEPALIVE_INTERVAL_S",
     "KEEPALIVE_MESSAGE",
     "PUBLIC_URL",
+    "TICKER_CHANNEL",
     "OkxFeed",
     "okx_checksum",
     "subscribe_message",
@@ -72,7 +75,10 @@ BOOK_CHANNELS: Final = frozenset({"books", "books-l2-tbt", "books50-l2-tbt"})
 CHECKSUM_DEPTH: Final = 25
 
 _TRADE_CHANNELS = frozenset({"trades", "trades-all"})
-_IGNORED_CHANNELS = frozenset({"tickers"})
+#: the 24-hour ticker channel (subscribed by the live client beside the book)
+TICKER_CHANNEL: Final = "tickers"
+#: instrument types whose ``vol24h`` counts base currency (derivatives: ``volCcy24h`` does)
+_SPOT_TYPES = frozenset({"SPOT", "MARGIN"})
 _ACK_EVENTS = frozenset({"subscribe", "unsubscribe"})
 _MS = 1_000_000
 _ARG_RE = re.compile(r'"arg":\s*\{"channel":\s*"([^"]+)",\s*"instId":\s*"([^"]+)"')
@@ -207,7 +213,7 @@ class OkxFeed(VenueFeed):
     Attributes
     ----------
     ignored : collections.Counter
-        Frames of channels that carry no event here (``tickers``, unknown channels), by channel.
+        Frames of channels that carry no event here (unknown channels), by channel.
 
     Notes
     -----
@@ -272,7 +278,10 @@ class OkxFeed(VenueFeed):
             if not inst:
                 raise MalformedFrame("no_instId", str(channel))
             return [self._bbo(inst, d, recv_ns) for d in data]
-        if channel in _IGNORED_CHANNELS or isinstance(channel, str):
+        if channel == TICKER_CHANNEL:
+            inst = arg.get("instId")
+            return [self._ticker(d, inst, recv_ns) for d in data]
+        if isinstance(channel, str):
             self.ignored[channel] += 1
             return []
         raise MalformedFrame("no_channel", repr(arg))
@@ -340,6 +349,20 @@ class OkxFeed(VenueFeed):
                          str(d["tradeId"]), int(d["ts"]) * _MS, recv_ns)
         except KeyError as e:
             raise MalformedFrame("missing_field", f"trade without {e}") from None
+
+    def _ticker(self, d: dict[str, Any], inst: Any, recv_ns: int) -> Ticker:
+        sym = d.get("instId") or inst
+        if not isinstance(sym, str) or not sym:
+            raise MalformedFrame("no_instId", "tickers")
+        kind = d.get("instType") or ("SPOT" if sym.count("-") == 1 else "SWAP")
+        key = "vol24h" if kind in _SPOT_TYPES else "volCcy24h"
+        try:
+            vol = float(d[key]) if key in d else float("nan")
+            last = float(d["last"]) if "last" in d else float("nan")
+            ts = int(d["ts"]) * _MS if "ts" in d else 0
+        except (TypeError, ValueError) as e:
+            raise MalformedFrame("bad_ticker", f"{sym}: {e}") from None
+        return Ticker(self.venue, sym, vol, last, ts, recv_ns)
 
     def _bbo(self, inst: str, d: dict[str, Any], recv_ns: int) -> BBO:
         try:
