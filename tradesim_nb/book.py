@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ._book_py import (
     DEFAULT_MAX_LEVELS,
+    ArraysApplied,
     BookInputError,
     BookSide,
     Fill,
@@ -37,6 +38,7 @@ from .instruments import Instrument
 __all__ = [
     "COMPILED",
     "DEFAULT_MAX_LEVELS",
+    "ArraysApplied",
     "BookInputError",
     "BookSide",
     "Fill",
