@@ -1042,6 +1042,9 @@ cdef class OrderBook:
         cdef const char* pbase = EMPTY
         cdef const char* abase = EMPTY
         cdef bint raw = type(price) is tuple
+        if raw != (type(amount) is tuple):
+            raise ValueError("price and amount must both be sequences of str or both "
+                             "(offsets, data) pairs")
         if raw:
             poff, pdata = string_column(price, "price", &nr)
             aoff, adata = string_column(amount, "amount", &na_rows)

@@ -562,6 +562,9 @@ class OrderBook:
             Arrays of inconsistent lengths, or ``starts`` not as described.
         """
         stale_mode = check_refused(refused)
+        if (type(price) is tuple) != (type(amount) is tuple):
+            raise ValueError("price and amount must both be sequences of str or both "
+                             "(offsets, data) pairs")
         st = np.ascontiguousarray(starts, dtype=np.int64).tolist()
         sn = np.ascontiguousarray(snapshot, dtype=np.bool_).tolist()
         bd = np.ascontiguousarray(is_bid, dtype=np.bool_).tolist()
