@@ -625,9 +625,10 @@ class TardisReader(Reader):
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        size = min(max(self.chunk_rows * 64, 1 << 16), 1 << 26)
+        size = min(max(self.chunk_rows * 128, 1 << 16), 1 << 26)
+        # Arrow parses the blocks of a buffer on its threads: several to a read
         ropt = pacsv.ReadOptions(column_names=list(tf.columns), use_threads=True,
-                                 block_size=size + size // 2)
+                                 block_size=max(size // 2, 1 << 16))
         copt = pacsv.ConvertOptions(column_types=types, null_values=[""],
                                     strings_can_be_null=True)
         line = 2
@@ -645,15 +646,22 @@ class TardisReader(Reader):
                 rest = data
                 continue
             rest = data[cut:]
-            ropt.block_size = max(ropt.block_size, cut + 1)
+            buf = pa.py_buffer(memoryview(data)[:cut])
             try:
-                table = pacsv.read_csv(pa.py_buffer(memoryview(data)[:cut]), read_options=ropt,
-                                       convert_options=copt)
+                try:
+                    table = pacsv.read_csv(buf, read_options=ropt, convert_options=copt)
+                except pa.ArrowInvalid as e:
+                    if "straddl" not in str(e):
+                        raise
+                    # a line longer than Arrow's block: this buffer as one block
+                    one = pacsv.ReadOptions(column_names=list(tf.columns), use_threads=False,
+                                            block_size=cut + 1)
+                    table = pacsv.read_csv(buf, read_options=one, convert_options=copt)
             except pa.ArrowInvalid as e:
                 if "Empty CSV" in str(e):  # blank lines only
                     continue
                 raise self._locate(tf, line, e) from None
-            for batch in table.combine_chunks().to_batches(max_chunksize=step):
+            for batch in table.to_batches(max_chunksize=step):
                 yield line, batch
                 line += batch.num_rows
 
@@ -686,15 +694,27 @@ class TardisReader(Reader):
             is_bid = _sides(self, tf, line, col("side"))
             cur = _RawL2(tf.path, line, ex, symbol, ts, lts, snap, is_bid, col("price"),
                          col("amount"), _NO_STARTS)
-            if carry is not None:
-                cur = carry.concat(cur)
             starts = _update_starts(cur)
-            cut = int(starts[-1]) if len(starts) else 0
+            if carry is not None:
+                # the carry is one update, open at the end of the last batch: only the rows
+                # that continue it are copied to it
+                if _continues(carry, cur):
+                    b1 = int(starts[1]) if len(starts) > 1 else len(cur)
+                    head = carry.concat(cur.slice(0, b1))
+                    if b1 == len(cur):
+                        carry = head
+                        continue
+                    yield head.with_starts(np.zeros(1, np.int64))
+                    cur = cur.slice(b1, len(cur))
+                    starts = starts[1:] - b1
+                else:
+                    yield carry.with_starts(np.zeros(1, np.int64))
+            cut = int(starts[-1])
             carry = cur.slice(cut, len(cur))
             if cut > 0:
                 yield cur.slice(0, cut).with_starts(starts[:-1])
         if carry is not None and len(carry):
-            yield carry.with_starts(_update_starts(carry))
+            yield carry.with_starts(np.zeros(1, np.int64))
 
     def _checked_numbers(self, tf: TardisFile, raw: _RawL2) -> tuple[np.ndarray, ...]:
         """The price and amount strings of ``raw`` (object arrays) and their numbers, else the
@@ -1075,6 +1095,17 @@ def _sides(r: TardisReader, tf: TardisFile, line: int, col: Any) -> np.ndarray:
     if bad.size:
         raise r._empty(tf, line + int(bad[0]), "side")
     return lut[codes] if len(cats) else np.zeros(len(codes), bool)
+
+
+def _continues(a: _RawL2, b: _RawL2) -> bool:
+    """Whether the first row of ``b`` belongs to the update of the last row of ``a`` (the rule
+    of :func:`_update_starts`)."""
+    i = len(a) - 1
+    sa, sb = bool(a.is_snapshot[i]), bool(b.is_snapshot[0])
+    if sa != sb:
+        return False
+    return sb or (a.timestamp_us[i] == b.timestamp_us[0]
+                  and a.local_timestamp_us[i] == b.local_timestamp_us[0])
 
 
 def _update_starts(c: L2Chunk | _RawL2) -> np.ndarray:
