@@ -197,6 +197,24 @@ def test_compiled_and_python_books_agree(seq: list, inst: Instrument | None, bps
         assert same(reads(c, bps, k), reads(p, bps, k))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["snap", "delta"]), side_levels(False),
+                          side_levels(False)), min_size=1, max_size=10),
+       st.integers(1, 6), st.sampled_from([2.0, 10.0, 200.0]))
+def test_truncate_agrees_and_keeps_the_best_levels(seq: list, depth: int, bps: float) -> None:
+    c = CBook(venue="t", symbol="X", price_scale=100)
+    p = PyBook(venue="t", symbol="X", price_scale=100)
+    for kind, bids, asks in seq:
+        apply_both(c, p, kind, bids, asks)
+        want = (c.level_strings("bid", depth), c.level_strings("ask", depth))
+        nc, np_ = c.truncate(depth), p.truncate(depth)
+        assert nc == np_ and c.n_bids <= depth and c.n_asks <= depth
+        assert (c.level_strings("bid", None), c.level_strings("ask", None)) == want
+        assert same(reads(c, [bps], depth), reads(p, [bps], depth))
+    with pytest.raises(ValueError, match="depth"):
+        c.truncate(0)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["snap", "delta"]), side_levels(False),
                           side_levels(False)), min_size=1, max_size=40),

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from nb_helpers import bundled_data
 
 from tradesim_nb.costs.almgren_chriss import frontier, optimal_execution
 from tradesim_nb.nb.ac import DEFAULTS, ac_explorer, benchmarks, compute_state, frontier_grid
@@ -72,3 +73,14 @@ def test_compute_state_matches_core():
     sol = optimal_execution(p)
     assert st.solution.expected_cost == sol.expected_cost
     np.testing.assert_allclose(st.frontier_std**2, frontier(p, st.frontier_lambda)[1])
+
+
+def test_explorer_plots_carry_their_data_to_the_first_view():
+    """The widget's first picture (``render_bundle``) already holds the schedule: a front
+    end that builds its view from it draws lines at once (they were blank, issue 10)."""
+    ex = ac_explorer()
+    sol = ex.state.solution
+    np.testing.assert_allclose(bundled_data(ex.plot, ex.src_opt)["x"], sol.holdings)
+    np.testing.assert_allclose(bundled_data(ex.plot, ex.src_trades)["n"], sol.trade_list)
+    assert len(bundled_data(ex.plot, ex.src_front)["E"]) == len(ex.state.frontier_cost) > 100
+    assert ex.plot.resends == 0

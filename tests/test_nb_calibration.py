@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from nb_helpers import bundled_data
 
 from tradesim_nb.nb.ac import DEFAULTS, ac_explorer, ac_monte_carlo
 from tradesim_nb.nb.calibration import calibration_explorer
@@ -42,3 +43,13 @@ def test_explorer_monte_carlo_button_reports_numbers():
     assert ex.mc_result is res and "realised mean" in ex.mc_text.value
     assert f"${res.mean:,.0f}" in ex.mc_text.value
     assert math.isfinite(res.expected_cost)
+
+
+def test_calibration_plot_carries_the_fit_to_the_first_view():
+    """The widget's first picture already holds the ratios and intervals (it was blank)."""
+    cal = calibration_explorer(n_orders=100)
+    data = bundled_data(cal.plot, cal.src)
+    assert data["param"] == ["eta", "gamma", "epsilon"]
+    assert [round(r, 9) for r in data["ratio"]] == [
+        round(cal.fit[k].estimate / cal.truth[k], 9) for k in data["param"]]
+    assert all(lo <= r <= hi for lo, r, hi in zip(data["lo"], data["ratio"], data["hi"]))

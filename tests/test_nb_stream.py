@@ -6,6 +6,7 @@ import asyncio
 
 import numpy as np
 import pytest
+from nb_helpers import bundled_data
 
 from tradesim_nb.nb.stream import ColumnBuffer, SnapshotView, StreamView, UiThrottle
 
@@ -135,3 +136,29 @@ def test_bokeh_widget_drops_only_the_echoes_of_our_own_data_updates():
     w._sync_model(w, {"event": "jsevent", "kind": "ModelChanged",
                       "model": {"id": f.x_range.id}, "attr": "start", "new": 5.0}, [])
     assert f.x_range.start == 5.0 and w.echoes_dropped == 2
+
+
+def test_a_view_that_appears_after_a_change_gets_the_current_document():
+    """jupyter_bokeh sends changes as patches that only an existing view applies; a view
+    created later is built from ``render_bundle``, which must then hold the current data."""
+    from bokeh.models import ColumnDataSource
+    from bokeh.plotting import figure
+
+    from tradesim_nb.nb.stream import bokeh_widget
+
+    src = ColumnDataSource({"t": [], "y": []})
+    f = figure()
+    f.line("t", "y", source=src)
+    w = bokeh_widget(f)
+    assert w._view_count == 0  # counted: the front end reports each view it displays
+    src.data = {"t": [1.5, 2.5], "y": [3.25, 4.75]}  # no view yet: the patch reaches nobody
+    assert bundled_data(w, src)["y"] == []
+    w._view_count = 1  # as the front end reports its first view
+    assert bundled_data(w, src) == {"t": [1.5, 2.5], "y": [3.25, 4.75]} and w.resends == 1
+    w._view_count = 2  # a second view, nothing changed since: nothing re-sent
+    assert w.resends == 1
+    src.data = {"t": [1.0], "y": [9.0]}
+    w._view_count = 1  # a view removed: nothing to send
+    assert w.resends == 1
+    w._view_count = 2
+    assert bundled_data(w, src) == {"t": [1.0], "y": [9.0]} and w.resends == 2

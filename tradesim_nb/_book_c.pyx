@@ -1154,6 +1154,30 @@ cdef class OrderBook:
             PyMem_Free(buf)
         return _tuple_new(ArraysApplied, (crossed, removed, n_refused, skipped))
 
+    def truncate(self, depth):
+        """Drop the worst levels beyond ``depth`` a side; return how many were dropped.
+
+        For a venue that keeps its book at the subscribed depth and sends no removal for a
+        level pushed beyond it (Kraken). The removal goes through :meth:`apply_delta`, so the
+        tracked depth bands stay consistent.
+        """
+        cdef Py_ssize_t d, i
+        cdef Lv* L
+        if type(depth) is not int or depth < 1:
+            raise ValueError(f"depth={depth!r} must be an integer >= 1")
+        d = depth
+        drop_b = []
+        drop_a = []
+        for i in range(self._b.n - d):  # keys run worst first
+            L = side_best(&self._b, self._b.n - 1 - i)
+            drop_b.append((<object>L.ps, "0"))
+        for i in range(self._a.n - d):
+            L = side_best(&self._a, self._a.n - 1 - i)
+            drop_a.append((<object>L.ps, "0"))
+        if drop_b or drop_a:
+            self.apply_delta(drop_b, drop_a)
+        return len(drop_b) + len(drop_a)
+
     def remove_crossed(self):
         """Uncross the book by removing the fewest levels; return ``(bids_removed, asks_removed)``.
 

@@ -613,6 +613,22 @@ class OrderBook:
                     removed += i + j
         return ArraysApplied(crossed, removed, n_refused, skipped)
 
+    def truncate(self, depth: int) -> int:
+        """Drop the worst levels beyond ``depth`` a side; return how many were dropped.
+
+        For a venue that keeps its book at the subscribed depth and sends no removal for a
+        level pushed beyond it (Kraken). The removal goes through :meth:`apply_delta`, so the
+        tracked depth bands stay consistent.
+        """
+        if type(depth) is not int or depth < 1:
+            raise ValueError(f"depth={depth!r} must be an integer >= 1")
+        # keys run worst first: the first n - depth keys are the levels beyond the depth
+        drop_b = [(self._bids[k][2], "0") for k in self._bkeys[:max(0, len(self._bkeys) - depth)]]
+        drop_a = [(self._asks[k][2], "0") for k in self._akeys[:max(0, len(self._akeys) - depth)]]
+        if drop_b or drop_a:
+            self.apply_delta(drop_b, drop_a)
+        return len(drop_b) + len(drop_a)
+
     def remove_crossed(self) -> tuple[int, int]:
         """Uncross the book by removing the fewest levels; return ``(bids_removed, asks_removed)``.
 

@@ -5,11 +5,17 @@ The browser is ``$TRADESIM_CHROMIUM``, else Debian's ``chromium`` on the PATH (o
 ``/usr/bin/chromium``), else Playwright's own Chromium if ``playwright install chromium`` has
 put one in place. ``make test`` runs ``scripts/ensure_browser.sh`` first, which installs
 Debian's chromium with apt-get when it can and Playwright's otherwise.
+
+One Voila server per notebook test, several checks on one page. Whether each Bokeh figure
+drew (glyph pixels in its frame, tick labels by its axes, on load and after an input moves)
+is checked by ``bokeh_figures.wait_drawn``; whether an inputs column shows every value whole
+by ``clipping.clipped_inputs``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +32,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
+SCREENSHOTS = REPO / "artifacts" / "figures"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -53,51 +59,88 @@ def free_port() -> int:
         return port
 
 
-class VoilaServer:
-    """``voila NB --no-browser --port P --Voila.ip=127.0.0.1``; stopped by :meth:`stop`."""
+class NotebookServer:
+    """A Jupyter front-end server on a free loopback port, in its own process group (it and
+    the kernels it starts), logging to ``artifacts/<name>.log``; stopped by :meth:`stop`."""
 
-    def __init__(self, notebook: Path, env: dict[str, str] | None = None) -> None:
-        voila = Path(sys.executable).parent / "voila"
-        if not voila.exists():
-            pytest.fail(f"voila not found at {voila}")
+    #: a path under the server that answers once it is up
+    probe = ""
+
+    def __init__(self, name: str, argv: list[str], cwd: Path,
+                 env: dict[str, str] | None = None) -> None:
+        exe = Path(sys.executable).parent / argv[0]
+        if not exe.exists():
+            pytest.fail(f"{argv[0]} not found at {exe}")
+        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         full_env = os.environ.copy()
         full_env["TRADESIM_LIVE_SOURCE"] = "local"  # never the internet from a test
         full_env.update(env or {})
-        self.log_path = REPO / "artifacts" / f"voila-{notebook.stem}.log"
+        self.log_path = REPO / "artifacts" / f"{name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [str(voila), str(notebook), "--no-browser", f"--port={self.port}",
-             "--Voila.ip=127.0.0.1"],
-            cwd=str(NOTEBOOKS), env=full_env, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [str(exe), *argv[1:], f"--port={self.port}"], cwd=str(cwd), env=full_env,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_up(self, timeout_s: float = 60.0) -> None:
         t_end = time.monotonic() + timeout_s
         while time.monotonic() < t_end:
             if self.proc.poll() is not None:
-                pytest.fail(f"voila exited with {self.proc.returncode}; log: "
+                pytest.fail(f"{self.name} exited with {self.proc.returncode}; log: "
                             f"{self.log_path.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(self.url + "voila/static/", timeout=2):
+                with urllib.request.urlopen(self.url + self.probe, timeout=2):
                     return
             except urllib.error.HTTPError:
-                return  # any HTTP answer: the server is up (the page itself runs the notebook)
+                return  # any HTTP answer: the server is up (a Voila page runs the notebook)
             except OSError:
                 time.sleep(0.3)
-        pytest.fail(f"voila did not answer on {self.url} within {timeout_s} s")
+        pytest.fail(f"{self.name} did not answer on {self.url} within {timeout_s} s")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # voila and the kernels it started
+            os.killpg(self.proc.pid, signal.SIGTERM)  # the server and the kernels it started
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
         self._log.close()
+
+
+class VoilaServer(NotebookServer):
+    """``voila NB --no-browser --port P --Voila.ip=127.0.0.1``."""
+
+    probe = "voila/static/"
+
+    def __init__(self, notebook: Path, env: dict[str, str] | None = None) -> None:
+        super().__init__(f"voila-{notebook.stem}",
+                         ["voila", str(notebook), "--no-browser", "--Voila.ip=127.0.0.1"],
+                         NOTEBOOKS, env)
+
+
+class LabServer(NotebookServer):
+    """``jupyter lab`` on ``root`` (a copy of the notebooks: Lab autosaves what it runs),
+    with a random token, without news or update checks; its workspaces and settings under
+    ``root`` too. Open pages with :meth:`page_url`."""
+
+    probe = "api/status"
+
+    def __init__(self, root: Path, env: dict[str, str] | None = None) -> None:
+        self.token = secrets.token_hex(16)
+        argv = ["jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
+                f"--LabApp.workspaces_dir={root / '.workspaces'}", "--LabApp.news_url=",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        if os.geteuid() == 0:
+            argv.append("--allow-root")
+        env = {"JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"), **(env or {})}
+        super().__init__("lab", argv, root, env)
+
+    def page_url(self, notebook: str) -> str:
+        return f"{self.url}lab/tree/{notebook}?token={self.token}"
 
 
 @pytest.fixture
@@ -107,6 +150,24 @@ def voila() -> Iterator[Callable[..., VoilaServer]]:
 
     def start(name: str, env: dict[str, str] | None = None) -> VoilaServer:
         srv = VoilaServer(NOTEBOOKS / name, env)
+        started.append(srv)
+        srv.wait_up()
+        return srv
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Callable[..., LabServer]]:
+    """Factory: ``lab("02_almgren_chriss_explorer.ipynb")`` -> JupyterLab serving a copy of
+    that notebook (``/lab/tree/<name>``); stopped after the test."""
+    started: list[LabServer] = []
+
+    def start(name: str, env: dict[str, str] | None = None) -> LabServer:
+        shutil.copy(NOTEBOOKS / name, tmp_path / name)
+        srv = LabServer(tmp_path, env)
         started.append(srv)
         srv.wait_up()
         return srv
@@ -144,14 +205,20 @@ def page(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def _screenshot(page: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def _screenshot(page: Any, name: str, top: str | None = None) -> Path:
+    # Voila scrolls an inner panel (#rendered_cells), not the document: a "full page"
+    # screenshot is the viewport. Scroll ``top`` (a selector) to the top first, if given.
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if top is not None:
+        page.locator(top).first.evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(path))
     return path
 
 
 @pytest.fixture
-def screenshot() -> Callable[[Any, str], Path]:
-    """``screenshot(page, name)`` saves ``artifacts/screenshots/<name>.png`` (gitignored)."""
+def screenshot() -> Callable[..., Path]:
+    """``screenshot(page, "01_trade_cost_simulator/page-1400px", top=".ts-tc-source")`` saves
+    the window as ``artifacts/figures/<name>.png`` (gitignored); each figure's own screenshots
+    are saved there by ``bokeh_figures.wait_drawn``."""
     return _screenshot

@@ -33,6 +33,7 @@ from ..costs.almgren_chriss import (
     twap_holdings,
     variance_of,
 )
+from .layout import side_by_side
 from .stream import bokeh_widget
 
 __all__ = ["ACExplorer", "ACState", "ac_explorer", "ac_monte_carlo", "benchmarks",
@@ -121,7 +122,7 @@ class ACExplorer:
     def __init__(self, params: ACParams = DEFAULTS, n_frontier: int = 120) -> None:
         import ipywidgets as w
         from bokeh.layouts import column, row
-        from bokeh.models import ColumnDataSource
+        from bokeh.models import ColumnDataSource, DataRange1d
         from bokeh.plotting import figure
 
         self.n_frontier = n_frontier
@@ -186,7 +187,10 @@ class ACExplorer:
                              color="#1f77b4", alpha=0.7, legend_label="optimal")
         f2.line("t", "twap", source=self.src_trades, color="#7f7f7f", line_dash="dashed",
                 legend_label="TWAP")
+        # padded ranges: room for the labels beside the end points (the auto-range holds
+        # the points only, and cut "immediate" and "TWAP")
         f3 = figure(height=300, sizing_mode="stretch_width",
+                    x_range=DataRange1d(range_padding=0.2), y_range=DataRange1d(range_padding=0.2),
                     title="Efficient frontier: E against sqrt(V)",
                     x_axis_label="sqrt(V) ($)", y_axis_label="E ($)", tools="pan,wheel_zoom,reset")
         f3.line("std", "E", source=self.src_front, color="#1f77b4", line_width=2)
@@ -197,6 +201,10 @@ class ACExplorer:
         for f in (f1, f2, f3):
             f.toolbar.logo = None
         self.figures = (f1, f2, f3)
+        # fill the sources before wrapping the figures: the widget's first view then draws
+        # the data at once (see stream._lean_bokeh_model for what a later view is given)
+        self.state: ACState | None = None
+        self.recompute()
         self.plot = bokeh_widget(column(row(f1, f2, sizing_mode="stretch_width"), f3,
                                         sizing_mode="stretch_width"))
         self.mc_button = w.Button(description="Monte Carlo (200 runs)", icon="play",
@@ -204,18 +212,14 @@ class ACExplorer:
         self.mc_button.add_class("ts-ac-mc-button")
         self.mc_button.on_click(self._on_mc)
         self.mc_out = w.Output()
-        self.mc_text = w.HTML()
+        self.mc_text = w.HTML(layout=w.Layout(flex="1 1 0%", min_width="0"))  # wraps
         self.mc_text.add_class("ts-ac-mc")
         self.mc_result: Any = None
         self.formulas = w.HTMLMath(value=_FORMULAS)
-        left = w.VBox([w.HTML("<b>Parameters</b>"), *self.sliders.values(), self.formulas],
-                      layout=w.Layout(width="440px"))
+        left = w.VBox([w.HTML("<b>Parameters</b>"), *self.sliders.values(), self.formulas])
         right = w.VBox([self.message, self.numbers, self.plot,
-                        w.HBox([self.mc_button, self.mc_text]), self.mc_out],
-                       layout=w.Layout(flex="1 1 auto", min_width="500px"))
-        self.widget = w.HBox([left, right], layout=w.Layout(width="100%"))
-        self.state: ACState | None = None
-        self.recompute()
+                        w.HBox([self.mc_button, self.mc_text]), self.mc_out])
+        self.widget = side_by_side(left, right, inputs_px=440, outputs_min_px=500)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -167,10 +167,8 @@ class BookReplay:
             self.wall_s = time.perf_counter() - t0
             self.throttle.flush_now()
             self.throttle.close()
-            # Re-send the whole document as widget state: a front end that connected after
-            # the streamed patches (Voila runs every cell before the page shows its widgets)
-            # would otherwise keep the empty plots it was first given.
-            self.plot.update_from_model(self._layout)
+            # a front end that connects after the streamed patches (Voila runs every cell
+            # before the page shows its widgets) is given the whole document by bokeh_widget
         return self.summary()
 
     def start(self, max_frames: int | None = None) -> asyncio.Task[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .layout import side_by_side
 from .stream import bokeh_widget
 
 __all__ = ["CalibrationExplorer", "calibration_explorer"]
@@ -66,11 +67,16 @@ class CalibrationExplorer:
         self.table = w.HTML()
         self.table.add_class("ts-cal-table")
         self.text = w.HTML()
+        self.text.add_class("ts-cal-text")
         self.src = ColumnDataSource({"param": [], "ratio": [], "lo": [], "hi": []})
         params = ["eta", "gamma", "epsilon"]
         f = figure(height=260, sizing_mode="stretch_width", y_range=FactorRange(factors=params),
                    title="estimate / truth with 95% interval (1 = exact)",
                    x_axis_label="ratio to the true value", tools="pan,wheel_zoom,reset")
+        # the interval as a glyph (not only the Whisker annotation, which the auto-ranges
+        # ignore) so that the x range always holds the whole interval
+        f.segment(x0="lo", y0="param", x1="hi", y1="param", source=self.src,
+                  line_color="#1f77b4", line_width=2)
         f.scatter("ratio", "param", source=self.src, size=10, color="#1f77b4")
         f.add_layout(Whisker(source=self.src, base="param", lower="lo", upper="hi",
                              dimension="width", line_color="#1f77b4"))
@@ -78,17 +84,16 @@ class CalibrationExplorer:
                           line_dash="dashed"))
         f.toolbar.logo = None
         self.figure = f
-        self.plot = bokeh_widget(f)
-        left = w.VBox([w.HTML("<b>Synthetic market and sample</b>"), self.w_eta, self.w_gamma,
-                       self.w_sigma, self.w_flow, self.w_n, self.w_seed],
-                      layout=w.Layout(width="440px"))
-        right = w.VBox([self.text, self.table, self.plot],
-                       layout=w.Layout(flex="1 1 auto", min_width="450px"))
-        self.widget = w.HBox([left, right], layout=w.Layout(width="100%"))
         self.fit: Any = None
         self.truth: dict[str, float] = {}
         self.fits = 0
+        # fit before wrapping the figure: the widget's first view then draws the data at once
         self.refit()
+        self.plot = bokeh_widget(f)
+        left = w.VBox([w.HTML("<b>Synthetic market and sample</b>"), self.w_eta, self.w_gamma,
+                       self.w_sigma, self.w_flow, self.w_n, self.w_seed])
+        right = w.VBox([self.text, self.table, self.plot])
+        self.widget = side_by_side(left, right, inputs_px=440, outputs_min_px=450)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -60,23 +60,61 @@ _lean_class: Any = None
 
 
 def _lean_bokeh_model() -> Any:
-    """A ``BokehModel`` that drops the browser's echoes of the kernel's own data updates.
+    """A ``BokehModel`` that shows every new view the current document and drops echoes.
 
-    jupyter_bokeh's front end queues the document events raised while it applies a patch from
-    the kernel and then sends them back (``ColumnsStreamed`` for every ``stream``,
-    ``ModelChanged`` of ``data`` for every assignment). The kernel deserialises each against
-    every model of the document and applies it again: duplicated rows in ``source.data`` and
-    work for nothing. Our buffers are the truth and nothing reads ``source.data`` back, so these
-    echoes are counted and dropped; every other event (ranges, tool events) is handled as
-    before. (Measured on the trade-cost dashboard, 5 minutes each: kernel CPU 17.8 % of a core
-    before, 16.0 % after; most of the kernel's cost with a browser attached is elsewhere.)
+    Two fixes over ``jupyter_bokeh.BokehModel``, both measured in Voila and JupyterLab:
+
+    * **A new view gets the current document.** ``BokehModel`` serialises the document into
+      its ``render_bundle`` trait once, when it is built, and sends every later change as a
+      ``patch`` message that only an existing front-end *view* applies. Changes made between
+      building the widget and its first view (an explorer that fills its sources after
+      wrapping its figures; a feed that streams while Voila is still running the notebook's
+      cells) reach no view and are lost: the view draws the first snapshot. A figure whose
+      sources were empty then has ``DataRange1d`` ranges of NaN (BokehJS: "could not set
+      initial ranges") and draws frame and legend but no axes and no glyphs. Here the widget
+      counts its views (ipywidgets' ``_view_count``) and, when one appears after the
+      document changed, re-sends the whole document as ``render_bundle``; BokehJS re-renders
+      from it and the patches that follow apply on top, in order.
+    * **The browser's echoes are dropped.** jupyter_bokeh's front end queues the document
+      events raised while it applies a patch from the kernel and then sends them back
+      (``ColumnsStreamed`` for every ``stream``, ``ModelChanged`` of ``data`` for every
+      assignment). The kernel deserialises each against every model of the document and
+      applies it again: duplicated rows in ``source.data`` and work for nothing. Our buffers
+      are the truth and nothing reads ``source.data`` back, so these echoes are counted and
+      dropped; every other event (ranges, tool events) is handled as before. (Measured on the
+      trade-cost dashboard, 5 minutes each: kernel CPU 17.8 % of a core before, 16.0 %
+      after; most of the kernel's cost with a browser attached is elsewhere.)
     """
     global _lean_class
     if _lean_class is None:
         from jupyter_bokeh.widgets import BokehModel
+        from traitlets import Int
 
         class LeanBokehModel(BokehModel):  # type: ignore[misc]
+            # 0, not None: the front end then reports each view it displays or removes
+            _view_count = Int(0, allow_none=True).tag(sync=True)
             echoes_dropped = 0
+            #: times the whole document was re-sent because a view appeared after a change
+            resends = 0
+
+            def __init__(self, model: Any, **kwargs: Any) -> None:
+                self._changed_since_bundle = False
+                super().__init__(model, **kwargs)
+                self.observe(self._on_view_count, names="_view_count")
+
+            def update_from_model(self, model: Any) -> None:
+                super().update_from_model(model)
+                self._changed_since_bundle = False
+
+            def _document_patched(self, event: Any) -> None:
+                if event.setter is not self:
+                    self._changed_since_bundle = True
+                super()._document_patched(event)
+
+            def _on_view_count(self, change: dict[str, Any]) -> None:
+                if (change["new"] or 0) > (change["old"] or 0) and self._changed_since_bundle:
+                    self.resends += 1
+                    self.update_from_model(self._model)
 
             def _sync_model(self, _model: Any, content: dict[str, Any],
                             _buffers: list[Any]) -> None:
@@ -97,8 +135,9 @@ def bokeh_widget(model: Any) -> Any:
 
     The widget keeps the kernel-side document and the browser in sync through the widget
     comm, in JupyterLab and in Voila alike; kernel-side changes to the model's data sources
-    are sent as they happen (batch them with a :class:`UiThrottle`). The browser's echoes of
-    those data updates are dropped (see :func:`_lean_bokeh_model`).
+    are sent as they happen (batch them with a :class:`UiThrottle`). A view displayed after
+    the document changed is given the whole current document, and the browser's echoes of
+    data updates are dropped (see :func:`_lean_bokeh_model`).
     """
     return _lean_bokeh_model()(model)
 

@@ -35,6 +35,7 @@ import numpy as np
 from ..instruments import get_instrument
 from ..venues.registry import VENUES
 from .depth import DepthView
+from .layout import side_by_side
 from .stream import SnapshotView, StreamView, UiThrottle, bokeh_widget
 
 __all__ = ["TradeCostDashboard", "trade_cost_dashboard"]
@@ -152,9 +153,12 @@ class TradeCostDashboard:
         self.w_horizon = w.FloatLogSlider(value=60.0, base=10, min=0, max=4, step=0.1,
                                           description="impact horizon (s)", readout_format=".3g",
                                           style=style, layout=lay, continuous_update=False)
-        self.w_impact_manual = w.Checkbox(value=False, description="set η, γ by hand "
-                                          "(else rule of thumb from spread and volume)",
+        # a checkbox label is one line cut with an ellipsis: keep it short, explain below it
+        self.w_impact_manual = w.Checkbox(value=False, description="set η, γ by hand",
                                           indent=False, layout=w.Layout(width="360px"))
+        impact_note = w.HTML("<span style='color:#555;font-size:90%'>unticked: a rule of thumb "
+                             "from the live spread and volume</span>",
+                             layout=w.Layout(width="360px"))
         self.w_eta = w.FloatLogSlider(value=1.0, base=10, min=-4, max=3, step=0.1,
                                       description="η (USD per base/s)", readout_format=".2e",
                                       style=style, layout=lay, continuous_update=False,
@@ -182,8 +186,9 @@ class TradeCostDashboard:
             self.w_order, self.w_tier,
             w.HTML("<b>Volatility</b>"), self.w_vol_live, self.w_vol_manual, self.w_vol,
             w.HTML("<b>Impact (Almgren-Chriss)</b>"), self.w_horizon, self.w_impact_manual,
-            self.w_eta, self.w_gamma,
-        ], layout=w.Layout(width="380px"))
+            impact_note, self.w_eta, self.w_gamma,
+        ])
+        self.inputs.add_class("ts-tc-inputs")
 
     @staticmethod
     def _tiers(venue: str, symbol: str) -> list[str]:
@@ -222,7 +227,7 @@ class TradeCostDashboard:
                         line_width=3 if col == "net" else 1.5, legend_label=col)
         f_cost.legend.location = "top_left"
         f_lat = figure(height=260, sizing_mode="stretch_width",
-                       title="Internal latency: receive → estimate (µs, last frames)",
+                       title="Latency: receive → estimate (µs)",
                        tools="pan,wheel_zoom,reset")
         f_lat.quad(left="left", right="right", top="count", bottom=0, source=self.hist.source,
                    fill_color="#17becf", line_color="white")
@@ -233,9 +238,9 @@ class TradeCostDashboard:
         self.figures = (self.depth.figure, f_mid, f_cost, f_lat)
         self.plot = bokeh_widget(column(row(self.depth.figure, f_lat, sizing_mode="stretch_width"),
                                         f_mid, f_cost, sizing_mode="stretch_width"))
-        right = w.VBox([self.banner, self.message, self.numbers, self.plot],
-                       layout=w.Layout(flex="1 1 auto", min_width="600px"))
-        self.widget = w.HBox([self.inputs, right], layout=w.Layout(width="100%"))
+        right = w.VBox([self.banner, self.message, self.numbers, self.plot])
+        right.add_class("ts-tc-outputs")
+        self.widget = side_by_side(self.inputs, right, inputs_px=380, outputs_min_px=600)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -457,9 +462,12 @@ class TradeCostDashboard:
             ("internal latency", f"p50 {_fmt(p50, '.0f')} µs", f"p99 {_fmt(p99, '.0f')} µs",
              f"receive → estimate (parse, apply, estimate), last {n_lat} frames"),
         ]
-        body = "".join(f"<tr><td style='padding-right:12px'>{a}</td><td style='padding-right:12px;"
-                       f"text-align:right'>{b}</td><td style='padding-right:12px;text-align:right'>"
-                       f"{cc}</td><td style='color:#555'>{d}</td></tr>" for a, b, cc, d in rows)
+        # names and numbers on one line each (in a narrow window they wrapped mid-number,
+        # "5.082 | bps"); the notes column wraps instead
+        nw = "padding-right:12px;white-space:nowrap"
+        body = "".join(f"<tr><td style='{nw}'>{a}</td><td style='{nw};text-align:right'>{b}</td>"
+                       f"<td style='{nw};text-align:right'>{cc}</td>"
+                       f"<td style='color:#555'>{d}</td></tr>" for a, b, cc, d in rows)
         return (f"<table class='ts-tc-table'>{body}</table>"
                 f"<div style='color:#777;font-size:85%'>estimate at "
                 f"{time.strftime('%H:%M:%S', time.gmtime(est.recv_ts_ns / 1e9))} UTC · "

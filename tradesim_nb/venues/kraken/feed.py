@@ -222,13 +222,12 @@ class KrakenBook(OrderBook):
             fmt.clear()
         parts: list[str] = []
         app = parts.append
-        for d, keys in ((self._asks, self._akeys), (self._bids, self._bkeys)):
-            for k in keys[:-CHECKSUM_DEPTH - 1:-1]:  # best first
-                lv = d[k]
+        for side in ("ask", "bid"):
+            for lv in self.level_strings(side, CHECKSUM_DEPTH):  # best first
                 s = fmt.get(lv)
                 if s is None:
-                    s = fmt[lv] = (lv[2].replace(".", "").lstrip("0")
-                                   + lv[3].replace(".", "").lstrip("0"))
+                    s = fmt[lv] = (lv[0].replace(".", "").lstrip("0")
+                                   + lv[1].replace(".", "").lstrip("0"))
                 app(s)
         return "".join(parts)
 
@@ -239,23 +238,8 @@ class KrakenBook(OrderBook):
     def apply(self, event: BookSnapshot | BookDelta) -> None:
         super().apply(event)
         d = self.max_depth
-        if d and (len(self._bkeys) > d or len(self._akeys) > d):
-            self.truncate(d)
-
-    def truncate(self, depth: int) -> int:
-        """Drop the worst levels beyond ``depth`` a side; return how many were dropped."""
-        if type(depth) is not int or depth < 1:
-            raise ValueError(f"depth={depth!r} must be an integer >= 1")
-        nb = len(self._bkeys) - depth
-        na = len(self._akeys) - depth
-        # keys run worst first: the first nb (na) keys are the levels beyond the depth
-        drop_b = [(self._bids[k][2], "0") for k in self._bkeys[:nb]] if nb > 0 else []
-        drop_a = [(self._asks[k][2], "0") for k in self._akeys[:na]] if na > 0 else []
-        if drop_b or drop_a:
-            self.apply_delta(drop_b, drop_a)  # keeps the tracked depth bands consistent
-        n = len(drop_b) + len(drop_a)
-        self.truncated += n
-        return n
+        if d and (self.n_bids > d or self.n_asks > d):
+            self.truncated += self.truncate(d)
 
 
 # -- parsing helpers ---------------------------------------------------------------------------
