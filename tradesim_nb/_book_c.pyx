@@ -45,12 +45,14 @@ from .events import BookSnapshot as _BookSnapshot
 cdef extern from "Python.h":
     ctypedef struct PyObject
     int PyList_CheckExact(PyObject*)
+    int PyList_Check(PyObject*)
     int PyTuple_CheckExact(PyObject*)
     Py_ssize_t PyList_GET_SIZE(PyObject*)
     PyObject* PyList_GET_ITEM(PyObject*, Py_ssize_t)
     Py_ssize_t PyTuple_GET_SIZE(PyObject*)
     PyObject* PyTuple_GET_ITEM(PyObject*, Py_ssize_t)
     int PyUnicode_CheckExact(PyObject*)
+    int PyUnicode_Check(PyObject*)
     int PyUnicode_IS_COMPACT_ASCII(PyObject*)
     void* PyUnicode_DATA(PyObject*)
     Py_ssize_t PyUnicode_GET_LENGTH(PyObject*)
@@ -1663,6 +1665,52 @@ cdef class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def string_pairs(levels, side="bid"):
+    """``levels`` as a new list of ``(price_str, size_str)`` pairs, each checked first: a list
+    ``[price_str, size_str, ...]`` of two strings, the price a finite number > 0 and the size
+    a finite number >= 0 (the shape a venue sending its levels as JSON strings must keep, e.g.
+    the GoQuant relay). Raises :class:`InvalidLevelError` naming the first level that is not.
+    """
+    cdef PyObject* sp
+    cdef PyObject* lv
+    cdef PyObject* ps
+    cdef PyObject* ss
+    cdef Py_ssize_t i, n
+    cdef double p, s
+    if type(levels) is not list:
+        raise TypeError(f"levels must be a list, not {type(levels).__name__}")
+    sp = <PyObject*>levels
+    n = PyList_GET_SIZE(sp)
+    out = PyList_New(n)
+    for i in range(n):
+        if i >= PyList_GET_SIZE(sp):
+            raise RuntimeError("levels changed while they were checked")
+        item = <object>PyList_GET_ITEM(sp, i)  # a strong reference while code may run
+        lv = <PyObject*>item
+        t = PyTuple_New(2)  # allocated first: a collection it starts may run finalizers
+        if not PyList_Check(lv) or PyList_GET_SIZE(lv) < 2:
+            raise level_error(side, i, item, "strings", None)
+        ps = PyList_GET_ITEM(lv, 0)
+        ss = PyList_GET_ITEM(lv, 1)
+        if not (PyUnicode_Check(ps) and PyUnicode_Check(ss)):
+            raise level_error(side, i, item, "strings", None)
+        _incref(ps)
+        _incref(ss)
+        PyTuple_SET_ITEM(t, 0, ps)  # the pair owns the strings from here on
+        PyTuple_SET_ITEM(t, 1, ss)
+        if not fast_float(ps, &p):
+            p = slow_float(ps, side, i, item, "price_nan")
+        if not fast_float(ss, &s):
+            s = slow_float(ss, side, i, item, "size_nan")
+        if not (0.0 < p < INF):
+            raise level_error(side, i, item, "price", p)
+        if not (0.0 <= s < INF):
+            raise level_error(side, i, item, "size", s)
+        _incref(<PyObject*>t)
+        PyList_SET_ITEM(out, i, <PyObject*>t)
+    return out
 
 
 def _rebuild(cls, instrument, price_scale, max_levels, bids, asks, state):

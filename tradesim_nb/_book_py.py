@@ -35,6 +35,7 @@ __all__ = [
     "LevelCapError",
     "OrderBook",
     "OrderSide",
+    "string_pairs",
 ]
 
 BookSide = Literal["bid", "ask"]
@@ -127,7 +128,7 @@ def level_error(side: str, index: int, level: Any, what: str, value: Any,
                 scale: float = 1.0) -> InvalidLevelError:
     """The error for input level ``index`` of ``side``; ``what`` says which check failed.
 
-    ``what`` is ``"shape"``, ``"price_nan"`` / ``"size_nan"`` (not a number),
+    ``what`` is ``"shape"``, ``"strings"`` (not a list of two strings), ``"price_nan"`` / ``"size_nan"`` (not a number),
     ``"price"`` (not finite or not > 0), ``"size"`` (not finite or < 0) or ``"range"``
     (price times price_scale beyond the key range). Shared by both books so that their
     messages are the same.
@@ -136,6 +137,9 @@ def level_error(side: str, index: int, level: Any, what: str, value: Any,
     if what == "shape":
         return InvalidLevelError(f"{head} is not a [price, size, ...] sequence", "bad_level",
                                  side)
+    if what == "strings":
+        return InvalidLevelError(f"{head} is not a list [price_str, size_str, ...]",
+                                 "bad_level", side)
     if what == "price_nan":
         return InvalidLevelError(f"{head}: price {_short_repr(value)} is not a number",
                                  "bad_price", side)
@@ -988,6 +992,35 @@ class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def string_pairs(levels: list[Any], side: str = "bid") -> list[tuple[str, str]]:
+    """``levels`` as a new list of ``(price_str, size_str)`` pairs, each checked first: a list
+    ``[price_str, size_str, ...]`` of two strings, the price a finite number > 0 and the size
+    a finite number >= 0 (the shape a venue sending its levels as JSON strings must keep, e.g.
+    the GoQuant relay). Raises :class:`InvalidLevelError` naming the first level that is not.
+    """
+    if type(levels) is not list:
+        raise TypeError(f"levels must be a list, not {type(levels).__name__}")
+    out: list[tuple[str, str]] = []
+    for i, lv in enumerate(levels):
+        if not (isinstance(lv, list) and len(lv) >= 2 and isinstance(lv[0], str)
+                and isinstance(lv[1], str)):
+            raise level_error(side, i, lv, "strings", None)
+        try:
+            p = float(lv[0])
+        except ValueError:
+            raise level_error(side, i, lv, "price_nan", lv[0]) from None
+        try:
+            s = float(lv[1])
+        except ValueError:
+            raise level_error(side, i, lv, "size_nan", lv[1]) from None
+        if not 0.0 < p < _INF:
+            raise level_error(side, i, lv, "price", p)
+        if not 0.0 <= s < _INF:
+            raise level_error(side, i, lv, "size", s)
+        out.append((lv[0], lv[1]))
+    return out
 
 
 def _rebuild(cls: type[OrderBook], instrument: Instrument | None, price_scale: float,

@@ -30,10 +30,10 @@ removed levels is counted in ``FeedStats.crossed_removed_levels``. With
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any, Final
 
+from ...book import InvalidLevelError, string_pairs
 from ...events import BookSnapshot, Event
 from ...feed import MalformedFrame, VenueFeed, load_json_object
 
@@ -53,6 +53,9 @@ def _parse_ts_ns(ts: Any) -> int:
     """ISO-8601 UTC time (``...Z``, optional fraction) → ns since the epoch."""
     if not isinstance(ts, str):
         raise MalformedFrame("bad_timestamp", repr(ts))
+    ns = _TS_CACHE.get(ts)
+    if ns is not None:
+        return ns
     try:
         dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
@@ -60,26 +63,25 @@ def _parse_ts_ns(ts: Any) -> int:
     if dt.tzinfo is None:
         raise MalformedFrame("bad_timestamp", f"{ts!r} has no time zone")
     whole = int(dt.replace(microsecond=0).timestamp())
-    return whole * 1_000_000_000 + dt.microsecond * 1_000
+    ns = whole * 1_000_000_000 + dt.microsecond * 1_000
+    if len(_TS_CACHE) >= 256:  # the relay stamps whole seconds: a few distinct ones at a time
+        _TS_CACHE.clear()
+    _TS_CACHE[ts] = ns
+    return ns
+
+
+#: time stamp string -> ns, for the strings seen last (many messages share a second)
+_TS_CACHE: dict[str, int] = {}
 
 
 def _levels(side: str, levels: Any) -> list[tuple[str, str]]:
+    """The ``(price_str, size_str)`` pairs of one side, checked in one compiled call."""
     if not isinstance(levels, list):
         raise MalformedFrame("bad_levels", f"{side} is not a list")
-    out: list[tuple[str, str]] = []
-    for lv in levels:
-        if not (isinstance(lv, list) and len(lv) >= 2 and isinstance(lv[0], str)
-                and isinstance(lv[1], str)):
-            raise MalformedFrame("bad_level", f"{side} level {lv!r}")
-        try:
-            p = float(lv[0])
-            s = float(lv[1])
-        except ValueError:
-            raise MalformedFrame("bad_level", f"{side} level {lv!r}") from None
-        if not (math.isfinite(p) and p > 0 and math.isfinite(s) and s >= 0):
-            raise MalformedFrame("bad_level", f"{side} level {lv!r}")
-        out.append((lv[0], lv[1]))
-    return out
+    try:
+        return string_pairs(levels, side)
+    except InvalidLevelError as e:
+        raise MalformedFrame("bad_level", str(e)) from None
 
 
 class GoQuantFeed(VenueFeed):
