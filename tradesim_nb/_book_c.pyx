@@ -840,10 +840,15 @@ cdef class OrderBook:
         Sets ``seq``, ``last_exch_ts_ns`` and ``last_recv_ts_ns`` from the event; a refused
         event (``BookInputError``) changes nothing.
         """
-        if type(event) is _BookSnapshot:
-            self.apply_snapshot(event.bids, event.asks)
+        if type(self) is not OrderBook:  # a subclass may override the two entries
+            if type(event) is _BookSnapshot:
+                self.apply_snapshot(event.bids, event.asks)
+            else:
+                self.apply_delta(event.bids, event.asks)
+        elif type(event) is _BookSnapshot:
+            self._snapshot_levels(event.bids, event.asks)
         else:
-            self.apply_delta(event.bids, event.asks)
+            self._delta_levels(event.bids, event.asks)
         self.seq = event.seq
         self.last_exch_ts_ns = event.exch_ts_ns
         self.last_recv_ts_ns = event.recv_ts_ns
@@ -864,6 +869,9 @@ cdef class OrderBook:
         LevelCapError
             More than ``max_levels`` levels on a side.
         """
+        self._snapshot_levels(bids, asks)
+
+    cdef int _snapshot_levels(self, object bids, object asks) except -1:
         cdef Parsed stackbuf[STACK_LEVELS]
         cdef Parsed* buf = stackbuf
         cdef Py_ssize_t nb, na, fb = 0, fa = 0
@@ -884,6 +892,7 @@ cdef class OrderBook:
             release_parsed(buf + nb, fa)
             if buf != stackbuf:
                 PyMem_Free(buf)
+        return 0
 
     cdef int _snapshot_parsed(self, Parsed* pb, Py_ssize_t fb, Parsed* pa,
                               Py_ssize_t fa) except -1:
@@ -935,6 +944,9 @@ cdef class OrderBook:
         LevelCapError
             The delta would leave more than ``max_levels`` levels on a side.
         """
+        self._delta_levels(bids, asks)
+
+    cdef int _delta_levels(self, object bids, object asks) except -1:
         cdef Parsed stackbuf[STACK_LEVELS]
         cdef Parsed* buf = stackbuf
         cdef Py_ssize_t nb, na, fb = 0, fa = 0
@@ -955,6 +967,7 @@ cdef class OrderBook:
             release_parsed(buf + nb, fa)
             if buf != stackbuf:
                 PyMem_Free(buf)
+        return 0
 
     cdef int _delta_parsed(self, Parsed* pb, Py_ssize_t fb, Parsed* pa,
                            Py_ssize_t fa) except -1:
@@ -1665,6 +1678,43 @@ cdef class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        pass
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+    int PyMember_SetOne(char*, PyMemberDef*, PyObject*) except -1
+    bint PyObject_TypeCheck(object, PyObject*)
+    PyObject* PyMemberDescr_Type_ptr "(PyObject*)&PyMemberDescr_Type"
+
+
+cdef dict _SLOTS = {}  # class -> tuple of the member descriptors of its fields, in order
+
+
+def new_frozen(cls, args):
+    """``cls(*args)`` for a frozen, slotted dataclass whose ``__init__`` only sets its fields
+    (the event types): the slots are filled in C, a fraction of the generated ``__init__``'s
+    time. ``args`` is a tuple with one value per field, in field order."""
+    cdef tuple descrs = _SLOTS.get(cls)
+    cdef Py_ssize_t i
+    if descrs is None:
+        import dataclasses
+
+        descrs = tuple(cls.__dict__.get(f.name) for f in dataclasses.fields(cls))
+        for d in descrs:
+            if not PyObject_TypeCheck(d, PyMemberDescr_Type_ptr):
+                raise TypeError(f"{cls.__name__} is not a slotted dataclass")
+        _SLOTS[cls] = descrs
+    if type(args) is not tuple or len(<tuple>args) != len(descrs):
+        raise TypeError(f"{cls.__name__} takes {len(descrs)} values, got {args!r}")
+    obj = cls.__new__(cls)
+    for i in range(len(descrs)):
+        PyMember_SetOne(<char*><PyObject*>obj,
+                        (<PyMemberDescrObject*><PyObject*>descrs[i]).d_member,
+                        <PyObject*>(<tuple>args)[i])
+    return obj
 
 
 def string_pairs(levels, side="bid"):

@@ -35,6 +35,7 @@ __all__ = [
     "LevelCapError",
     "OrderBook",
     "OrderSide",
+    "new_frozen",
     "string_pairs",
 ]
 
@@ -992,6 +993,16 @@ class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def new_frozen(cls: Any, args: tuple[Any, ...]) -> Any:
+    """``cls(*args)`` (the compiled module sets the fields of the frozen dataclass in C)."""
+    import dataclasses
+
+    n = len(dataclasses.fields(cls))
+    if type(args) is not tuple or len(args) != n:
+        raise TypeError(f"{cls.__name__} takes {n} values, got {args!r}")
+    return cls(*args)
 
 
 def string_pairs(levels: list[Any], side: str = "bid") -> list[tuple[str, str]]:

@@ -62,7 +62,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
@@ -220,9 +220,10 @@ class BinanceSpotFeed(VenueFeed):
         if not (isinstance(b, list) and isinstance(a, list)):
             raise MalformedFrame("bad_levels", "b/a must be lists")
         pu = d.get("pu")
-        return BookDelta(self.venue, d["s"], b, a, int(d["E"]) * _MS, recv_ns,
-                         seq=int(d["u"]), prev_seq=None if pu is None else int(pu),
-                         first_seq=int(d["U"]))
+        # new_frozen: BookDelta(...) with its fields set in C (0.6 µs less a frame)
+        return new_frozen(BookDelta, (self.venue, d["s"], b, a, int(d["E"]) * _MS, recv_ns,
+                                      int(d["u"]), None if pu is None else int(pu),
+                                      int(d["U"]), None))
 
     def _snapshot(self, symbol: str, d: dict[str, Any], recv_ns: int) -> BookSnapshot:
         b = d["bids"]
@@ -331,13 +332,15 @@ class BinanceSpotFeed(VenueFeed):
 
     # -- machinery: buffer replay and deferred top check ----------------------------------------
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
+        if type(ev) is not BookSnapshot:  # a diff: no buffer to replay behind it
+            return VenueFeed._on_book(self, ev)  # not super(): this runs on every diff
         book = self.book(ev.symbol)
         state = self.states[ev.symbol]
         n0 = book.updates
         out = super()._on_book(ev)
         if book.updates == n0:
             return out
-        if type(ev) is BookSnapshot and state.buffer:
+        if state.buffer:
             items = list(state.buffer)
             state.buffer.clear()
             st = self.stats[ev.symbol]

@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from ...book import InvalidLevelError, string_pairs
+from ...book import InvalidLevelError, new_frozen, string_pairs
 from ...events import BookSnapshot, Event
 from ...feed import MalformedFrame, VenueFeed, load_json_object
 
@@ -114,6 +114,8 @@ class GoQuantFeed(VenueFeed):
         sym = msg["symbol"]
         if not isinstance(sym, str) or not sym:
             raise MalformedFrame("bad_symbol", repr(sym))
-        return [BookSnapshot(self.venue, sym, _levels("bids", msg["bids"]),
-                             _levels("asks", msg["asks"]), _parse_ts_ns(msg["timestamp"]),
-                             recv_ns)]
+        # new_frozen: BookSnapshot(...) with its fields set in C
+        return [new_frozen(BookSnapshot, (self.venue, sym, _levels("bids", msg["bids"]),
+                                          _levels("asks", msg["asks"]),
+                                          _parse_ts_ns(msg["timestamp"]), recv_ns, None, None,
+                                          None))]

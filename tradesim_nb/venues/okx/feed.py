@@ -45,7 +45,7 @@ from typing import Any, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
@@ -198,6 +198,8 @@ class OkxFeed(VenueFeed):
                 raise MalformedFrame("no_instId", str(channel))
             action = msg.get("action")
             if action == "update":
+                if type(data) is list and len(data) == 1:  # the usual frame: no comprehension
+                    return [self._delta(inst, data[0], recv_ns)]
                 return [self._delta(inst, d, recv_ns) for d in data]
             if action == "snapshot":
                 return [self._snapshot(inst, d, recv_ns) for d in data]
@@ -232,9 +234,14 @@ class OkxFeed(VenueFeed):
 
     def _delta(self, inst: str, d: dict[str, Any], recv_ns: int) -> BookDelta:
         try:
-            return BookDelta(self.venue, inst, d["bids"], d["asks"], int(d["ts"]) * _MS,
-                             recv_ns, _int_or_none(d.get("seqId")),
-                             _int_or_none(d.get("prevSeqId")), None, d.get("checksum"))
+            seq = d.get("seqId")
+            prev = d.get("prevSeqId")
+            # new_frozen: BookDelta(...) with its fields set in C (0.6 µs less a frame)
+            return new_frozen(BookDelta, (self.venue, inst, d["bids"], d["asks"],
+                                          int(d["ts"]) * _MS, recv_ns,
+                                          None if seq is None else int(seq),
+                                          None if prev is None else int(prev), None,
+                                          d.get("checksum")))
         except KeyError as e:
             raise MalformedFrame("missing_field", f"books update without {e}") from None
 
@@ -268,7 +275,7 @@ class OkxFeed(VenueFeed):
     # -- applying --------------------------------------------------------------------------
     def on_event(self, ev: Event) -> list[Event]:
         try:
-            return super().on_event(ev)
+            return VenueFeed.on_event(self, ev)  # not super(): this runs on every frame
         except (ValueError, TypeError, IndexError) as e:
             # a level that is not (price_str, size_str): the book may be half-updated
             if type(ev) is not BookDelta and type(ev) is not BookSnapshot:
