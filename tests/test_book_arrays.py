@@ -185,3 +185,37 @@ def test_no_rows_no_updates(cls: type) -> None:
     assert ob.apply_arrays([], [], [], [], []) == (0, 0, 0, 0)
     with pytest.raises(ValueError, match="1 rows but no update starts"):
         ob.apply_arrays([], [], [True], ["1"], ["1"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6),
+       st.lists(st.sampled_from([0.0, 2.0, 10.0, 50.0]), min_size=1, max_size=3))
+def test_big_deltas_merge_as_levels_apply_one_by_one(seed: int, rounds: int,
+                                                     bps: list[float]) -> None:
+    # a side with more than MERGE_MIN levels in one delta is merged in one pass in the compiled
+    # book; the twin applies them one by one: the same levels, strings and tracked bands
+    from test_book_twins import reads
+
+    rng = np.random.default_rng(seed)
+
+    def side(lo: int, hi: int, n: int, zero: float, order: str) -> list[tuple[str, str]]:
+        ticks = rng.integers(lo, hi, n)
+        sizes = np.where(rng.random(n) < zero, 0, rng.integers(1, 5000, n))
+        if order == "best":
+            ticks = np.sort(np.unique(ticks))[::-1] if lo < 10_000 else np.sort(np.unique(ticks))
+            sizes = sizes[:len(ticks)]
+        return [(f"{t / 100:.2f}", f"{s / 1000:.3f}") for t, s in zip(ticks, sizes)]
+
+    c = CBook(venue="t", symbol="X", price_scale=100)
+    p = PyBook(venue="t", symbol="X", price_scale=100)
+    snap = (side(8_000, 9_990, 600, 0.0, "any"), side(10_010, 12_000, 600, 0.0, "any"))
+    for ob in (c, p):
+        ob.apply_snapshot(*snap)
+    assert same(reads(c, bps, 5), reads(p, bps, 5))
+    for _ in range(rounds):
+        order = "best" if rng.random() < 0.5 else "any"  # best first (no sort) or shuffled
+        n = int(rng.integers(17, 400))
+        d = (side(8_500, 10_005, n, 0.3, order), side(9_995, 11_500, n, 0.3, order))
+        for ob in (c, p):
+            ob.apply_delta(*d)
+        assert same(reads(c, bps, 5), reads(p, bps, 5))

@@ -60,7 +60,7 @@ DESCRIPTION = ("frame in → cost estimate out on the real OKX and Binance recor
 
 log = logging.getLogger(__name__)
 
-TARGET_P99_US = 100.0
+TARGET_P99_US = 50.0
 #: per-tick latencies reported by peer implementations (ms), quoted for comparison only
 PUBLISHED_PEER_MS = (0.7, 1.8)
 STAGES = ("parse", "apply", "features", "estimate")
