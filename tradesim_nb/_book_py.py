@@ -27,6 +27,7 @@ from .instruments import Instrument, SizeUnit
 
 __all__ = [
     "DEFAULT_MAX_LEVELS",
+    "ArraysApplied",
     "BookInputError",
     "BookSide",
     "Fill",
@@ -34,6 +35,8 @@ __all__ = [
     "LevelCapError",
     "OrderBook",
     "OrderSide",
+    "new_frozen",
+    "string_pairs",
 ]
 
 BookSide = Literal["bid", "ask"]
@@ -72,7 +75,15 @@ class BookInputError(ValueError):
         ``[price, size, ...]`` sequence), ``"bad_price"``, ``"bad_size"`` or ``"level_cap"``.
     side : {"bid", "ask"}
         The side of the offending level.
+
+    Attributes
+    ----------
+    update : int or None
+        For :meth:`OrderBook.apply_arrays`: the index of the refused update (the updates
+        before it were applied); None otherwise.
     """
+
+    update: int | None = None
 
     def __init__(self, message: str, reason: str = "bad_level", side: str = "") -> None:
         super().__init__(message)
@@ -118,7 +129,7 @@ def level_error(side: str, index: int, level: Any, what: str, value: Any,
                 scale: float = 1.0) -> InvalidLevelError:
     """The error for input level ``index`` of ``side``; ``what`` says which check failed.
 
-    ``what`` is ``"shape"``, ``"price_nan"`` / ``"size_nan"`` (not a number),
+    ``what`` is ``"shape"``, ``"strings"`` (not a list of two strings), ``"price_nan"`` / ``"size_nan"`` (not a number),
     ``"price"`` (not finite or not > 0), ``"size"`` (not finite or < 0) or ``"range"``
     (price times price_scale beyond the key range). Shared by both books so that their
     messages are the same.
@@ -127,6 +138,9 @@ def level_error(side: str, index: int, level: Any, what: str, value: Any,
     if what == "shape":
         return InvalidLevelError(f"{head} is not a [price, size, ...] sequence", "bad_level",
                                  side)
+    if what == "strings":
+        return InvalidLevelError(f"{head} is not a list [price_str, size_str, ...]",
+                                 "bad_level", side)
     if what == "price_nan":
         return InvalidLevelError(f"{head}: price {_short_repr(value)} is not a number",
                                  "bad_price", side)
@@ -143,6 +157,26 @@ def level_error(side: str, index: int, level: Any, what: str, value: Any,
         return InvalidLevelError(f"{head}: price {value!r} times price_scale {scale!r} is "
                                  f"beyond the integer key range (2**62)", "bad_price", side)
     raise AssertionError(what)
+
+
+class ArraysApplied(NamedTuple):
+    """What :meth:`OrderBook.apply_arrays` did: the updates after which the book was crossed,
+    the levels its ``uncross`` removed, the updates refused and the deltas skipped while the
+    book was stale (the last two with ``refused="stale"``)."""
+
+    crossed: int
+    removed: int
+    refused: int
+    skipped: int
+
+
+def check_refused(refused: Any) -> bool:
+    """Validate ``apply_arrays(refused=...)``: True for ``"stale"``, False for ``"raise"``."""
+    if refused == "stale":
+        return True
+    if refused == "raise":
+        return False
+    raise ValueError(f"refused={refused!r} is not one of 'raise', 'stale'")
 
 
 def cap_error(kind: str, side: str, levels: int, cap: int) -> LevelCapError:
@@ -214,7 +248,7 @@ class Fill(NamedTuple):
 
 
 # shared by both books: their public home is tradesim_nb.book (docs, reprs and pickles say so)
-for _cls in (BookInputError, InvalidLevelError, LevelCapError, Fill):
+for _cls in (ArraysApplied, BookInputError, InvalidLevelError, LevelCapError, Fill):
     _cls.__module__ = "tradesim_nb.book"
 
 
@@ -245,6 +279,23 @@ def _parse(levels: Iterable[Level], side: str, sign: int, scale: float) -> list[
             raise level_error(side, i, lv, "range", p, scale)
         app((sign * round(x), p, s, ps, ss))
     return out
+
+
+def _strings(col: Any, name: str) -> list[Any]:
+    """A column of :meth:`OrderBook.apply_arrays` as a list of str."""
+    if type(col) is not tuple:
+        return col.tolist() if isinstance(col, np.ndarray) else list(col)
+    if len(col) != 2:
+        raise ValueError(f"{name} must be a sequence of str or an (offsets, data) pair")
+    off = np.ascontiguousarray(col[0], dtype=np.int64)
+    if off.ndim != 1 or off.shape[0] < 1:
+        raise ValueError(f"{name} offsets must be a 1-d array of rows + 1 entries")
+    data = bytes(col[1]) if col[1] is not None else b""
+    o = off.tolist()
+    for r in range(len(o) - 1):
+        if not 0 <= o[r] <= o[r + 1] <= len(data):
+            raise ValueError(f"{name} offsets[{r}] out of order or beyond the data")
+    return [data[o[r]:o[r + 1]].decode() for r in range(len(o) - 1)]
 
 
 def _delta_count(d: dict[int, _LevelT], parsed: list[_Parsed]) -> int:
@@ -463,6 +514,109 @@ class OrderBook:
         band[4] = _apply_side(self._asks, self._akeys, pa, band[3], band[4])
         self._version += 1
         self.updates += 1
+
+    def apply_arrays(self, starts: Any, snapshot: Any, is_bid: Any, price: Any, amount: Any,
+                     *, uncross: bool = False, refused: str = "raise") -> ArraysApplied:
+        """Apply a run of updates given column-wise (a Tardis chunk) in one call.
+
+        Equivalent to, for each update ``u`` in order (its rows ``r`` from ``starts[u]`` to
+        ``starts[u + 1]`` excluded, the last to the end of the rows)::
+
+            bids = [(price[r], amount[r]) for r in rows if is_bid[r]]
+            asks = [(price[r], amount[r]) for r in rows if not is_bid[r]]
+            self.apply_snapshot(bids, asks) if snapshot[u] else self.apply_delta(bids, asks)
+            if uncross and self.crossed:
+                self.remove_crossed()
+
+        With ``refused="stale"`` a refused update is counted instead of raised, the book left
+        as it was but marked stale, and while the book is stale its deltas are skipped until a
+        snapshot: what a venue feed does with an event its book refuses.
+
+        Parameters
+        ----------
+        starts : array of int
+            The first row of each update: starts at 0, strictly increasing, below the rows.
+        snapshot : array of bool
+            Per update: a snapshot (replaces the book) or a delta.
+        is_bid : array of bool
+            Per row: a bid or an ask level.
+        price, amount : sequence of str, or (offsets, data)
+            Per row: the level's price and size strings (an amount of zero removes it); or
+            the Arrow string layout, ``offsets`` (rows + 1 integers) into the UTF-8 bytes
+            ``data``, row ``r`` being ``data[offsets[r]:offsets[r + 1]]`` (a kept level's
+            strings are made from those bytes).
+        uncross : bool
+            Remove the crossing levels after an update that leaves the book crossed.
+        refused : {"raise", "stale"}
+            What a refused update does (see above).
+
+        Returns
+        -------
+        ArraysApplied
+            ``(crossed, removed, refused, skipped)``: the updates after which the book was
+            crossed, the levels ``uncross`` removed, the updates refused and the deltas skipped
+            while the book was stale (the last two only with ``refused="stale"``).
+
+        Raises
+        ------
+        InvalidLevelError, LevelCapError
+            With ``refused="raise"``, as :meth:`apply_snapshot` and :meth:`apply_delta`, for
+            the first update refused; its index is the error's ``update``. The updates before
+            it are applied, it is not.
+        ValueError
+            Arrays of inconsistent lengths, or ``starts`` not as described.
+        """
+        stale_mode = check_refused(refused)
+        if (type(price) is tuple) != (type(amount) is tuple):
+            raise ValueError("price and amount must both be sequences of str or both "
+                             "(offsets, data) pairs")
+        st = np.ascontiguousarray(starts, dtype=np.int64).tolist()
+        sn = np.ascontiguousarray(snapshot, dtype=np.bool_).tolist()
+        bd = np.ascontiguousarray(is_bid, dtype=np.bool_).tolist()
+        pv = _strings(price, "price")
+        av = _strings(amount, "amount")
+        nr = len(pv)
+        if len(av) != nr or len(bd) != nr:
+            raise ValueError(f"is_bid, price and amount must have one entry a row: "
+                             f"{len(bd)}, {nr}, {len(av)}")
+        if len(sn) != len(st):
+            raise ValueError(f"snapshot has {len(sn)} entries for {len(st)} updates")
+        if not st:
+            if nr:
+                raise ValueError(f"{nr} rows but no update starts")
+            return ArraysApplied(0, 0, 0, 0)
+        if st[0] != 0:
+            raise ValueError(f"starts[0]={st[0]} must be 0")
+        ends = [*st[1:], nr]
+        for u, (a, b) in enumerate(zip(st, ends)):
+            if not a < b <= nr:
+                raise ValueError(f"starts must be strictly increasing and below the {nr} rows "
+                                 f"(starts[{u}]={a})")
+        crossed = removed = n_refused = skipped = 0
+        for u, (a, b) in enumerate(zip(st, ends)):
+            if stale_mode and not sn[u] and self.stale:
+                skipped += 1  # a stale book waits for a snapshot
+                continue
+            bids = [(pv[r], av[r]) for r in range(a, b) if bd[r]]
+            asks = [(pv[r], av[r]) for r in range(a, b) if not bd[r]]
+            try:
+                if sn[u]:
+                    self.apply_snapshot(bids, asks)
+                else:
+                    self.apply_delta(bids, asks)
+            except BookInputError as e:
+                if not stale_mode:
+                    e.update = u
+                    raise
+                n_refused += 1
+                self.stale = True
+                continue
+            if self.crossed:
+                crossed += 1
+                if uncross:
+                    i, j = self.remove_crossed()
+                    removed += i + j
+        return ArraysApplied(crossed, removed, n_refused, skipped)
 
     def truncate(self, depth: int) -> int:
         """Drop the worst levels beyond ``depth`` a side; return how many were dropped.
@@ -839,6 +993,45 @@ class OrderBook:
         state = "stale" if self.stale else ("crossed" if self.crossed else "valid")
         return (f"OrderBook({self.venue}:{self.symbol} {state} bid={self.best_bid} "
                 f"ask={self.best_ask} levels={self.n_bids}/{self.n_asks})")
+
+
+def new_frozen(cls: Any, args: tuple[Any, ...]) -> Any:
+    """``cls(*args)`` (the compiled module sets the fields of the frozen dataclass in C)."""
+    import dataclasses
+
+    n = len(dataclasses.fields(cls))
+    if type(args) is not tuple or len(args) != n:
+        raise TypeError(f"{cls.__name__} takes {n} values, got {args!r}")
+    return cls(*args)
+
+
+def string_pairs(levels: list[Any], side: str = "bid") -> list[tuple[str, str]]:
+    """``levels`` as a new list of ``(price_str, size_str)`` pairs, each checked first: a list
+    ``[price_str, size_str, ...]`` of two strings, the price a finite number > 0 and the size
+    a finite number >= 0 (the shape a venue sending its levels as JSON strings must keep, e.g.
+    the GoQuant relay). Raises :class:`InvalidLevelError` naming the first level that is not.
+    """
+    if type(levels) is not list:
+        raise TypeError(f"levels must be a list, not {type(levels).__name__}")
+    out: list[tuple[str, str]] = []
+    for i, lv in enumerate(levels):
+        if not (isinstance(lv, list) and len(lv) >= 2 and isinstance(lv[0], str)
+                and isinstance(lv[1], str)):
+            raise level_error(side, i, lv, "strings", None)
+        try:
+            p = float(lv[0])
+        except ValueError:
+            raise level_error(side, i, lv, "price_nan", lv[0]) from None
+        try:
+            s = float(lv[1])
+        except ValueError:
+            raise level_error(side, i, lv, "size_nan", lv[1]) from None
+        if not 0.0 < p < _INF:
+            raise level_error(side, i, lv, "price", p)
+        if not 0.0 <= s < _INF:
+            raise level_error(side, i, lv, "size", s)
+        out.append((lv[0], lv[1]))
+    return out
 
 
 def _rebuild(cls: type[OrderBook], instrument: Instrument | None, price_scale: float,

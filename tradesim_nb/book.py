@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ._book_py import (
     DEFAULT_MAX_LEVELS,
+    ArraysApplied,
     BookInputError,
     BookSide,
     Fill,
@@ -37,6 +38,7 @@ from .instruments import Instrument
 __all__ = [
     "COMPILED",
     "DEFAULT_MAX_LEVELS",
+    "ArraysApplied",
     "BookInputError",
     "BookSide",
     "Fill",
@@ -45,23 +47,25 @@ __all__ = [
     "OrderBook",
     "OrderSide",
     "book_from_levels",
+    "new_frozen",
+    "string_pairs",
 ]
 
 if TYPE_CHECKING:
-    from ._book_py import OrderBook
+    from ._book_py import OrderBook, new_frozen, string_pairs
 
     #: whether :class:`OrderBook` is the compiled book
     COMPILED: bool
 else:
     try:
-        from ._book_c import OrderBook
+        from ._book_c import OrderBook, new_frozen, string_pairs
     except ImportError as e:  # an uninstalled checkout, or a build without a C compiler
         warnings.warn(
             f"tradesim_nb: the compiled order book is missing ({e}); using the pure-Python "
             "twin, several times slower. Install the package with pip (it builds the "
             "extension from source; a C compiler is needed).",
             RuntimeWarning, stacklevel=2)
-        from ._book_py import OrderBook
+        from ._book_py import OrderBook, new_frozen, string_pairs
 
         COMPILED = False
     else:

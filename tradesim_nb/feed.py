@@ -584,7 +584,9 @@ class VenueFeed:
 
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
         sym = ev.symbol
-        book = self.book(sym)
+        book = self.books.get(sym)
+        if book is None:
+            book = self.book(sym)
         st = self.stats[sym]
         state = self.states[sym]
         st.frames += 1

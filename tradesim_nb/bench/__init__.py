@@ -4,4 +4,4 @@ Each module here exposes ``DESCRIPTION``, ``add_arguments(parser)``, ``run(args)
 (JSON-able, medians and ratios) and ``format_table(result) -> str``.
 """
 
-BENCHMARKS = ("book", "client", "pipeline", "calibrate", "fit")
+BENCHMARKS = ("book", "client", "pipeline", "replay", "calibrate", "fit")

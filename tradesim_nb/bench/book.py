@@ -339,16 +339,24 @@ def bench_venue(venue: str, frames: Frames, *, passes: int = 7, use_gc: bool = F
 GOQUANT_VARIANTS = 50
 
 
-def goquant_frames(variants: int = GOQUANT_VARIANTS, seed: int = 0) -> Frames:
+def goquant_frames(variants: int = GOQUANT_VARIANTS, seed: int = 0,
+                   step_ms: int = 100) -> Frames:
     """The six GoQuant relay messages, each in ``variants`` variants, cycled.
 
     Variant ``v`` of a message scales each level's size by its own factor drawn uniformly
     from [0.99, 1.01] (``random.Random(seed)``), printed with 6 decimals and trailing zeros
     stripped; prices are kept. The frames run message 1..6 of variant 0, then of variant 1, ...
+    Frame ``k`` is stamped with the first message's time plus ``k * step_ms`` ms, to the whole
+    second (the relay stamps whole seconds), so that each book's time advances as a relay's
+    does: a feed takes a snapshot older than the book it holds for a stale or reordered one
+    (``time_backwards``), and one stamped ahead of its receive time for a bad clock.
     """
+    from datetime import datetime, timedelta
+
     from ..datasets import goquant_samples
 
     msgs = [orjson.loads(p.read_bytes()) for p in goquant_samples()]
+    t0 = datetime.fromisoformat(msgs[0]["timestamp"].replace("Z", "+00:00"))
     rng = random.Random(seed)
 
     def scaled(levels: list[list[str]]) -> list[list[str]]:
@@ -364,6 +372,8 @@ def goquant_frames(variants: int = GOQUANT_VARIANTS, seed: int = 0) -> Frames:
             mv = dict(m)
             mv["bids"] = scaled(m["bids"])
             mv["asks"] = scaled(m["asks"])
+            ts = t0 + timedelta(milliseconds=len(frames) * step_ms)
+            mv["timestamp"] = ts.strftime("%Y-%m-%dT%H:%M:%SZ")
             frames.append((v, orjson.dumps(mv).decode()))
     return frames
 

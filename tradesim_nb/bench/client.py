@@ -45,6 +45,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--simulator", action="store_true",
                    help="also run the TradeSimulator (buy $100k) as an on_update consumer: its "
                         "time is the estimate stage")
+    p.add_argument("--dashboard", action="store_true",
+                   help="also run the trade-cost dashboard on its offline default (the in-kernel "
+                        "local venue) at 100 and 1,000 updates/s and read its internal-latency "
+                        "readout; and time the same feed work back to back and spaced out")
+    p.add_argument("--dashboard-duration", type=float, default=8.0,
+                   help="seconds of the dashboard per rate (default 8)")
 
 
 # -- paced latency ----------------------------------------------------------------------------
@@ -108,6 +114,56 @@ async def _paced(rate: float, duration: float, simulator: bool = False) -> dict[
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- the dashboard's readout ---------------------------------------------------------------------
+async def _dashboard(rate: float, duration: float, models: Any) -> dict[str, Any]:
+    """The trade-cost dashboard, headless, on its offline default (the in-kernel local venue at
+    ``rate`` updates/s): its internal-latency readout, receive -> estimate, as it shows it."""
+    from ..nb.trade_cost import TradeCostDashboard
+
+    dash = TradeCostDashboard(source="local", local_rate_hz=rate, models=models)
+    await dash.start()
+    try:
+        await asyncio.sleep(1.0)  # warm up
+        lat = dash.client.latency
+        lat.clear()
+        await asyncio.sleep(duration)
+        est = lat.latencies_us("estimate")
+        est = est[np.isfinite(est) & (est > 0)]
+        app = lat.latencies_us("applied")
+        app = app[np.isfinite(app) & (app > 0)]
+        return {"rate": rate, "frames": int(est.size),
+                "estimate_p50_us": float(np.percentile(est, 50)) if est.size else float("nan"),
+                "estimate_p99_us": float(np.percentile(est, 99)) if est.size else float("nan"),
+                "applied_p50_us": float(np.percentile(app, 50)) if app.size else float("nan"),
+                "ui_flushes": dash.throttle.flushes}
+    finally:
+        await dash.stop()
+
+
+def _spacing(gaps_s: tuple[float, ...] = (0.0, 0.001, 0.01)) -> list[dict[str, Any]]:
+    """The same work, the OKX recording's book frames through a fresh feed, timed frame by
+    frame back to back and with the thread asleep ``gap`` seconds before each frame: what
+    the machine does to a tick that arrives every 10 ms (caches and predictors gone cold)."""
+    from ..venues import get_feed
+    from .book import okx_frames
+
+    frames = okx_frames()
+    out = []
+    for gap in gaps_s:
+        feed = get_feed("okx")
+        ts: list[int] = []
+        for i, (recv, fr) in enumerate(frames):
+            if gap:
+                time.sleep(gap)
+            t = time.perf_counter_ns()
+            feed.on_frame(fr, recv)
+            if i >= 3:  # the snapshots are apart
+                ts.append(time.perf_counter_ns() - t)
+        out.append({"gap_s": gap, "frames": len(ts),
+                    "on_frame_p50_us": float(np.median(ts)) / 1e3})
+    return out
 
 
 # -- ceiling ------------------------------------------------------------------------------------
@@ -239,6 +295,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if at1k:
         out["target"] = {"applied_p99_us_at_1000": at1k[0]["applied_p99_us"],
                          "limit_us": 1000.0, "met": at1k[0]["applied_p99_us"] <= 1000.0}
+    if getattr(args, "dashboard", False):
+        from ..simulator import TradeSimulator
+
+        models = TradeSimulator.default_models()
+        out["dashboard"] = [asyncio.run(_dashboard(r, args.dashboard_duration, models))
+                            for r in (100.0, 1000.0)]
+        out["spacing"] = _spacing()
+    out["load_avg_1m"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     return out
 
@@ -265,4 +329,15 @@ def format_table(res: dict[str, Any]) -> str:
         t = res["target"]
         lines.append(f"target p99 <= 1000 us at 1,000 frames/s: {t['applied_p99_us_at_1000']:.1f}"
                      f" us -> {'met' if t['met'] else 'NOT met'}")
+    if "dashboard" in res:
+        lines.append("trade-cost dashboard, offline default (in-kernel local venue), its internal-"
+                     "latency readout (receive -> estimate, us):")
+        for d in res["dashboard"]:
+            lines.append(f"  {d['rate']:6.0f} updates/s: p50 {d['estimate_p50_us']:.1f}  p99 "
+                         f"{d['estimate_p99_us']:.1f}  (receive -> applied p50 "
+                         f"{d['applied_p50_us']:.1f}; {d['frames']} frames)")
+        sp = ", ".join(f"{x['on_frame_p50_us']:.1f} us after {x['gap_s'] * 1e3:g} ms"
+                       for x in res["spacing"])
+        lines.append(f"the same OKX frames through a feed, p50 per frame: {sp} asleep before each")
+    lines.append(f"load average (1 min) {res['load_avg_1m']:.2f}")
     return "\n".join(lines)

@@ -23,6 +23,17 @@ is off while timing (as :mod:`timeit` does) unless ``--gc``. Each recording is r
 of each pass's percentiles. The 1-minute load average at the start is
 reported: on a machine busy with other processes the tail (p99) is mostly preemption.
 
+The GoQuant relay (its own section, ``--no-goquant`` leaves it out): the six captured relay
+messages (full top-50 snapshots, string prices), each in 50 variants whose sizes are scaled by a
+factor uniform in [0.99, 1.01] (6 decimals, trailing zeros stripped;
+:func:`tradesim_nb.bench.book.goquant_frames`), cycled, stamped and received 100 ms apart; a $100 market
+buy; per message the whole path from the raw string to the :class:`CostEstimate`, every frame
+(all are full snapshots) counted. Beside it, on the same raw string just after ours, the
+*peer-style path*: the per-tick path built the way the public simulators of the GoQuant brief
+build it (``json.loads``, a :class:`sortedcontainers.SortedDict` book rebuilt per message with
+float keys, features from dict look-ups, the walk in Python, scikit-learn ``predict`` per tick
+with the same fitted coefficients).
+
 Peers. *naive (measured here)*: the same features and the same fitted coefficients, but the
 models are scikit-learn estimators called with ``predict`` / ``predict_proba`` on a one-row
 array per tick (what a notebook prototype does); it runs on every ``--naive-every``-th
@@ -43,12 +54,13 @@ from typing import Any
 
 import numpy as np
 
-DESCRIPTION = ("frame in → cost estimate out on the real OKX and Binance recordings: parse, "
-               "apply, features, estimate (p50/p99 µs) vs sklearn predict per tick")
+DESCRIPTION = ("frame in → cost estimate out on the real OKX and Binance recordings and the "
+               "GoQuant relay frames: parse, apply, features, estimate (p50/p99 µs) vs "
+               "sklearn predict per tick and a peer-style path")
 
 log = logging.getLogger(__name__)
 
-TARGET_P99_US = 100.0
+TARGET_P99_US = 50.0
 #: per-tick latencies reported by peer implementations (ms), quoted for comparison only
 PUBLISHED_PEER_MS = (0.7, 1.8)
 STAGES = ("parse", "apply", "features", "estimate")
@@ -61,6 +73,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    default="passive_then_aggressive",
                    help="passive_then_aggressive also evaluates the maker/taker model")
     p.add_argument("--venues", default="okx,binance", help="comma list of okx, binance")
+    p.add_argument("--goquant", action=argparse.BooleanOptionalAction, default=True,
+                   help="the GoQuant relay section ($100 market buy, peer-style path beside)")
     p.add_argument("--limit", type=int, default=0, help="frames per recording (0 = all)")
     p.add_argument("--naive-every", type=int, default=10,
                    help="time the sklearn-predict peer on every N-th estimate (0 = off)")
@@ -69,9 +83,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gc", action="store_true", help="leave the garbage collector on")
 
 
+#: the GoQuant section's order (the issue's): a $100 market buy
+GOQUANT_USD = 100.0
+#: receive times of the GoQuant frames: 100 ms apart
+GOQUANT_STEP_NS = 100_000_000
+_T0_NS = 1_747_544_410_000_000_000  # 2025-05-18T05:00:10Z, the samples' first time stamp
+
+
 def _frames(venue: str, limit: int) -> list[tuple[int, str]]:
     from ..datasets import binance_spot_files, okx_books_file
     from ..recording import read_frames
+
+    if venue == "goquant":
+        from .book import goquant_frames
+
+        gq = [(_T0_NS + i * GOQUANT_STEP_NS, f) for i, (_, f) in enumerate(goquant_frames())]
+        return gq[:limit] if limit else gq
 
     files = [okx_books_file()] if venue == "okx" else binance_spot_files()
     out: list[tuple[int, str]] = []
@@ -121,6 +148,68 @@ class _Naive:
         return mean + qs[0] + share
 
 
+class _PeerTick:
+    """The per-message path of the public GoQuant-brief simulators, built as they build it:
+    ``json.loads``, a SortedDict book (float keys) rebuilt per message, features from dict
+    look-ups, the walk in Python, scikit-learn ``predict`` per tick (the same coefficients)."""
+
+    def __init__(self, naive: _Naive, usd: float, taker_fee: float = 0.0) -> None:
+        from collections import deque
+
+        self.naive = naive
+        self.usd = usd
+        self.taker_fee = taker_fee
+        self.mids: Any = deque(maxlen=100)
+
+    def tick(self, raw: str) -> dict[str, float]:
+        import json
+        import math
+
+        from sortedcontainers import SortedDict
+
+        msg = json.loads(raw)
+        bids = SortedDict()
+        asks = SortedDict()
+        for p, q in msg["bids"]:
+            bids[float(p)] = float(q)
+        for p, q in msg["asks"]:
+            asks[float(p)] = float(q)
+        best_bid = bids.keys()[-1]
+        best_ask = asks.keys()[0]
+        mid = (best_bid + best_ask) / 2
+        spread_bps = (best_ask - best_bid) / mid * 1e4
+        left = self.usd
+        qty = 0.0
+        for p in asks:  # walk the asks (sizes in contracts of 0.01 BTC)
+            avail = asks[p] * 0.01 * p
+            take = min(left, avail)
+            qty += take / p
+            left -= take
+            if left <= 0:
+                break
+        vwap = (self.usd - left) / qty if qty else math.nan
+        walk_bps = (vwap - mid) / mid * 1e4
+        bid_depth = sum(bids[p] * 0.01 * p for p in bids.irange(mid * (1 - 1e-3), None))
+        ask_depth = sum(asks[p] * 0.01 * p for p in asks.irange(None, mid * (1 + 1e-3)))
+        qb = sum(bids[p] for p in bids.keys()[-5:])
+        qa = sum(asks[p] for p in asks.keys()[:5])
+        imbalance = (qb - qa) / (qb + qa) if qb + qa else 0.0
+        self.mids.append(mid)
+        r = np.diff(np.log(np.asarray(self.mids))) if len(self.mids) > 1 else np.zeros(1)
+        vol_bps = float(np.std(r)) * 1e4
+        x = np.asarray([[walk_bps, math.log(self.usd), self.usd / ask_depth if ask_depth
+                         else 50.0, vol_bps, 0.0, imbalance]])
+        nv = self.naive
+        slip = float(nv.mean.predict(x)[0])
+        qs = sorted(float(m.predict(x)[0]) for m in nv.quant)
+        fee = self.usd * self.taker_fee
+        impact = 0.0  # no daily volume on a relay of snapshots
+        return {"mid": mid, "spread_bps": spread_bps, "bid_depth_usd": bid_depth,
+                "ask_depth_usd": ask_depth, "slippage_bps": slip,
+                "slippage_p50_bps": qs[0], "fee_usd": fee, "impact_usd": impact,
+                "net_usd": self.usd * slip / 1e4 + fee + impact}
+
+
 def _pct(a: np.ndarray) -> dict[str, float]:
     if a.size == 0:
         return {"p50_us": float("nan"), "p99_us": float("nan"), "mean_us": float("nan")}
@@ -159,7 +248,12 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
     feed = get_feed(venue)
     feed.stamp_stages = True  # the feed stamps the parse and apply stages of each frame
     sims: dict[str, TradeSimulator] = {}
-    naive = _Naive(models) if args.naive_every else None
+    gq = venue == "goquant"  # every frame a full snapshot, the issue's $100 market buy
+    usd = GOQUANT_USD if gq else args.usd
+    order_type: Any = "market" if gq else args.order_type
+    naive = _Naive(models) if (args.naive_every or gq) else None
+    peer = _PeerTick(naive, usd) if gq and naive is not None else None
+    peer_tot: list[float] = []
     n = len(frames)
     st = np.zeros((n, len(STAGES)), dtype=np.int64)
     has = np.zeros(n, dtype=bool)
@@ -187,8 +281,8 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
                 continue
             sim = sims.get(sym)
             if sim is None:
-                sim = TradeSimulator(book.instrument, args.side, args.usd,
-                                     order_type=args.order_type, models=models,
+                sim = TradeSimulator(book.instrument, args.side, usd,
+                                     order_type=order_type, models=models,
                                      fee_rates=fee_rates, history=1024)
                 sims[sym] = sim
             a = pc()
@@ -205,7 +299,7 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
             feat += b - a
             est_ns += c - b
             n_est += 1
-            if naive is not None and n_est % args.naive_every == 0:
+            if naive is not None and not gq and n_est % args.naive_every == 0:
                 d = pc()
                 naive.estimate(sim, book, row, recv_ns)
                 nv = (pc() - d) / 1e3
@@ -216,7 +310,15 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
             snap[i] = any(type(ev) is BookSnapshot for ev in out)
             delta[i] = any(type(ev) is BookDelta for ev in out)
             st[i] = (t1 - t0, t2 - t1, feat, est_ns)
-    upd = has & ~snap
+    if peer is not None:
+        # the peer-style path on the same raw strings, after ours (its own loop: interleaved
+        # frame by frame, each path would run on caches the other has just evicted)
+        tick = peer.tick
+        for _, frame in frames:
+            d = pc()
+            tick(frame)
+            peer_tot.append((pc() - d) / 1e3)
+    upd = has if gq else has & ~snap  # full-snapshot frames are the GoQuant feed itself
     us = st[upd] / 1e3
     total = us.sum(axis=1)
     stages = {s: _pct(us[:, j]) for j, s in enumerate(STAGES)}
@@ -236,6 +338,15 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
                         "ratio_p50": nt["p50_us"] / res["total"]["p50_us"],
                         "ratio_p99": nt["p99_us"] / res["total"]["p99_us"],
                         "samples": len(naive_us)}
+    if gq:  # every frame a snapshot: no split into book updates and other frames
+        for k in ("book_update_frames", "total_book_updates", "total_other_frames"):
+            res.pop(k)
+    if peer_tot:
+        pt = _pct(np.asarray(peer_tot))
+        res["peer_style"] = {"total": pt, "ratio_p50": pt["p50_us"] / res["total"]["p50_us"],
+                             "ratio_p99": pt["p99_us"] / res["total"]["p99_us"],
+                             "samples": len(peer_tot)}
+        res["order"] = {"usd": usd, "order_type": order_type}
     lo, hi = PUBLISHED_PEER_MS
     res["published_peer_ratio_p50"] = [lo * 1e3 / res["total"]["p50_us"],
                                        hi * 1e3 / res["total"]["p50_us"]]
@@ -266,11 +377,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.disable()
     try:
         out = {v: _run_venue(v, args, models) for v in venues}
+        gq = _run_venue("goquant", args, models) if args.goquant else None
     finally:
         if gc_was:
             gc.enable()
     return {
-        "venues": out, "order": {"usd": args.usd, "side": args.side,
+        "venues": out, **({"goquant": gq} if gq is not None else {}),
+        "order": {"usd": args.usd, "side": args.side,
                                  "order_type": args.order_type},
         "target_p99_us": TARGET_P99_US, "published_peer_ms": list(PUBLISHED_PEER_MS),
         "gc": bool(args.gc), "models_load_s": models_s, "load_avg_1m": load,
@@ -283,13 +396,20 @@ def format_table(result: dict[str, Any]) -> str:
     o = result["order"]
     lines = [f"order: {o['side']} ${o['usd']:,.0f} {o['order_type']}; gc "
              f"{'on' if result['gc'] else 'off'}; target p99 <= {result['target_p99_us']:.0f} µs"]
-    for venue, r in result["venues"].items():
+    sections = list(result["venues"].items())
+    if "goquant" in result:
+        sections.append(("goquant", result["goquant"]))
+    for venue, r in sections:
         lines.append("")
-        lines.append(f"{venue}: {r['passes']} passes of {r['frames']} frames, "
-                     f"{r['estimated_frames']} update frames with "
-                     f"an estimate ({', '.join(r['instruments'])}); "
-                     f"{r['snapshot_frames']} full-snapshot frames apart, p50 "
-                     f"{r['snapshot_total']['p50_us']:.0f} µs")
+        if "peer_style" in r:
+            lines.append(f"{venue}: {r['passes']} passes of {r['frames']} frames, every one a "
+                         f"full snapshot with an estimate ({', '.join(r['instruments'])})")
+        else:
+            lines.append(f"{venue}: {r['passes']} passes of {r['frames']} frames, "
+                         f"{r['estimated_frames']} update frames with "
+                         f"an estimate ({', '.join(r['instruments'])}); "
+                         f"{r['snapshot_frames']} full-snapshot frames apart, p50 "
+                         f"{r['snapshot_total']['p50_us']:.0f} µs")
         rows = [("stage", "p50 µs", "p99 µs", "mean µs")]
         for s in STAGES:
             x = r["stages"][s]
@@ -303,12 +423,17 @@ def format_table(result: dict[str, Any]) -> str:
                          f"{nv['estimate']['p99_us']:.1f}", f"{nv['estimate']['mean_us']:.1f}"))
             rows.append(("total (naive)", f"{nv['total']['p50_us']:.1f}",
                          f"{nv['total']['p99_us']:.1f}", f"{nv['total']['mean_us']:.1f}"))
-        x = r["total_book_updates"]
-        rows.append((f"  book-update frames ({r['book_update_frames']})", f"{x['p50_us']:.1f}",
-                     f"{x['p99_us']:.1f}", f"{x['mean_us']:.1f}"))
-        x = r["total_other_frames"]
-        rows.append(("  trade/ticker frames", f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}",
-                     f"{x['mean_us']:.1f}"))
+        if "peer_style" in r:
+            ps = r["peer_style"]["total"]
+            rows.append(("total (peer-style path)", f"{ps['p50_us']:.1f}", f"{ps['p99_us']:.1f}",
+                         f"{ps['mean_us']:.1f}"))
+        if "peer_style" not in r:
+            x = r["total_book_updates"]
+            rows.append((f"  book-update frames ({r['book_update_frames']})",
+                         f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}", f"{x['mean_us']:.1f}"))
+            x = r["total_other_frames"]
+            rows.append(("  trade/ticker frames", f"{x['p50_us']:.1f}", f"{x['p99_us']:.1f}",
+                         f"{x['mean_us']:.1f}"))
         w = [max(len(x[i]) for x in rows) for i in range(4)]
         for row in rows:
             lines.append("  ".join(c.ljust(w[i]) if i == 0 else c.rjust(w[i])
@@ -317,6 +442,12 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"p99 {verdict} the {result['target_p99_us']:.0f} µs target "
                      f"(load average {result['load_avg_1m']:.1f} on {result['cpus']} CPUs: "
                      "on a busy machine the tail is mostly preemption)")
+        if "peer_style" in r:
+            ps = r["peer_style"]
+            lines.append(f"order here: {r['order']['order_type']} buy ${r['order']['usd']:,.0f}; "
+                         f"peer-style path (json.loads, SortedDict rebuilt, dict features, "
+                         f"sklearn predict) / tradesim: ×{ps['ratio_p50']:.1f} at p50, "
+                         f"×{ps['ratio_p99']:.1f} at p99 ({ps['samples']} frames)")
         if "naive" in r:
             nv = r["naive"]
             lines.append(f"naive / tradesim: ×{nv['ratio_p50']:.1f} at p50, "

@@ -51,8 +51,11 @@ rows of an update never split between chunks) for a vectorised book path.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import math
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -65,6 +68,8 @@ from ._io import FormatError, OpenFile, open_stream
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..book import OrderBook
 
 __all__ = [
     "EXCHANGE_VENUES",
@@ -175,6 +180,60 @@ class L2Chunk:
 
     def __len__(self) -> int:
         return len(self.timestamp_us)
+
+
+_NO_STARTS = np.empty(0, np.int64)
+
+
+@dataclass(frozen=True)
+class _RawL2:
+    """Rows of an ``incremental_book_L2`` file as :class:`L2Chunk` has them, but for the
+    price and amount strings, which stay Arrow string arrays (not yet checked as numbers)."""
+
+    path: Path
+    first_line: int
+    exchange: str
+    symbol: str
+    timestamp_us: np.ndarray
+    local_timestamp_us: np.ndarray
+    is_snapshot: np.ndarray
+    is_bid: np.ndarray
+    price: Any
+    amount: Any
+    update_starts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.timestamp_us)
+
+    def slice(self, a: int, b: int) -> _RawL2:
+        return _RawL2(self.path, self.first_line + a, self.exchange, self.symbol,
+                      self.timestamp_us[a:b], self.local_timestamp_us[a:b],
+                      self.is_snapshot[a:b], self.is_bid[a:b], self.price.slice(a, b - a),
+                      self.amount.slice(a, b - a), _NO_STARTS)
+
+    def with_starts(self, starts: np.ndarray) -> _RawL2:
+        return dataclasses.replace(self, update_starts=np.asarray(starts, np.int64))
+
+    def concat(self, b: _RawL2) -> _RawL2:
+        if not len(self):
+            return b
+        import pyarrow as pa
+
+        cat = np.concatenate
+        return _RawL2(self.path, self.first_line, b.exchange, b.symbol,
+                      cat((self.timestamp_us, b.timestamp_us)),
+                      cat((self.local_timestamp_us, b.local_timestamp_us)),
+                      cat((self.is_snapshot, b.is_snapshot)), cat((self.is_bid, b.is_bid)),
+                      pa.concat_arrays([self.price, b.price]),
+                      pa.concat_arrays([self.amount, b.amount]), _NO_STARTS)
+
+    def strings(self, name: str) -> tuple[np.ndarray, Any]:
+        """The ``(offsets, data)`` of the price or amount column (Arrow's string layout), as
+        :meth:`tradesim_nb.book.OrderBook.apply_arrays` takes them."""
+        arr = self.price if name == "price" else self.amount
+        _, off, data = arr.buffers()
+        offsets = np.frombuffer(off, dtype=np.int32, count=len(arr) + 1, offset=4 * arr.offset)
+        return offsets, data
 
 
 @dataclass(frozen=True)
@@ -490,11 +549,10 @@ class TardisReader(Reader):
                     break
         return FormatError(f"empty {name}", path=tf.path, line=line, field=name)
 
-    def _check_one(self, tf: TardisFile, line: int, name: str, col: pd.Series,
+    def _check_one(self, tf: TardisFile, line: int, name: str, col: Any,
                    expect: str | None) -> str:
         """The single value of a category column (symbol, exchange), else an error."""
-        codes = col.cat.codes.to_numpy()
-        cats = [str(c) for c in col.cat.categories]
+        codes, cats = _codes(col)
         bad = np.flatnonzero(codes < 0)
         if bad.size:
             raise self._empty(tf, line + int(bad[0]), name)
@@ -508,14 +566,27 @@ class TardisReader(Reader):
                               field=name)
         return cats[0] if cats else (expect or "")
 
-    def _numbers(self, tf: TardisFile, line: int, name: str, values: np.ndarray) -> np.ndarray:
+    def _numbers(self, tf: TardisFile, line: int, name: str, values: np.ndarray,
+                 column: Any = None) -> np.ndarray:
+        """``values`` (strings, None for an empty cell) as float64, else the error of the first
+        bad one; ``column``, the same as an Arrow string array, is converted in C++ first."""
+        out: np.ndarray | None = None
+        if column is not None:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            try:
+                out = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                out = None  # a spelling Arrow does not read: Python's float() decides below
         try:
-            out = values.astype(np.float64)
+            if out is None:
+                out = values.astype(np.float64)
         except (ValueError, TypeError):
             out = np.empty(len(values))
             for i, v in enumerate(values):
                 try:
-                    out[i] = float(v)
+                    out[i] = math.nan if v is None else float(v)  # None: an empty cell
                 except (ValueError, TypeError):
                     raise FormatError(f"{name}={v!r} is not a number", path=tf.path,
                                       line=line + i, field=name) from None
@@ -529,10 +600,13 @@ class TardisReader(Reader):
         return out
 
     @staticmethod
-    def _times(tf: TardisFile, line: int, df: pd.DataFrame, last: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-        ts = df["timestamp"].to_numpy(np.int64)
-        lts = df["local_timestamp"].to_numpy(np.int64)
+    def _times(tf: TardisFile, line: int, df: Any, last: int) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(df, tuple):  # Arrow columns (checked for empty cells by the caller)
+            ts = df[0].to_numpy()
+            lts = df[1].to_numpy()
+        else:
+            ts = df["timestamp"].to_numpy(np.int64)
+            lts = df["local_timestamp"].to_numpy(np.int64)
         if len(lts):
             prev = np.concatenate(([last], lts[:-1]))
             back = np.flatnonzero(lts < prev)
@@ -543,41 +617,126 @@ class TardisReader(Reader):
                                   line=line + i, field="local_timestamp")
         return ts, lts
 
-    def _l2_chunks(self, tf: TardisFile, f: OpenFile) -> Iterator[L2Chunk]:
-        dtype = {"exchange": "category", "symbol": "category", "timestamp": np.int64,
-                 "local_timestamp": np.int64, "is_snapshot": "category", "side": "category",
-                 "price": object, "amount": object}
+    def _arrow_batches(self, tf: TardisFile, f: OpenFile, types: dict[str, Any]
+                       ) -> Iterator[tuple[int, Any]]:
+        """``(first_line, RecordBatch)`` of at most ``chunk_rows`` rows, parsed by Arrow's CSV
+        reader one block of whole lines at a time (so that memory is one block, whatever the
+        file's length); a parse failure is located to its line."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        size = min(max(self.chunk_rows * 128, 1 << 16), 1 << 26)
+        # Arrow parses the blocks of a buffer on its threads: several to a read
+        ropt = pacsv.ReadOptions(column_names=list(tf.columns), use_threads=True,
+                                 block_size=max(size // 2, 1 << 16))
+        copt = pacsv.ConvertOptions(column_types=types, null_values=[""],
+                                    strings_can_be_null=True)
+        line = 2
+        step = self.chunk_rows
+        read = f.stream.read
+        rest = b""
+        while True:
+            data = read(size)
+            if rest:
+                data = rest + data
+            if not data:
+                return
+            cut = data.rfind(b"\n") + 1 if len(data) > len(rest) else len(data)
+            if cut == 0:  # no line end yet (a line longer than a block): read on
+                rest = data
+                continue
+            rest = data[cut:]
+            buf = pa.py_buffer(memoryview(data)[:cut])
+            try:
+                try:
+                    table = pacsv.read_csv(buf, read_options=ropt, convert_options=copt)
+                except pa.ArrowInvalid as e:
+                    if "straddl" not in str(e):
+                        raise
+                    # a line longer than Arrow's block: this buffer as one block
+                    one = pacsv.ReadOptions(column_names=list(tf.columns), use_threads=False,
+                                            block_size=cut + 1)
+                    table = pacsv.read_csv(buf, read_options=one, convert_options=copt)
+            except pa.ArrowInvalid as e:
+                if "Empty CSV" in str(e):  # blank lines only
+                    continue
+                raise self._locate(tf, line, e) from None
+            for batch in table.to_batches(max_chunksize=step):
+                yield line, batch
+                line += batch.num_rows
+
+    def _l2_raw(self, tf: TardisFile, f: OpenFile) -> Iterator[_RawL2]:
+        """Checked rows of an ``incremental_book_L2`` file, updates never split; the price
+        and amount strings stay Arrow arrays (their numbers are checked by the callers)."""
+        import pyarrow as pa
+
+        cat = pa.dictionary(pa.int32(), pa.string())
+        types = {"exchange": cat, "symbol": cat, "timestamp": pa.int64(),
+                 "local_timestamp": pa.int64(), "is_snapshot": cat, "side": cat,
+                 "price": pa.string(), "amount": pa.string()}
         last = np.iinfo(np.int64).min
-        carry: L2Chunk | None = None
+        carry: _RawL2 | None = None
         symbol = self.requested_symbol
-        for line, df in self._frames(tf, f, dtype):
-            ex = self._check_one(tf, line, "exchange", df["exchange"], tf.exchange or None)
-            symbol = self._check_one(tf, line, "symbol", df["symbol"], symbol or tf.symbol)
-            ts, lts = self._times(tf, line, df, last)
+        for line, b in self._arrow_batches(tf, f, types):
+            col = b.column
+            ex = self._check_one(tf, line, "exchange", col("exchange"), tf.exchange or None)
+            symbol = self._check_one(tf, line, "symbol", col("symbol"), symbol or tf.symbol)
+            for name in ("timestamp", "local_timestamp"):
+                c = col(name)
+                if c.null_count:
+                    i = int(np.flatnonzero(c.is_null().to_numpy(zero_copy_only=False))[0])
+                    raise FormatError(f"{name}='' is not an integer (microseconds)",
+                                      path=tf.path, line=line + i, field=name)
+            ts, lts = self._times(tf, line, (col("timestamp"), col("local_timestamp")), last)
             if len(lts):
                 last = int(lts[-1])
-            snap = _flags(self, tf, line, df["is_snapshot"])
-            is_bid = _sides(self, tf, line, df["side"])
-            price = df["price"].to_numpy(object)
-            amount = df["amount"].to_numpy(object)
-            price_f = self._numbers(tf, line, "price", price)
-            amount_f = self._numbers(tf, line, "amount", amount)
-            neg = np.flatnonzero(amount_f < 0)
-            if neg.size:
-                raise FormatError(f"amount={amount[neg[0]]!r} is negative (amounts are new level "
-                                  "sizes, 0 deletes)", path=tf.path, line=line + int(neg[0]),
-                                  field="amount")
-            cur = L2Chunk(tf.path, line, ex, symbol, ts, lts, snap, is_bid, price, amount,
-                          price_f, amount_f, np.empty(0, np.int64))
-            if carry is not None:
-                cur = _concat(carry, cur)
+            snap = _flags(self, tf, line, col("is_snapshot"))
+            is_bid = _sides(self, tf, line, col("side"))
+            cur = _RawL2(tf.path, line, ex, symbol, ts, lts, snap, is_bid, col("price"),
+                         col("amount"), _NO_STARTS)
             starts = _update_starts(cur)
-            cut = int(starts[-1]) if len(starts) else 0
-            carry = _slice(cur, cut, len(cur))
+            if carry is not None:
+                # the carry is one update, open at the end of the last batch: only the rows
+                # that continue it are copied to it
+                if _continues(carry, cur):
+                    b1 = int(starts[1]) if len(starts) > 1 else len(cur)
+                    head = carry.concat(cur.slice(0, b1))
+                    if b1 == len(cur):
+                        carry = head
+                        continue
+                    yield head.with_starts(np.zeros(1, np.int64))
+                    cur = cur.slice(b1, len(cur))
+                    starts = starts[1:] - b1
+                else:
+                    yield carry.with_starts(np.zeros(1, np.int64))
+            cut = int(starts[-1])
+            carry = cur.slice(cut, len(cur))
             if cut > 0:
-                yield _with_starts(_slice(cur, 0, cut), starts[:-1])
+                yield cur.slice(0, cut).with_starts(starts[:-1])
         if carry is not None and len(carry):
-            yield _with_starts(carry, _update_starts(carry))
+            yield carry.with_starts(np.zeros(1, np.int64))
+
+    def _checked_numbers(self, tf: TardisFile, raw: _RawL2) -> tuple[np.ndarray, ...]:
+        """The price and amount strings of ``raw`` (object arrays) and their numbers, else the
+        error of the first bad one."""
+        line = raw.first_line
+        price = raw.price.to_numpy(zero_copy_only=False)
+        amount = raw.amount.to_numpy(zero_copy_only=False)
+        price_f = self._numbers(tf, line, "price", price, raw.price)
+        amount_f = self._numbers(tf, line, "amount", amount, raw.amount)
+        neg = np.flatnonzero(amount_f < 0)
+        if neg.size:
+            raise FormatError(f"amount={amount[neg[0]]!r} is negative (amounts are new level "
+                              "sizes, 0 deletes)", path=tf.path, line=line + int(neg[0]),
+                              field="amount")
+        return price, amount, price_f, amount_f
+
+    def _l2_chunks(self, tf: TardisFile, f: OpenFile) -> Iterator[L2Chunk]:
+        for raw in self._l2_raw(tf, f):
+            price, amount, price_f, amount_f = self._checked_numbers(tf, raw)
+            yield L2Chunk(tf.path, raw.first_line, raw.exchange, raw.symbol, raw.timestamp_us,
+                          raw.local_timestamp_us, raw.is_snapshot, raw.is_bid, price, amount,
+                          price_f, amount_f, raw.update_starts)
 
     def _snapshot_chunks(self, tf: TardisFile, f: OpenFile) -> Iterator[SnapshotChunk]:
         n = tf.depth
@@ -661,6 +820,138 @@ class TardisReader(Reader):
             amount = self._numbers(tf, line, "amount", df["amount"].to_numpy(object))
             ids = df["id"].to_numpy(object)
             yield TradesChunk(tf.path, line, ex, symbol, ts, lts, ids, side, price, amount)
+
+    # -- books, column-wise ----------------------------------------------------------------
+    def replay_books(self, *, uncross: bool = False,
+                     on_chunk: Callable[[OrderBook], object] | None = None
+                     ) -> dict[str, OrderBook]:
+        """Apply every ``incremental_book_L2`` update of the files to one book per symbol,
+        column-wise: each chunk's updates go to :meth:`OrderBook.apply_arrays` in one call,
+        the price and amount strings as Arrow buffers (no event objects; no Python string is
+        made for a level that is removed).
+
+        The books are those the event path builds (iterating the reader into the venue's
+        feed, :func:`tradesim_nb.formats.consume`), level for level and string for string:
+        the same instrument and price grid (:func:`~tradesim_nb.instruments.find_instrument`),
+        the rows before a file's first snapshot skipped, ``seq`` the reader's numbering, the
+        exchange and receive time of the last update. There is nothing for a venue's
+        sequencing rule to check in a Tardis file (Tardis has sequenced it), so none is run;
+        an update the book refuses (a price of 0, the level cap) leaves the book stale and the
+        deltas up to the next snapshot unapplied, as every venue's feed does.
+
+        Parameters
+        ----------
+        uncross : bool
+            Remove the crossing levels after an update that leaves a book crossed (a feed's
+            ``sanitize_crossed``).
+        on_chunk : callable, optional
+            ``on_chunk(book)`` after each chunk's updates are applied (``book.seq`` numbers the
+            last one).
+
+        Returns
+        -------
+        dict of str to OrderBook
+            By symbol. :attr:`stats` counts ``rows``, ``snapshots``, ``deltas``,
+            ``rows_before_first_snapshot`` as the event path does, and ``crossed_updates``,
+            ``crossed_removed_levels``, ``refused_updates`` and ``deltas_skipped_stale``.
+
+        Raises
+        ------
+        FormatError
+            As iterating the reader does, for the same files (the books then hold the updates
+            before the bad row's chunk, or part of that chunk).
+        ValueError
+            For a ``book_snapshot`` file (iterate the reader), or two files of one symbol
+            whose times overlap (iterating merges them by time).
+        """
+        from ..book import OrderBook
+        from ..instruments import find_instrument
+
+        books: dict[str, OrderBook] = {}
+        seq: dict[str, int] = {}
+        last_lts: dict[str, int] = {}
+        held: set[str] = set()  # books whose chunk ended on a snapshot after deltas
+        had_deltas: set[str] = set()
+        if self._init_stats is None:  # the counts describe one pass, as iterating does
+            self._init_stats = Counter(self.stats)
+        self.stats = stats = Counter(self._init_stats)
+        self._done_bytes = 0
+        for tf in self.files:
+            if tf.kind == "trades":
+                continue  # no book updates
+            if tf.kind != "incremental_book_L2":
+                raise ValueError(f"{tf.path.name} is a Tardis {tf.kind} file: replay_books "
+                                 "applies incremental_book_L2 files; iterate the reader for it")
+            venue = self.venue or tf.venue
+            seen_snapshot = False
+            begun: set[str] = set()
+            f = self._track(open_stream(tf.path, max_line_bytes=self.max_line_bytes))
+            try:
+                _read_header(f)
+                for raw in self._l2_raw(tf, f):
+                    stats["rows"] += len(raw)
+                    starts = raw.update_starts
+                    snaps = raw.is_snapshot[starts]
+                    u0 = 0
+                    if not seen_snapshot:
+                        hit = np.flatnonzero(snaps)
+                        if not hit.size:
+                            stats["rows_before_first_snapshot"] += len(raw)
+                            continue
+                        u0 = int(hit[0])
+                        stats["rows_before_first_snapshot"] += int(starts[u0])
+                        seen_snapshot = True
+                    sym = raw.symbol
+                    r0 = int(starts[u0])
+                    lts = raw.local_timestamp_us
+                    if sym not in begun:
+                        begun.add(sym)
+                        if sym in last_lts and int(lts[r0]) < last_lts[sym]:
+                            raise ValueError(f"{tf.path.name} overlaps in time an earlier file of "
+                                             f"{sym}: iterate the reader, which merges them")
+                    book = books.get(sym)
+                    if book is None:
+                        book = books[sym] = OrderBook(find_instrument(venue, sym), venue=venue,
+                                                      symbol=sym)
+                    if sym in held:  # the next update joins the held snapshot (see below)
+                        held.discard(sym)
+                        book.stale = False
+                    po, pdata = raw.strings("price")
+                    ao, adata = raw.strings("amount")
+                    sub = starts[u0:]
+                    res = book.apply_arrays(sub - r0, snaps[u0:], raw.is_bid[r0:],
+                                            (po[r0:], pdata), (ao[r0:], adata),
+                                            uncross=uncross, refused="stale")
+                    if res.refused:
+                        self._checked_numbers(tf, raw)  # the reader's error, if the file has one
+                    n_snap = int(snaps[u0:].sum())
+                    stats["snapshots"] += n_snap
+                    stats["deltas"] += len(sub) - n_snap
+                    stats["crossed_updates"] += res.crossed
+                    stats["crossed_removed_levels"] += res.removed
+                    stats["refused_updates"] += res.refused
+                    stats["deltas_skipped_stale"] += res.skipped
+                    chunk_snaps = snaps[u0:]
+                    if bool(chunk_snaps[-1]) and not book.stale and (
+                            sym in had_deltas or not bool(chunk_snaps[:-1].all())):
+                        # a snapshot after deltas: as the venue's feed does (Binance's REST rule),
+                        # the book is not valid until the next delta joins it
+                        book.stale = True
+                        held.add(sym)
+                    if n_snap < len(sub):
+                        had_deltas.add(sym)
+                    n = seq.get(sym, 0) + len(sub)
+                    seq[sym] = n
+                    last = int(sub[-1])
+                    book.seq = n
+                    book.last_exch_ts_ns = int(raw.timestamp_us[last]) * 1000
+                    book.last_recv_ts_ns = int(lts[last]) * 1000
+                    last_lts[sym] = int(lts[-1])
+                    if on_chunk is not None:
+                        on_chunk(book)
+            finally:
+                self._untrack(f)
+        return books
 
     # -- events ------------------------------------------------------------------------------
     def _file_updates(self, tf: TardisFile) -> Iterator[tuple[int, Any]]:
@@ -774,9 +1065,21 @@ def _is_number(v: Any) -> bool:
     return bool(np.isfinite(x) and x >= 0)
 
 
-def _flags(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
-    codes = col.cat.codes.to_numpy()
-    cats = list(col.cat.categories)
+def _codes(col: Any) -> tuple[np.ndarray, list[str]]:
+    """``(codes, categories)`` of a pandas categorical or an Arrow dictionary column; code -1
+    marks an empty cell."""
+    if hasattr(col, "cat"):
+        return col.cat.codes.to_numpy(), [str(c) for c in col.cat.categories]
+    idx = col.indices
+    if idx.null_count:
+        import pyarrow.compute as pc
+
+        idx = pc.fill_null(idx, -1)
+    return idx.to_numpy(zero_copy_only=False), [str(c) for c in col.dictionary.to_pylist()]
+
+
+def _flags(r: TardisReader, tf: TardisFile, line: int, col: Any) -> np.ndarray:
+    codes, cats = _codes(col)
     lut = np.zeros(len(cats), bool)
     for k, c in enumerate(cats):
         s = str(c).strip().lower()
@@ -792,9 +1095,8 @@ def _flags(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.nda
     return lut[codes] if len(cats) else np.zeros(len(codes), bool)
 
 
-def _sides(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.ndarray:
-    codes = col.cat.codes.to_numpy()
-    cats = [str(c) for c in col.cat.categories]
+def _sides(r: TardisReader, tf: TardisFile, line: int, col: Any) -> np.ndarray:
+    codes, cats = _codes(col)
     lut = np.zeros(len(cats), bool)
     for k, c in enumerate(cats):
         if c == "bid":
@@ -809,7 +1111,18 @@ def _sides(r: TardisReader, tf: TardisFile, line: int, col: pd.Series) -> np.nda
     return lut[codes] if len(cats) else np.zeros(len(codes), bool)
 
 
-def _update_starts(c: L2Chunk) -> np.ndarray:
+def _continues(a: _RawL2, b: _RawL2) -> bool:
+    """Whether the first row of ``b`` belongs to the update of the last row of ``a`` (the rule
+    of :func:`_update_starts`)."""
+    i = len(a) - 1
+    sa, sb = bool(a.is_snapshot[i]), bool(b.is_snapshot[0])
+    if sa != sb:
+        return False
+    return sb or (a.timestamp_us[i] == b.timestamp_us[0]
+                  and a.local_timestamp_us[i] == b.local_timestamp_us[0])
+
+
+def _update_starts(c: L2Chunk | _RawL2) -> np.ndarray:
     """Row where each update starts: a snapshot run is one update, deltas split by time."""
     n = len(c)
     if n == 0:
@@ -819,28 +1132,3 @@ def _update_starts(c: L2Chunk) -> np.ndarray:
     lts = c.local_timestamp_us
     change = (snap[1:] != snap[:-1]) | (~snap[1:] & ((ts[1:] != ts[:-1]) | (lts[1:] != lts[:-1])))
     return np.concatenate(([0], np.flatnonzero(change) + 1)).astype(np.int64)
-
-
-def _slice(c: L2Chunk, a: int, b: int) -> L2Chunk:
-    return L2Chunk(c.path, c.first_line + a, c.exchange, c.symbol, c.timestamp_us[a:b],
-                   c.local_timestamp_us[a:b], c.is_snapshot[a:b], c.is_bid[a:b], c.price[a:b],
-                   c.amount[a:b], c.price_f[a:b], c.amount_f[a:b], np.empty(0, np.int64))
-
-
-def _with_starts(c: L2Chunk, starts: np.ndarray) -> L2Chunk:
-    return L2Chunk(c.path, c.first_line, c.exchange, c.symbol, c.timestamp_us,
-                   c.local_timestamp_us, c.is_snapshot, c.is_bid, c.price, c.amount, c.price_f,
-                   c.amount_f, np.asarray(starts, np.int64))
-
-
-def _concat(a: L2Chunk, b: L2Chunk) -> L2Chunk:
-    if not len(a):
-        return b
-    cat = np.concatenate
-    return L2Chunk(a.path, a.first_line, b.exchange, b.symbol,
-                   cat((a.timestamp_us, b.timestamp_us)),
-                   cat((a.local_timestamp_us, b.local_timestamp_us)),
-                   cat((a.is_snapshot, b.is_snapshot)), cat((a.is_bid, b.is_bid)),
-                   cat((a.price, b.price)), cat((a.amount, b.amount)),
-                   cat((a.price_f, b.price_f)), cat((a.amount_f, b.amount_f)),
-                   np.empty(0, np.int64))

@@ -73,7 +73,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
@@ -302,9 +302,10 @@ class BinanceSpotFeed(VenueFeed):
         if not (isinstance(b, list) and isinstance(a, list)):
             raise MalformedFrame("bad_levels", "b/a must be lists")
         pu = d.get("pu")
-        return BookDelta(self.venue, d["s"], b, a, int(d["E"]) * _MS, recv_ns,
-                         seq=int(d["u"]), prev_seq=None if pu is None else int(pu),
-                         first_seq=int(d["U"]))
+        # new_frozen: BookDelta(...) with its fields set in C (0.6 µs less a frame)
+        return new_frozen(BookDelta, (self.venue, d["s"], b, a, int(d["E"]) * _MS, recv_ns,
+                                      int(d["u"]), None if pu is None else int(pu),
+                                      int(d["U"]), None, ""))
 
     def _snapshot(self, symbol: str, d: dict[str, Any], recv_ns: int) -> BookSnapshot:
         b = d["bids"]
@@ -418,22 +419,23 @@ class BinanceSpotFeed(VenueFeed):
     def _on_book(self, ev: BookSnapshot | BookDelta) -> list[Event]:
         if self._retract is not None:
             return [*self._retracted(ev.recv_ts_ns), *self._on_book(ev)]
+        if type(ev) is not BookSnapshot:  # a diff: no buffer to replay behind it
+            return VenueFeed._on_book(self, ev)  # not super(): this runs on every diff
         book = self.book(ev.symbol)
         state = self.states[ev.symbol]
         n0 = book.updates
         out = super()._on_book(ev)
         if book.updates == n0:
             return out
-        if type(ev) is BookSnapshot:
-            if state.buffer:
-                items = list(state.buffer)
-                state.buffer.clear()
-                st = self.stats[ev.symbol]
-                for d in items:
-                    st.frames -= 1  # counted when it first arrived
-                    out.extend(self._on_book(d))
-            if state.synced and not state.extra.get("bridged") and state.extra.get("diffs"):
-                book.stale = True  # a diff stream: not valid until a diff joins the snapshot
+        if state.buffer:
+            items = list(state.buffer)
+            state.buffer.clear()
+            st = self.stats[ev.symbol]
+            for d in items:
+                st.frames -= 1  # counted when it first arrived
+                out.extend(self._on_book(d))
+        if state.synced and not state.extra.get("bridged") and state.extra.get("diffs"):
+            book.stale = True  # a diff stream: not valid until a diff joins the snapshot
         return out
 
     def in_sync(self, key: str) -> bool:

@@ -34,6 +34,7 @@ import re
 from datetime import datetime
 from typing import Any, Final
 
+from ...book import InvalidLevelError, new_frozen, string_pairs
 from ...events import BookSnapshot, Event
 from ...feed import MalformedFrame, VenueFeed, load_json_object
 
@@ -54,6 +55,9 @@ def _parse_ts_ns(ts: Any) -> int:
     """ISO-8601 UTC time (``...Z``, optional fraction) → ns since the epoch."""
     if not isinstance(ts, str):
         raise MalformedFrame("bad_timestamp", repr(ts))
+    ns = _TS_CACHE.get(ts)
+    if ns is not None:
+        return ns
     try:
         dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
     except ValueError:
@@ -61,20 +65,25 @@ def _parse_ts_ns(ts: Any) -> int:
     if dt.tzinfo is None:
         raise MalformedFrame("bad_timestamp", f"{ts!r} has no time zone")
     whole = int(dt.replace(microsecond=0).timestamp())
-    return whole * 1_000_000_000 + dt.microsecond * 1_000
+    ns = whole * 1_000_000_000 + dt.microsecond * 1_000
+    if len(_TS_CACHE) >= 256:  # the relay stamps whole seconds: a few distinct ones at a time
+        _TS_CACHE.clear()
+    _TS_CACHE[ts] = ns
+    return ns
 
 
-def _levels(side: str, levels: Any) -> list[list[str]]:
-    """The levels as sent, once their shape is checked: ``[price_str, size_str]`` pairs. The
-    numbers themselves (finite, price > 0, size >= 0) are checked by the book, which refuses
-    the whole snapshot otherwise (counted by reason)."""
-    if type(levels) is not list:
+#: time stamp string -> ns, for the strings seen last (many messages share a second)
+_TS_CACHE: dict[str, int] = {}
+
+
+def _levels(side: str, levels: Any) -> list[tuple[str, str]]:
+    """The ``(price_str, size_str)`` pairs of one side, checked in one compiled call."""
+    if not isinstance(levels, list):
         raise MalformedFrame("bad_levels", f"{side} is not a list")
-    for lv in levels:
-        if not (type(lv) is list and len(lv) >= 2 and type(lv[0]) is str
-                and type(lv[1]) is str):
-            raise MalformedFrame("bad_level", f"{side} level {str(lv)[:80]}")
-    return levels
+    try:
+        return string_pairs(levels, side)
+    except InvalidLevelError as e:  # counted by the book's reason: bad_level, bad_price, bad_size
+        raise MalformedFrame(e.reason, str(e)) from None
 
 
 class GoQuantFeed(VenueFeed):
@@ -116,9 +125,11 @@ class GoQuantFeed(VenueFeed):
         if not isinstance(sym, str) or not sym:
             raise MalformedFrame("bad_symbol", repr(sym))
         try:
-            return [BookSnapshot(self.venue, sym, _levels("bids", msg["bids"]),
-                                 _levels("asks", msg["asks"]), _parse_ts_ns(msg["timestamp"]),
-                                 recv_ns)]
+            # new_frozen: BookSnapshot(...) with its fields set in C
+            return [new_frozen(BookSnapshot, (self.venue, sym, _levels("bids", msg["bids"]),
+                                              _levels("asks", msg["asks"]),
+                                              _parse_ts_ns(msg["timestamp"]), recv_ns, None,
+                                              None, None, ""))]
         except MalformedFrame as e:
             e.symbol = sym  # the book's latest state is not known
             raise

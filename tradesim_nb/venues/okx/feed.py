@@ -48,7 +48,7 @@ from typing import Any, ClassVar, Final
 
 import orjson
 
-from ...book import OrderBook
+from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
 from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
 
@@ -294,6 +294,8 @@ class OkxFeed(VenueFeed):
             return [self._snapshot(inst, d, recv_ns, channel) for d in data]
         action = msg.get("action")
         if action == "update":
+            if len(data) == 1:  # the usual frame: no comprehension
+                return [self._delta(inst, data[0], recv_ns, channel)]
             return [self._delta(inst, d, recv_ns, channel) for d in data]
         if action == "snapshot":
             return [self._snapshot(inst, d, recv_ns, channel) for d in data]
@@ -316,10 +318,11 @@ class OkxFeed(VenueFeed):
             a = d["asks"]
             if type(b) is not list or type(a) is not list:
                 raise MalformedFrame("bad_levels", "bids/asks must be lists")
-            return BookDelta(self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS,
-                             recv_ns, _int_or_none(d.get("seqId")),
-                             _int_or_none(d.get("prevSeqId")), None,
-                             _checksum(d.get("checksum")), channel)
+            # new_frozen: BookDelta(...) with its fields set in C (0.6 µs less a frame)
+            return new_frozen(BookDelta, (self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS, recv_ns,
+                                          _int_or_none(d.get("seqId")),
+                                          _int_or_none(d.get("prevSeqId")), None,
+                                          _checksum(d.get("checksum")), channel))
         except KeyError as e:
             raise MalformedFrame("missing_field", f"books update without {e}") from None
         except TypeError:
@@ -376,7 +379,7 @@ class OkxFeed(VenueFeed):
     # -- applying --------------------------------------------------------------------------
     def on_event(self, ev: Event) -> list[Event]:
         try:
-            return super().on_event(ev)
+            return VenueFeed.on_event(self, ev)  # not super(): this runs on every frame
         except (ValueError, TypeError, IndexError) as e:
             # a level that is not (price_str, size_str): the book may be half-updated
             if type(ev) is not BookDelta and type(ev) is not BookSnapshot:
