@@ -311,6 +311,12 @@ class VenueFeed:
         used to guess the venue of a file without a header)."""
         return False
 
+    @classmethod
+    def recognizes(cls, obj: Any) -> bool:
+        """Whether a decoded frame (``orjson.loads`` of it) has this venue's shape: how a
+        file's venue is told from its content (:func:`tradesim_nb.venues.sniff_venue`)."""
+        return False
+
     # -- machinery ------------------------------------------------------------------------
     def book_key(self, symbol: str, channel: str) -> str:
         """The key of the book of ``symbol`` on the venue's book ``channel``.

@@ -18,7 +18,8 @@ layout. REST answers are injected into the frame stream at their receive times. 
 ``{"stream": "<s>@restDepth", "data": <answer>}``, which the Binance parser files as the REST
 snapshot of ``S``, so the book syncs from it. Answers no venue parser uses (exchange info,
 Kraken's AssetPairs, ...) are counted in ``stats["http_unused"]``, never silently dropped.
-:data:`REST_FRAMES` is the table of those conversions (one entry a venue).
+Each venue's descriptor holds its conversion
+(:attr:`tradesim_nb.venues.Venue.rest_frame`).
 
 When only ``.ws.`` files with cryptofeed's naming are given, ``.http.`` files of the same feed
 in the same folder are picked up. A Binance log without any REST answer gets a warning: its
@@ -34,69 +35,36 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+from ..venues.registry import venue_for_cryptofeed
 from ._base import Reader, merge_by_time
 from ._io import FormatError, epoch_s_to_ns, open_stream
 
-__all__ = ["REST_FRAMES", "CryptofeedReader", "rest_answer_frame", "venue_of_url"]
+__all__ = ["CryptofeedReader", "rest_answer_frame", "venue_of_url"]
 
 _NAME = re.compile(r"^(?P<feed>.+?)\.(?P<kind>ws|http)\.(?P<conn>\d+)\.(?P<rot>\d+)"
                    r"(?:\.(?:gz|bz2|xz))?$")
 
-#: cryptofeed feed ids (file name prefixes) -> venue keys of this package
-FEED_VENUES: dict[str, str] = {
-    "BINANCE": "binance",
-    "BINANCE_FUTURES": "binance-futures",
-    "OKX": "okx",
-    "OKEX": "okx",
-    "BYBIT": "bybit",
-    "KRAKEN": "kraken",
-}
-
-# host suffix -> venue (first match wins; None: a venue this package does not parse)
-_HOSTS: tuple[tuple[str, str | None], ...] = (
-    ("dstream.binance.com", None),
-    ("dapi.binance.com", None),
-    ("fstream.binance.com", "binance-futures"),
-    ("fapi.binance.com", "binance-futures"),
-    ("binance.com", "binance"),
-    ("okx.com", "okx"),
-    ("okex.com", "okx"),
-    ("bybit.com", "bybit"),
-    ("kraken.com", "kraken"),
-)
-
-
 def venue_of_url(url: str) -> str | None:
-    """The venue key of a websocket or REST URL (``None`` for hosts not known here)."""
-    host = urlsplit(url.strip()).hostname or ""
-    for suffix, venue in _HOSTS:
-        if host == suffix or host.endswith("." + suffix):
-            return venue
-    return None
+    """The venue key of a websocket or REST URL (``None`` for hosts not known here); each
+    venue's descriptor lists its hosts (:func:`tradesim_nb.venues.venue_of_url`)."""
+    from ..venues.registry import venue_of_url as of_url
 
-
-def _binance_depth(url: str, body: str) -> str | None:
-    parts = urlsplit(url)
-    if not parts.path.rstrip("/").endswith("/depth"):
-        return None
-    sym = parse_qs(parts.query).get("symbol")
-    if not sym:
-        return None
-    return '{"stream":"' + sym[0].lower() + '@restDepth","data":' + body + "}"
-
-
-#: venue -> function ``(url, body) -> frame or None`` turning a REST answer into a frame
-REST_FRAMES: dict[str, Callable[[str, str], str | None]] = {
-    "binance": _binance_depth,
-    "binance-futures": _binance_depth,
-}
+    return of_url(url)
 
 
 def rest_answer_frame(url: str, body: str) -> str | None:
     """The frame a venue's parser reads for the REST answer ``body`` of ``url`` (or None)."""
     venue = venue_of_url(url)
-    conv = REST_FRAMES.get(venue or "")
+    conv = _rest_frame(venue)
     return conv(url, body.strip()) if conv is not None else None
+
+
+def _rest_frame(venue: str | None) -> Callable[[str, str], str | None] | None:
+    """The venue's REST answer -> frame conversion (:attr:`Venue.rest_frame`), or None."""
+    from ..venues.registry import find_venue
+
+    v = find_venue(venue) if venue else None
+    return None if v is None else v.rest_frame
 
 
 class CryptofeedReader(Reader):
@@ -129,7 +97,7 @@ class CryptofeedReader(Reader):
         self.ws_files = tuple(ws)
         self.http_files = tuple(http)
         self._set_venue_hint(self._venue_from_files())
-        if self.venue in REST_FRAMES and not http:
+        if _rest_frame(self.venue) is not None and not http:
             self.warn(f"no .http. companion with the REST answers was given or found next to "
                       f"{ws[0].name if ws else self.paths[0].name}: a {self.venue} book syncs "
                       "only from its REST depth snapshot, so without it every book stays stale")
@@ -172,7 +140,7 @@ class CryptofeedReader(Reader):
         for p in self.ws_files:
             m = _NAME.match(p.name)
             if m and venue is None:
-                venue = FEED_VENUES.get(m["feed"].split("-")[0].upper())
+                venue = venue_for_cryptofeed(m["feed"].split("-")[0])
             line = self._first_line(p).decode(errors="replace")
             if " <-> " in line or " <- " in line:
                 url = line.split(" <-", 1)[0]

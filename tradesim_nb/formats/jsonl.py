@@ -77,28 +77,11 @@ def parse_line(line: bytes) -> tuple[str, int, str] | None:
 
 
 def sniff_venue(frame: str | bytes) -> str | None:
-    """A guess of the venue from one raw frame's shape (``None`` when unsure)."""
-    try:
-        obj = orjson.loads(frame)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(obj, list):
-        return "kraken" if len(obj) >= 3 and isinstance(obj[0], int) else None
-    if not isinstance(obj, dict):
-        return None
-    if "stream" in obj and isinstance(obj.get("data"), dict):
-        d = obj["data"]
-        return "binance-futures" if "pu" in d else "binance"
-    if "lastUpdateId" in obj or obj.get("e") in ("depthUpdate", "trade", "aggTrade"):
-        return "binance"
-    if isinstance(obj.get("topic"), str) and ("ts" in obj or "op" in obj):
-        return "bybit"
-    arg = obj.get("arg")
-    if isinstance(arg, dict) and "channel" in arg:
-        return "okx"
-    if obj.get("event") in ("systemStatus", "subscriptionStatus", "heartbeat"):
-        return "kraken"
-    return None
+    """A guess of the venue from one raw frame's shape (``None`` when unsure): each venue's
+    feed says whether it recognises the decoded frame (:func:`tradesim_nb.venues.sniff_venue`)."""
+    from ..venues.registry import sniff_venue as sniff
+
+    return sniff(frame)
 
 
 class _LineRecording(Reader):

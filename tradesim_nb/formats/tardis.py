@@ -72,32 +72,25 @@ if TYPE_CHECKING:
     from ..book import OrderBook
 
 __all__ = [
-    "EXCHANGE_VENUES",
     "L2Chunk",
     "SnapshotChunk",
     "TardisFile",
     "TardisReader",
     "TradesChunk",
     "inspect_tardis_file",
+    "tardis_venue",
 ]
 
 DataKind = Literal["incremental_book_L2", "book_snapshot", "trades"]
 
-#: Tardis exchange ids -> this package's venue keys (others keep the Tardis id as venue)
-EXCHANGE_VENUES: dict[str, str] = {
-    "binance": "binance",
-    "binance-futures": "binance-futures",
-    "okex": "okx",
-    "okex-swap": "okx",
-    "okex-futures": "okx",
-    "okex-options": "okx",
-    "okx": "okx",
-    "okx-swap": "okx",
-    "okx-futures": "okx",
-    "bybit": "bybit",
-    "bybit-spot": "bybit",
-    "kraken": "kraken",
-}
+def tardis_venue(exchange: str) -> str:
+    """This package's venue key for a Tardis exchange id (each venue's descriptor lists the ids
+    its books read, :attr:`tradesim_nb.venues.Venue.tardis_exchanges`); an id no venue lists
+    keeps the Tardis id as its venue."""
+    from ..venues.registry import venue_for_tardis
+
+    return venue_for_tardis(exchange) or exchange
+
 
 _BASE = ("exchange", "symbol", "timestamp", "local_timestamp")
 _L2 = (*_BASE, "is_snapshot", "side", "price", "amount")
@@ -132,7 +125,7 @@ class TardisFile:
     symbol : str
         The first row's symbol.
     venue : str
-        ``exchange`` mapped by :data:`EXCHANGE_VENUES` (the Tardis id when unmapped).
+        ``exchange`` mapped by :func:`tardis_venue` (the Tardis id when unmapped).
     """
 
     path: Path
@@ -407,7 +400,7 @@ def inspect_tardis_file(path: str | Path, *, max_line_bytes: int = 64 * 1024 * 1
         exchange = d.get("exchange", "")
         symbol = d.get("symbol", "")
     return TardisFile(p, kind, cols, depth, exchange, symbol,
-                      EXCHANGE_VENUES.get(exchange, exchange))
+                      tardis_venue(exchange))
 
 
 # -- the reader ----------------------------------------------------------------------------
@@ -421,7 +414,7 @@ class TardisReader(Reader):
         ``.csv.gz``). Each file must hold one symbol.
     venue : str, optional
         The venue key for the events; default: the files' exchange mapped by
-        :data:`EXCHANGE_VENUES`.
+        :func:`tardis_venue`.
     symbol : str, optional
         The one symbol every file must hold.
     chunk_rows : int

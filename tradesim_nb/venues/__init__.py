@@ -18,11 +18,16 @@ from .registry import (
     find_venue,
     get_venue,
     register_venue,
+    sniff_venue,
+    venue_for_cryptofeed,
+    venue_for_tardis,
     venue_names,
+    venue_of_url,
 )
 
 __all__ = ["DEFAULT_VENUE", "VENUES", "Venue", "find_venue", "get_feed", "get_venue",
-           "register_venue", "venue_names"]
+           "register_venue", "sniff_venue", "venue_for_cryptofeed", "venue_for_tardis",
+           "venue_names", "venue_of_url"]
 
 
 def get_feed(venue: str, **kwargs: Any) -> VenueFeed:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .protocol import ClientProtocol
 
 __all__ = ["DEFAULT_VENUE", "VENUES", "Venue", "find_venue", "get_venue", "register_venue",
-           "venue_names"]
+           "sniff_venue", "venue_for_cryptofeed", "venue_for_tardis", "venue_names",
+           "venue_of_url"]
 
 #: venue name -> ``"<package>"`` or ``"<package>:<DESCRIPTOR>"`` (default ``VENUE``), in the
 #: order the CLI and the dashboards list them. The one list of venues: add yours here.
@@ -79,6 +80,20 @@ class Venue:
     fee_schedule_for : callable, optional
         ``fn(instrument) -> FeeSchedule`` where the venue publishes fees per instrument
         (default: its ``fee_schedules`` table for the instrument's product).
+    tardis_exchanges : tuple of str
+        The Tardis.dev exchange ids whose normalized data this venue's books read
+        (``"okex-swap"``); :func:`venue_for_tardis`.
+    cryptofeed_ids : tuple of str
+        cryptofeed's feed ids of the venue (the prefix of its file names, ``"BINANCE"``);
+        :func:`venue_for_cryptofeed`.
+    hosts : tuple of str
+        Host names (or domain suffixes) of its websocket and REST endpoints; :func:`venue_of_url`.
+    excluded_hosts : tuple of str
+        Hosts under those domains that are another market this package does not read (Binance's
+        coin-margined ``dstream.binance.com``); the longest match wins.
+    rest_frame : callable, optional
+        ``fn(url, body) -> frame or None``: the frame the venue's parser reads for a REST answer
+        recorded beside the stream (a depth snapshot), or None for an answer it does not need.
     """
 
     name: str
@@ -91,6 +106,11 @@ class Venue:
     symbols: tuple[str, ...]
     aliases: tuple[str, ...] = field(default=())
     fee_schedule_for: Callable[[Instrument], FeeSchedule] | None = None
+    tardis_exchanges: tuple[str, ...] = field(default=())
+    cryptofeed_ids: tuple[str, ...] = field(default=())
+    hosts: tuple[str, ...] = field(default=())
+    excluded_hosts: tuple[str, ...] = field(default=())
+    rest_frame: Callable[[str, str], str | None] | None = None
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name and self.name == self.name.lower()
@@ -197,3 +217,57 @@ def register_venue(venue: Venue) -> Venue:
 
     instruments.forget(venue.name)  # its instruments load on their next look-up
     return venue
+
+
+# -- what other tools call the venues ------------------------------------------------------------
+def venue_for_tardis(exchange: str) -> str | None:
+    """The venue whose books read Tardis.dev's ``exchange`` (``"okex-swap"`` -> ``"okx"``)."""
+    for name in VENUES:
+        if exchange in VENUES[name].tardis_exchanges:
+            return name
+    return None
+
+
+def venue_for_cryptofeed(feed_id: str) -> str | None:
+    """The venue of a cryptofeed feed id (``"BINANCE_FUTURES"`` -> ``"binance-futures"``)."""
+    key = feed_id.upper()
+    for name in VENUES:
+        if key in VENUES[name].cryptofeed_ids:
+            return name
+    return None
+
+
+def venue_of_url(url: str) -> str | None:
+    """The venue of a websocket or REST URL by its host (None: a host no venue here serves).
+
+    Each venue lists its hosts or domain suffixes (:attr:`Venue.hosts`) and the hosts under
+    them that are another market (:attr:`Venue.excluded_hosts`); the longest match wins.
+    """
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url.strip()).hostname or "").lower()
+    best: tuple[int, str | None] = (0, None)
+    for name in VENUES:
+        v = VENUES[name]
+        for suffix, hit in [*((h, name) for h in v.hosts), *((h, None) for h in v.excluded_hosts)]:
+            if (host == suffix or host.endswith("." + suffix)) and len(suffix) > best[0]:
+                best = (len(suffix), hit)
+    return best[1]
+
+
+def sniff_venue(frame: str | bytes) -> str | None:
+    """A guess of the venue from one raw frame's shape (None when no venue recognises it).
+
+    The frame is decoded once and offered to each venue's
+    :meth:`~tradesim_nb.feed.VenueFeed.recognizes`, in registry order.
+    """
+    import orjson
+
+    try:
+        obj = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return None
+    for name in VENUES:
+        if VENUES[name].feed.recognizes(obj):
+            return name
+    return None

@@ -19,6 +19,7 @@ from .feed import (
     SPOT_WS_URL,
     BinanceFuturesFeed,
     BinanceSpotFeed,
+    rest_depth_frame,
     snapshot_payload,
 )
 from .protocol import BinanceFuturesProtocol, BinanceSpotProtocol
@@ -37,15 +38,21 @@ __all__ = [
     "BinanceFuturesProtocol",
     "BinanceSpotFeed",
     "BinanceSpotProtocol",
+    "rest_depth_frame",
     "snapshot_payload",
 ]
 
 SPOT = Venue(
     name="binance", title="Binance spot", feed=BinanceSpotFeed, protocol=BinanceSpotProtocol,
     dialect=BinanceDialect, instruments=instruments.spot, fee_schedules=fees.schedules,
-    symbols=("BTCUSDT", "ETHUSDT"), aliases=("binance-spot",))
+    symbols=("BTCUSDT", "ETHUSDT"), aliases=("binance-spot",), tardis_exchanges=("binance",),
+    cryptofeed_ids=("BINANCE",), hosts=("binance.com",),
+    excluded_hosts=("dstream.binance.com", "dapi.binance.com"),  # coin-margined: not read here
+    rest_frame=rest_depth_frame)
 FUTURES = Venue(
     name="binance-futures", title="Binance USD-M futures", feed=BinanceFuturesFeed,
     protocol=BinanceFuturesProtocol, dialect=BinanceDialect, instruments=instruments.futures,
     fee_schedules=fees.schedules, symbols=("BTCUSDT", "ETHUSDT"),
-    aliases=("binance_futures",))
+    aliases=("binance_futures",), tardis_exchanges=("binance-futures",),
+    cryptofeed_ids=("BINANCE_FUTURES",), hosts=("fstream.binance.com", "fapi.binance.com"),
+    rest_frame=rest_depth_frame)

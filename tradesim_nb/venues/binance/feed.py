@@ -100,6 +100,21 @@ FUTURES_DEPTH_LIMITS: Final = (5, 10, 20, 50, 100, 500, 1000)
 _MS = 1_000_000
 
 
+def rest_depth_frame(url: str, body: str) -> str | None:
+    """The frame the feed reads for a recorded REST depth answer (``GET .../depth?symbol=S``):
+    ``{"stream": "<s>@restDepth", "data": <body>}``, so the snapshot is that symbol's; None for
+    any other answer (cryptofeed records them in its ``.http.`` files)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    if not parts.path.rstrip("/").endswith("/depth"):
+        return None
+    sym = parse_qs(parts.query).get("symbol")
+    if not sym:
+        return None
+    return '{"stream":"' + sym[0].lower() + '@restDepth","data":' + body + "}"
+
+
 class BinanceSpotFeed(VenueFeed):
     """Binance spot: diff-depth + REST snapshot sync, trades, bookTicker cross-check.
 
@@ -142,6 +157,18 @@ class BinanceSpotFeed(VenueFeed):
     @classmethod
     def looks_like(cls, frame: str) -> bool:
         return "lastUpdateId" in frame or '"e":"depthUpdate"' in frame or "@depth" in frame
+
+    @classmethod
+    def recognizes(cls, obj: Any) -> bool:
+        if type(obj) is not dict:
+            return False
+        d = obj.get("data")
+        if "stream" in obj and type(d) is dict:
+            return ("pu" in d) is cls._chains_by_pu
+        return "lastUpdateId" in obj or obj.get("e") in ("depthUpdate", "trade", "aggTrade")
+
+    #: a USD-M diff carries ``pu``; spot's do not (how a combined-stream frame is told apart)
+    _chains_by_pu: ClassVar[bool] = False
 
     # -- declarations for the live client ---------------------------------------------------
     @classmethod
@@ -470,6 +497,8 @@ class BinanceFuturesFeed(BinanceSpotFeed):
     First diff after the snapshot: :math:`U \\le L \\le u`; diffs with :math:`u < L` are dropped;
     afterwards ``pu`` must equal the previous ``u``.
     """
+
+    _chains_by_pu: ClassVar[bool] = True
 
     venue: ClassVar[str] = "binance-futures"
     ws_url: ClassVar[str] = FUTURES_WS_URL

@@ -45,4 +45,5 @@ __all__ = [
 VENUE = Venue(
     name="bybit", title="Bybit v5 public (linear)", feed=BybitFeed, protocol=BybitProtocol,
     dialect=BybitDialect, instruments=instruments.instruments, fee_schedules=fees.schedules,
-    symbols=("BTCUSDT", "ETHUSDT"))
+    symbols=("BTCUSDT", "ETHUSDT"), tardis_exchanges=("bybit", "bybit-spot"),
+    cryptofeed_ids=("BYBIT",), hosts=("bybit.com",))

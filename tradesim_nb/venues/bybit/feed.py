@@ -218,6 +218,11 @@ class BybitFeed(VenueFeed):
     def looks_like(cls, frame: str) -> bool:
         return '"topic":"orderbook.' in frame or '"topic":"publicTrade.' in frame
 
+    @classmethod
+    def recognizes(cls, obj: Any) -> bool:
+        return type(obj) is dict and isinstance(obj.get("topic"), str) and (
+            "ts" in obj or "op" in obj)
+
     ping_interval_s: ClassVar[float] = PING_INTERVAL_S
     ping_message = staticmethod(ping_message)
     trade_topic = staticmethod(trade_topic)

@@ -89,4 +89,5 @@ VENUE = Venue(
     name="kraken", title="Kraken WebSocket v1 public (book)", feed=KrakenFeed,
     protocol=KrakenProtocol, dialect=KrakenDialect, instruments=_instruments,
     fee_schedules=_fee_schedules, fee_schedule_for=_fee_schedule_for,
-    symbols=("XBT/USD", "ETH/USD", "XBT/EUR", "ETH/EUR"))
+    symbols=("XBT/USD", "ETH/USD", "XBT/EUR", "ETH/EUR"), tardis_exchanges=("kraken",),
+    cryptofeed_ids=("KRAKEN",), hosts=("kraken.com",))

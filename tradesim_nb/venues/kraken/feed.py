@@ -525,6 +525,13 @@ class KrakenFeed(VenueFeed):
     def looks_like(cls, frame: str) -> bool:
         return '"book-' in frame or '"event":"systemStatus"' in frame
 
+    @classmethod
+    def recognizes(cls, obj: Any) -> bool:
+        if type(obj) is list:
+            return len(obj) >= 3 and type(obj[0]) is int
+        return type(obj) is dict and obj.get("event") in (
+            "systemStatus", "subscriptionStatus", "heartbeat")
+
     def book(self, symbol: str) -> OrderBook:
         b = self.books.get(symbol)
         if b is None:

@@ -37,4 +37,7 @@ __all__ = [
 VENUE = Venue(
     name="okx", title="OKX v5 public", feed=OkxFeed, protocol=OkxProtocol, dialect=OkxDialect,
     instruments=instruments.instruments, fee_schedules=fees.schedules,
-    symbols=("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP", "BTC-USDT", "ETH-USDT"))
+    symbols=("BTC-USDT-SWAP", "ETH-USDT-SWAP", "SOL-USDT-SWAP", "BTC-USDT", "ETH-USDT"),
+    tardis_exchanges=("okex", "okex-swap", "okex-futures", "okex-options", "okx", "okx-swap",
+                      "okx-futures"),
+    cryptofeed_ids=("OKX", "OKEX"), hosts=("okx.com", "okex.com"))

@@ -233,6 +233,11 @@ class OkxFeed(VenueFeed):
     def looks_like(cls, frame: str) -> bool:
         return '"arg":{"channel"' in frame or '"arg": {"channel"' in frame
 
+    @classmethod
+    def recognizes(cls, obj: Any) -> bool:
+        arg = obj.get("arg") if type(obj) is dict else None
+        return type(arg) is dict and "channel" in arg
+
     # -- parsing ---------------------------------------------------------------------------
     def salvage(self, frame: str | bytes) -> tuple[str, ...] | None:
         head = (frame[:400].decode("utf-8", "replace") if isinstance(frame, bytes)
