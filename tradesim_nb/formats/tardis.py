@@ -138,7 +138,23 @@ class TardisFile:
 
 
 @dataclass(frozen=True)
-class L2Chunk:
+class _Rows:
+    """What every chunk of rows has: the file, its first line, the exchange and symbol, and
+    the two Tardis time stamps (µs) of each row."""
+
+    path: Path
+    first_line: int
+    exchange: str
+    symbol: str
+    timestamp_us: np.ndarray
+    local_timestamp_us: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.timestamp_us)
+
+
+@dataclass(frozen=True)
+class L2Chunk(_Rows):
     """Rows of an ``incremental_book_L2`` file, column-wise; updates are never split.
 
     Attributes
@@ -157,12 +173,6 @@ class L2Chunk:
         Row where each update (one venue message, or one whole snapshot run) starts.
     """
 
-    path: Path
-    first_line: int
-    exchange: str
-    symbol: str
-    timestamp_us: np.ndarray
-    local_timestamp_us: np.ndarray
     is_snapshot: np.ndarray
     is_bid: np.ndarray
     price: np.ndarray
@@ -171,32 +181,20 @@ class L2Chunk:
     amount_f: np.ndarray
     update_starts: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.timestamp_us)
-
 
 _NO_STARTS = np.empty(0, np.int64)
 
 
 @dataclass(frozen=True)
-class _RawL2:
+class _RawL2(_Rows):
     """Rows of an ``incremental_book_L2`` file as :class:`L2Chunk` has them, but for the
     price and amount strings, which stay Arrow string arrays (not yet checked as numbers)."""
 
-    path: Path
-    first_line: int
-    exchange: str
-    symbol: str
-    timestamp_us: np.ndarray
-    local_timestamp_us: np.ndarray
     is_snapshot: np.ndarray
     is_bid: np.ndarray
     price: Any
     amount: Any
     update_starts: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.timestamp_us)
 
     def slice(self, a: int, b: int) -> _RawL2:
         return _RawL2(self.path, self.first_line + a, self.exchange, self.symbol,
@@ -230,7 +228,7 @@ class _RawL2:
 
 
 @dataclass(frozen=True)
-class SnapshotChunk:
+class SnapshotChunk(_Rows):
     """Rows of a ``book_snapshot_N`` file: ``(rows, N)`` arrays of strings (``None``: no level).
 
     Attributes
@@ -242,23 +240,14 @@ class SnapshotChunk:
     ask_price, ask_amount, bid_price, bid_amount : numpy.ndarray of object, shape (rows, N)
     """
 
-    path: Path
-    first_line: int
-    exchange: str
-    symbol: str
-    timestamp_us: np.ndarray
-    local_timestamp_us: np.ndarray
     ask_price: np.ndarray
     ask_amount: np.ndarray
     bid_price: np.ndarray
     bid_amount: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.timestamp_us)
-
 
 @dataclass(frozen=True)
-class TradesChunk:
+class TradesChunk(_Rows):
     """Rows of a ``trades`` file, column-wise.
 
     Attributes
@@ -273,19 +262,10 @@ class TradesChunk:
     price, amount : numpy.ndarray of float64
     """
 
-    path: Path
-    first_line: int
-    exchange: str
-    symbol: str
-    timestamp_us: np.ndarray
-    local_timestamp_us: np.ndarray
     trade_id: np.ndarray
     side: np.ndarray
     price: np.ndarray
     amount: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.timestamp_us)
 
 
 # -- header --------------------------------------------------------------------------------
