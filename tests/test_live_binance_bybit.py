@@ -120,8 +120,13 @@ def test_book_equals_truth_after_every_resync_under_faults(venue: str, kind: str
             assert st.stale_dropped >= 3 and m["gaps_detected"] == 0
         else:
             assert len(resync_checks) >= 2  # the first snapshot and at least one resync
-        # every injected gap is detected
-        assert c.stale_episodes >= v.gaps_injected
+        # every injected gap is detected, or healed by a reconnect: a gap pending when the
+        # client's watchdog closes a stalled socket is counted by the venue at its next write,
+        # while the client (its book not valid from the disconnect) syncs again from a new
+        # connection's snapshot
+        assert c.stale_episodes + m["watchdog_closes"] >= v.gaps_injected
+        if kind != "mix":
+            assert c.stale_episodes >= v.gaps_injected
         if kind == "drop":
             assert v.gaps_injected >= 5 and m["gaps_detected"] == v.gaps_injected
             # no reconnect but, at most, one by the watchdog during the final pause (a drop
