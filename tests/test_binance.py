@@ -469,6 +469,23 @@ def test_futures_pu_chain_bridge_gap_and_resync() -> None:
     assert book.best_bid == 100.6
 
 
+def test_futures_snapshot_between_two_diffs_is_joined_by_pu() -> None:
+    # the snapshot's lastUpdateId is the u of a diff the stream sent before it subscribed: the
+    # next diff starts at U = L + 1 (so U <= L fails) but its pu is L: it follows the snapshot
+    f = get_feed("binance-futures")
+    snap = {"lastUpdateId": 157, "E": 1, "T": 1, "bids": [["99.0", "1"]],
+            "asks": [["101.0", "1"]]}
+    f.on_frame(_fut(158, 160, 157, [["100.0", "2"]], []), 1)
+    f.rest_snapshot("BTCUSDT", json.dumps(snap), 2)
+    st, book = f.stats["BTCUSDT"], f.books["BTCUSDT"]
+    assert st.gaps == 0 and book.valid and book.seq == 160 and book.best_bid == 100.0
+    # a first diff that neither covers L nor follows it is still a gap
+    g = get_feed("binance-futures")
+    g.on_frame(_fut(159, 160, 158, [["100.0", "2"]], []), 1)
+    g.rest_snapshot("BTCUSDT", json.dumps(snap), 2)
+    assert g.stats["BTCUSDT"].gaps == 1 and not g.books["BTCUSDT"].valid
+
+
 def test_futures_book_ticker_and_snapshot_url() -> None:
     f = BinanceFuturesFeed()
     (b,) = f.parse(json.dumps({"e": "bookTicker", "u": 400900217, "E": 1568014460893,

@@ -529,8 +529,10 @@ class BinanceFuturesFeed(BinanceSpotFeed):
         return last_update_id - 1  # drop u < L
 
     def _bridges(self, ev: BookDelta, last_update_id: int) -> bool:
+        """``U <= L <= u`` (Binance's rule), or ``pu == L``: the diff right after the snapshot's
+        last update (a snapshot taken between two diffs, whose ``U`` is then ``L + 1``)."""
         assert ev.first_seq is not None and ev.seq is not None
-        return ev.first_seq <= last_update_id <= ev.seq
+        return ev.first_seq <= last_update_id <= ev.seq or ev.prev_seq == last_update_id
 
     def _continues(self, ev: BookDelta, last: int) -> bool:
         return ev.prev_seq == last
