@@ -220,10 +220,27 @@ class Dialect:
     def announce(self, tr: TrueBook, conns: Sequence[Subscriber]) -> None:
         """A recording's instrument got its first data: subscribers waiting get a snapshot."""
 
+    #: the subscription key (``(ticker_channel, symbol)`` in ``Subscriber.subs``) of the venue's
+    #: 24-hour ticker channel; None: the venue has none
+    ticker_channel: ClassVar[str | None] = None
+
+    def ticker_frame(self, tr: TrueBook, volume_base: float) -> str:
+        """The venue's 24-hour ticker frame of ``tr`` (a dialect with a ticker channel)."""
+        raise NotImplementedError
+
     def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
         """Publish ``tr``'s 24-hour ticker (``volume_base``: base units traded a day, from
-        :meth:`Host.daily_volume`) to the subscribers of the dialect's ticker channel; a
-        venue without one sends nothing (the default)."""
+        :meth:`Host.daily_volume`) to the subscribers of the dialect's ticker channel, one
+        frame for all; a venue without one sends nothing (the default)."""
+        if self.ticker_channel is None:
+            return
+        key = (self.ticker_channel, tr.symbol)
+        frame: str | None = None
+        for c in conns:
+            if key in c.subs:
+                if frame is None:
+                    frame = self.ticker_frame(tr, volume_base)
+                c.put(frame, "ctl", tr.symbol)
 
     def http(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]] | None:
         """Answer a plain HTTP request on one of :attr:`http_paths`: (status, JSON body)."""

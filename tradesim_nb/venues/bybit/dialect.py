@@ -73,6 +73,8 @@ class BybitView:
 class BybitDialect(Dialect):
     """Bybit v5 public (any category path): orderbook views with their own ``u``, trades."""
 
+    ticker_channel: ClassVar[str | None] = "tk"
+
     paths: ClassVar[tuple[str, ...]] = (PREFIX,)
     depth: ClassVar[int | None] = 50
 
@@ -266,15 +268,6 @@ class BybitDialect(Dialect):
                              "data": {"symbol": tr.symbol, "lastPrice": f"{mid:.10g}",
                                       "volume24h": f"{vol:.8g}",
                                       "turnover24h": f"{turnover:.8g}"}, "cs": tr.seq}).decode()
-
-    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
-        key = ("tk", tr.symbol)
-        frame: str | None = None
-        for c in conns:
-            if key in c.subs:
-                if frame is None:
-                    frame = self.ticker_frame(tr, volume_base)
-                c.put(frame, "ctl", tr.symbol)
 
     def announce(self, tr: TrueBook, conns: Sequence[Subscriber]) -> None:
         for c in conns:

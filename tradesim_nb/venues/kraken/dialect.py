@@ -101,6 +101,8 @@ class KrakenView:
 class KrakenDialect(Dialect):
     """Kraken v1 public ``book`` channel of the local venue."""
 
+    ticker_channel: ClassVar[str | None] = "ticker"
+
     paths: ClassVar[tuple[str, ...]] = (LOCAL_PATH,)
     checksum_key: ClassVar[str | None] = '"c":"'
 
@@ -259,15 +261,6 @@ class KrakenDialect(Dialect):
             "a": [a[0][0] if a else last, 0, "0"], "b": [b[0][0] if b else last, 0, "0"],
             "c": [last, "0"], "v": [vol, vol], "p": [last, last], "t": [0, 0],
             "l": [last, last], "h": [last, last], "o": [last, last]}, "ticker", tr.symbol])
-
-    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
-        key = ("ticker", tr.symbol)
-        frame: str | None = None
-        for c in conns:
-            if key in c.subs:
-                if frame is None:
-                    frame = self.ticker_frame(tr, volume_base)
-                c.put(frame, "ctl", tr.symbol)
 
     # -- frames ----------------------------------------------------------------------------------
     def _view(self, tr: TrueBook, depth: int) -> KrakenView:

@@ -38,6 +38,8 @@ def _lv(levels: Levels) -> list[list[str]]:
 class OkxDialect(Dialect):
     """The OKX v5 public protocol of the local venue (the default URL)."""
 
+    ticker_channel: ClassVar[str | None] = "tickers"
+
     paths: ClassVar[tuple[str, ...]] = (PATH,)
     fallback: ClassVar[bool] = True
     checksum_key: ClassVar[str | None] = '"checksum":'
@@ -86,15 +88,6 @@ class OkxDialect(Dialect):
              "ts": str(time.time_ns() // 1_000_000)}
         return orjson.dumps({"arg": {"channel": "tickers", "instId": tr.symbol},
                              "data": [d]}).decode()
-
-    def ticker_24h(self, tr: TrueBook, volume_base: float, conns: Sequence[Subscriber]) -> None:
-        key = ("tickers", tr.symbol)
-        frame: str | None = None
-        for c in conns:
-            if key in c.subs:
-                if frame is None:
-                    frame = self.ticker_frame(tr, volume_base)
-                c.put(frame, "ctl", tr.symbol)
 
     # -- requests ----------------------------------------------------------------------------
     def _error(self, conn: Subscriber, code: str, msg: str) -> None:
