@@ -72,7 +72,7 @@ from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind,
 from .instruments import Instrument, find_instrument
 
 __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck", "VenueFeed",
-           "load_json_object"]
+           "int_value", "load_json_object"]
 
 _perf_ns = time.perf_counter_ns
 #: receive times below this (2001-09-09) are counters or placeholders, not clock readings
@@ -89,6 +89,20 @@ def load_json_object(frame: str | bytes) -> dict[str, Any]:
     if type(obj) is not dict:
         raise MalformedFrame("not_an_object", type(obj).__name__)
     return obj
+
+
+def int_value(x: Any) -> int | None:
+    """An integer field as venues send it — a JSON integer or its decimal string — as an int;
+    None for anything else (a float, a bool, a non-numeric string), for the parser to name."""
+    t = type(x)
+    if t is int:
+        return x  # type: ignore[no-any-return]
+    if t is str:
+        try:
+            return int(x)
+        except ValueError:
+            return None
+    return None
 
 
 class MalformedFrame(ValueError):
@@ -382,6 +396,18 @@ class VenueFeed:
 
     def status(self, kind: StatusKind, symbol: str, detail: str, recv_ns: int) -> FeedStatus:
         return FeedStatus(kind, self.venue, symbol, detail, recv_ns)
+
+    def drop_until_snapshot(self, event: BookSnapshot | BookDelta, state: SymbolState) -> bool:
+        """An update that arrived while its book waits for a snapshot (none yet, or stale):
+        counted in ``stale_dropped`` with a ``stale`` status; returns False (not applied), for
+        a :meth:`sequence` to return."""
+        sym = event.symbol
+        self.stats[sym].stale_dropped += 1
+        state.pending.append(self.status(
+            "stale", sym, "update dropped: " + (
+                "book stale, waiting for a snapshot" if self.stats[sym].snapshots
+                else "no snapshot yet"), event.recv_ts_ns))
+        return False
 
     def mark_stale(self, symbol: str, kind: StatusKind, detail: str, recv_ns: int) -> FeedStatus:
         """Mark a book stale (gap or checksum failure) and ask for a resync."""

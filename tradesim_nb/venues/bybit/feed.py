@@ -49,7 +49,7 @@ import orjson
 
 from ...book import OrderBook
 from ...events import BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
-from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
+from ...feed import MalformedFrame, SymbolState, VenueFeed, int_value, load_json_object
 
 __all__ = [
     "ORDERBOOK_DEPTHS",
@@ -163,15 +163,10 @@ def ping_message(req_id: str | None = None) -> str:
 
 def _int(x: Any, name: str) -> int:
     """An id or a time stamp sent as a JSON integer or its decimal string."""
-    t = type(x)
-    if t is int:
-        return x  # type: ignore[no-any-return]
-    if t is str:
-        try:
-            return int(x)
-        except ValueError:
-            pass
-    raise MalformedFrame("bad_field", f"{name}={str(x)[:40]!r} is not an integer")
+    v = int_value(x)
+    if v is None:
+        raise MalformedFrame("bad_field", f"{name}={str(x)[:40]!r} is not an integer")
+    return v
 
 
 class BybitFeed(VenueFeed):

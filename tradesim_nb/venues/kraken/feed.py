@@ -553,13 +553,7 @@ class KrakenFeed(VenueFeed):
             return True
         if state.synced:
             return self._in_time(event, state)
-        sym = event.symbol
-        self.stats[sym].stale_dropped += 1
-        state.pending.append(self.status(
-            "stale", sym, "update dropped: " + (
-                "book stale, waiting for a snapshot" if self.stats[sym].snapshots
-                else "no snapshot yet"), event.recv_ts_ns))
-        return False
+        return self.drop_until_snapshot(event, state)
 
     def _in_time(self, event: BookSnapshot | BookDelta, state: SymbolState) -> bool:
         """Every level of an update must be at least as new as the level the book holds (its

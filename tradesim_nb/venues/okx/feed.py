@@ -50,7 +50,7 @@ import orjson
 
 from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
-from ...feed import MalformedFrame, SymbolState, VenueFeed, load_json_object
+from ...feed import MalformedFrame, SymbolState, VenueFeed, int_value, load_json_object
 
 __all__ = [
     "BOOK_CHANNELS",
@@ -156,29 +156,18 @@ def _int_or_none(x: Any) -> int | None:
     """A sequence id as sent (a JSON integer or its decimal string), else MalformedFrame."""
     if x is None:
         return None
-    t = type(x)
-    if t is int:
-        return x  # type: ignore[no-any-return]
-    if t is str:
-        try:
-            return int(x)
-        except ValueError:
-            pass
-    raise MalformedFrame("bad_seq", f"sequence id {str(x)[:40]!r} is not an integer")
+    v = int_value(x)
+    if v is None:
+        raise MalformedFrame("bad_seq", f"sequence id {str(x)[:40]!r} is not an integer")
+    return v
 
 
 def _ts_ms(x: Any) -> int:
     """OKX's ``ts`` (ms since the epoch, sent as a decimal string) as an int."""
-    t = type(x)
-    if t is str or t is int:
-        try:
-            v = int(x)
-        except ValueError:
-            pass
-        else:
-            if 0 <= v < 1 << 53:
-                return v
-    raise MalformedFrame("bad_timestamp", f"ts {str(x)[:40]!r} is not ms since the epoch")
+    v = int_value(x)
+    if v is None or not 0 <= v < 1 << 53:
+        raise MalformedFrame("bad_timestamp", f"ts {str(x)[:40]!r} is not ms since the epoch")
+    return v
 
 
 def _checksum(x: Any) -> int | None:
@@ -186,15 +175,7 @@ def _checksum(x: Any) -> int | None:
     (OKX: "0" means no checksum). Anything else is MalformedFrame ``bad_checksum``."""
     if x is None:
         return None
-    t = type(x)
-    v: int | None = None
-    if t is int:
-        v = x
-    elif t is str:
-        try:
-            v = int(x)
-        except ValueError:
-            v = None
+    v = int_value(x)
     if v is None or not -_INT31 <= v < _INT32:
         raise MalformedFrame("bad_checksum", f"checksum {str(x)[:40]!r} is not a 32-bit integer")
     if v >= _INT31:
@@ -404,13 +385,7 @@ class OkxFeed(VenueFeed):
             return True
         if not state.synced:
             # no snapshot yet, or stale after a gap: wait for a snapshot (counted)
-            sym = event.symbol
-            self.stats[sym].stale_dropped += 1
-            state.pending.append(self.status(
-                "stale", sym, "update dropped: " + (
-                    "book stale, waiting for a snapshot" if self.stats[sym].snapshots
-                    else "no snapshot yet"), event.recv_ts_ns))
-            return False
+            return self.drop_until_snapshot(event, state)
         seq = event.seq
         prev = event.prev_seq
         if seq is not None and prev is not None and state.last_seq is not None:
