@@ -7,17 +7,13 @@ import json
 import math
 
 import pytest
+from bench_helpers import bench_args
 
 from tradesim_nb.bench import pipeline
 
 
 def _args(**kw: object) -> argparse.Namespace:
-    p = argparse.ArgumentParser()
-    pipeline.add_arguments(p)
-    ns = p.parse_args([])
-    for k, v in kw.items():
-        setattr(ns, k, v)
-    return ns
+    return bench_args(pipeline, **kw)
 
 
 def test_pipeline_on_real_recordings() -> None:

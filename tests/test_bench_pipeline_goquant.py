@@ -6,17 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from bench_helpers import bench_args
+
 from tradesim_nb.bench import pipeline
 from tradesim_nb.bench.book import goquant_frames
 
 
 def _args(**kw: object) -> argparse.Namespace:
-    p = argparse.ArgumentParser()
-    pipeline.add_arguments(p)
-    ns = p.parse_args([])
-    for k, v in kw.items():
-        setattr(ns, k, v)
-    return ns
+    return bench_args(pipeline, **kw)
 
 
 def test_goquant_section() -> None:

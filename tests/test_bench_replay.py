@@ -8,18 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from bench_helpers import bench_args
 
 from tradesim_nb.bench import replay
 from tradesim_nb.formats.tardis import TardisReader
 
 
 def _args(**kw: object) -> argparse.Namespace:
-    p = argparse.ArgumentParser()
-    replay.add_arguments(p)
-    ns = p.parse_args([])
-    for k, v in kw.items():
-        setattr(ns, k, v)
-    return ns
+    return bench_args(replay, **kw)
 
 
 def test_the_file_is_the_recording_as_tardis_rows(tmp_path: Path) -> None:
