@@ -78,6 +78,7 @@ __all__ = [
     "file_info",
     "holdout_report",
     "instrument_dict",
+    "json_ready",
     "list_model_files",
     "load_cache",
     "load_models",
@@ -579,21 +580,22 @@ def _f(x: Any) -> str:
 
 
 # -- files ----------------------------------------------------------------------------------------
-def _clean(o: Any) -> Any:
-    """JSON-ready: NaN/inf -> null, tuples -> lists, numpy scalars -> Python numbers."""
+def json_ready(o: Any) -> Any:
+    """``o`` ready for JSON: NaN/inf -> null, tuples -> lists, numpy arrays and scalars ->
+    Python lists and numbers, mapping keys -> strings (the model file and ``--json``)."""
     if isinstance(o, float):
         return o if math.isfinite(o) else None
     if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
+        return {str(k): json_ready(v) for k, v in o.items()}
     if isinstance(o, list | tuple):
-        return [_clean(v) for v in o]
+        return [json_ready(v) for v in o]
     if hasattr(o, "tolist"):  # numpy arrays and scalars
-        return _clean(o.tolist())
+        return json_ready(o.tolist())
     return o
 
 
 def _dumps(d: dict[str, Any]) -> bytes:
-    return orjson.dumps(_clean(d), option=orjson.OPT_INDENT_2)
+    return orjson.dumps(json_ready(d), option=orjson.OPT_INDENT_2)
 
 
 def _read_json(path: str | os.PathLike[str]) -> Any:

@@ -22,21 +22,9 @@ COMMANDS = ("replay", "venue", "watch", "record", "ac", "schedule", "execute", "
 
 def emit_json(obj: Any) -> None:
     """Print one JSON object (NaN/inf become null) to stdout."""
-    print(json.dumps(_clean(obj), indent=None, separators=(",", ":")))
+    from ..models import json_ready
 
-
-def _clean(o: Any) -> Any:
-    import math
-
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_clean(v) for v in o]
-    if hasattr(o, "tolist"):
-        return _clean(o.tolist())
-    return o
+    print(json.dumps(json_ready(obj), indent=None, separators=(",", ":")))
 
 
 def build_parser() -> argparse.ArgumentParser:
