@@ -176,3 +176,19 @@ def test_memory_stays_flat_in_the_file_length(tmp_path: Path) -> None:
     peak(short)  # the first read imports pyarrow and fills caches: not the reader's memory
     p1, p4 = peak(short), peak(long)
     assert p4 < 1.25 * p1 + 256 * 1024, (p1, p4)
+
+
+def test_a_snapshot_after_deltas_is_held_only_where_the_venues_feed_holds_it(tmp_path: Path) -> None:
+    # Binance's feed keeps a snapshot that follows diffs not valid until a diff joins it; OKX's
+    # takes it at once: the column-wise replay ends each file as that venue's event path does
+    p = _csv(tmp_path / "t.csv", [
+        "binance,BTCUSDT,1,1,true,bid,99,1", "binance,BTCUSDT,1,1,true,ask,101,1",
+        "binance,BTCUSDT,2,2,false,bid,98,1",
+        "binance,BTCUSDT,3,3,true,bid,97,1", "binance,BTCUSDT,3,3,true,ask,103,1"])
+    for venue, held in (("binance", True), ("okx", False)):
+        b = TardisReader(p, venue=venue).replay_books()[SYMBOL]
+        feed = get_feed(venue)
+        formats.consume(formats.open_source(p, venue=venue), feed)
+        ref = feed.books[SYMBOL]
+        assert levels(b) == levels(ref) == ([("97", "1")], [("103", "1")])
+        assert (b.stale, b.valid) == (ref.stale, ref.valid) == (held, not held), venue

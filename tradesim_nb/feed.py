@@ -246,6 +246,10 @@ class VenueFeed:
     #: whether a snapshot's time is held against the book's (False where snapshots come from
     #: a REST request beside the socket, placed by update ids alone: Binance)
     snapshot_time_rule: ClassVar[bool] = True
+    #: whether a snapshot that arrives in a stream of diffs is valid only once a diff joins it
+    #: (Binance: the REST snapshot is taken beside the socket); readers that build books
+    #: without a feed (the column-wise Tardis replay) ask it
+    snapshot_needs_diff: ClassVar[bool] = False
 
     def __init__(self, *, sanitize_crossed: bool = False, verify_checksums: bool = True) -> None:
         self.sanitize_crossed = sanitize_crossed

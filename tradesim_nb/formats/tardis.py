@@ -839,11 +839,12 @@ class TardisReader(Reader):
         """
         from ..book import OrderBook
         from ..instruments import find_instrument
+        from ..venues.registry import find_venue
 
         books: dict[str, OrderBook] = {}
         seq: dict[str, int] = {}
         last_lts: dict[str, int] = {}
-        held: set[str] = set()  # books whose chunk ended on a snapshot after deltas
+        held: set[str] = set()  # books whose chunk ended on a held snapshot (see below)
         had_deltas: set[str] = set()
         if self._init_stats is None:  # the counts describe one pass, as iterating does
             self._init_stats = Counter(self.stats)
@@ -856,6 +857,8 @@ class TardisReader(Reader):
                 raise ValueError(f"{tf.path.name} is a Tardis {tf.kind} file: replay_books "
                                  "applies incremental_book_L2 files; iterate the reader for it")
             venue = self.venue or tf.venue
+            known = find_venue(venue)
+            hold = known is not None and known.feed.snapshot_needs_diff
             seen_snapshot = False
             begun: set[str] = set()
             f = self._track(open_stream(tf.path, max_line_bytes=self.max_line_bytes))
@@ -892,23 +895,23 @@ class TardisReader(Reader):
                     po, pdata = raw.strings("price")
                     ao, adata = raw.strings("amount")
                     sub = starts[u0:]
-                    res = book.apply_arrays(sub - r0, snaps[u0:], raw.is_bid[r0:],
+                    chunk_snaps = snaps[u0:]
+                    res = book.apply_arrays(sub - r0, chunk_snaps, raw.is_bid[r0:],
                                             (po[r0:], pdata), (ao[r0:], adata),
                                             uncross=uncross, refused="stale")
                     if res.refused:
                         self._checked_numbers(tf, raw)  # the reader's error, if the file has one
-                    n_snap = int(snaps[u0:].sum())
+                    n_snap = int(chunk_snaps.sum())
                     stats["snapshots"] += n_snap
                     stats["deltas"] += len(sub) - n_snap
                     stats["crossed_updates"] += res.crossed
                     stats["crossed_removed_levels"] += res.removed
                     stats["refused_updates"] += res.refused
                     stats["deltas_skipped_stale"] += res.skipped
-                    chunk_snaps = snaps[u0:]
-                    if bool(chunk_snaps[-1]) and not book.stale and (
+                    if hold and bool(chunk_snaps[-1]) and not book.stale and (
                             sym in had_deltas or not bool(chunk_snaps[:-1].all())):
-                        # a snapshot after deltas: as the venue's feed does (Binance's REST rule),
-                        # the book is not valid until the next delta joins it
+                        # a snapshot after deltas, on a venue whose feed holds it until the
+                        # next delta joins it (Binance's REST rule): the same here
                         book.stale = True
                         held.add(sym)
                     if n_snap < len(sub):

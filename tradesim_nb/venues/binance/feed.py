@@ -135,6 +135,8 @@ class BinanceSpotFeed(VenueFeed):
     venue: ClassVar[str] = "binance"
     #: the REST snapshot is taken beside the socket: update ids place it, not its time
     snapshot_time_rule: ClassVar[bool] = False
+    #: a snapshot after diffs waits for a diff that joins it (``_on_book``, ``in_sync``)
+    snapshot_needs_diff: ClassVar[bool] = True
     ws_url: ClassVar[str] = SPOT_WS_URL
     rest_url: ClassVar[str] = SPOT_REST_URL
     rest_path: ClassVar[str] = "/api/v3/depth"
