@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from ..venues.registry import venue_for_cryptofeed
+from ..venues.registry import venue_for_cryptofeed, venue_of_url
 from ._base import Reader, merge_by_time
 from ._io import FormatError, epoch_s_to_ns, open_stream
 
@@ -43,14 +43,6 @@ __all__ = ["CryptofeedReader", "rest_answer_frame", "venue_of_url"]
 
 _NAME = re.compile(r"^(?P<feed>.+?)\.(?P<kind>ws|http)\.(?P<conn>\d+)\.(?P<rot>\d+)"
                    r"(?:\.(?:gz|bz2|xz))?$")
-
-def venue_of_url(url: str) -> str | None:
-    """The venue key of a websocket or REST URL (``None`` for hosts not known here); each
-    venue's descriptor lists its hosts (:func:`tradesim_nb.venues.venue_of_url`)."""
-    from ..venues.registry import venue_of_url as of_url
-
-    return of_url(url)
-
 
 def rest_answer_frame(url: str, body: str) -> str | None:
     """The frame a venue's parser reads for the REST answer ``body`` of ``url`` (or None)."""

@@ -249,9 +249,10 @@ def venue_of_url(url: str) -> str | None:
     best: tuple[int, str | None] = (0, None)
     for name in VENUES:
         v = VENUES[name]
-        for suffix, hit in [*((h, name) for h in v.hosts), *((h, None) for h in v.excluded_hosts)]:
-            if (host == suffix or host.endswith("." + suffix)) and len(suffix) > best[0]:
-                best = (len(suffix), hit)
+        for suffixes, hit in ((v.hosts, name), (v.excluded_hosts, None)):
+            for suffix in suffixes:
+                if (host == suffix or host.endswith("." + suffix)) and len(suffix) > best[0]:
+                    best = (len(suffix), hit)
     return best[1]
 
 
