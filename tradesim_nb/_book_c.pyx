@@ -21,11 +21,12 @@ from cpython.number cimport PyNumber_Float, PyNumber_Index
 from libc.math cimport ceil, floor
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport qsort
-from libc.string cimport memcpy, memmove
+from libc.string cimport memcmp, memcpy, memmove
 
 import math
 
 import numpy as np
+import orjson
 
 from ._book_py import (
     DEFAULT_MAX_LEVELS,
@@ -68,6 +69,9 @@ cdef extern from "Python.h":
     void PyTuple_SET_ITEM(object, Py_ssize_t, PyObject*)
     void PyList_SET_ITEM(object, Py_ssize_t, PyObject*)
     object PyFloat_FromDouble(double)
+    object PyBytes_FromStringAndSize(const char*, Py_ssize_t)
+    char* PyBytes_AS_STRING(object)
+    Py_ssize_t PyBytes_GET_SIZE(object)
 
 cdef extern from *:
     """
@@ -140,11 +144,18 @@ cdef extern from *:
 
 
 # -- the level store -------------------------------------------------------------------------
+cdef enum:
+    LV_INLINE = 22  # a level's string read from a frame's bytes up to this long is kept inline
+
 ctypedef struct Lv:
     double px
     double sz
-    PyObject* ps   # owned
-    PyObject* ss   # owned
+    PyObject* ps   # owned; NULL while the price string is only held inline (pb, pn)
+    PyObject* ss   # owned; NULL while the size string is only held inline (sb, sn)
+    unsigned char pn
+    unsigned char sn
+    char pb[LV_INLINE]  # a short string read straight from a frame: its bytes, no str object
+    char sb[LV_INLINE]
 
 ctypedef struct Side:
     int64_t* keys     # ascending: worst first, best last
@@ -165,6 +176,10 @@ ctypedef struct Parsed:
     PyObject* ss
     PyObject* o1
     PyObject* o2
+    const char* pc     # ps is NULL: the price's bytes in the frame (pc, pn), kept inline
+    const char* sc
+    Py_ssize_t pn
+    Py_ssize_t sn
 
 ctypedef struct KeyIdx:
     int64_t key
@@ -176,6 +191,9 @@ cdef enum:
     MERGE_MIN = 16      # a delta side with more levels is merged, not applied level by level
     MIN_CAP = 16        # the smallest allocation of a side
     SHRINK_CAP = 4096   # a side's arrays above this, and 4x what a snapshot needs, are freed
+
+cdef class RawLevels  # below: levels read in place from a frame's text
+
 
 cdef double INF = float("inf")
 cdef double NAN = float("nan")
@@ -321,12 +339,7 @@ cdef double side_apply(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     tot += x.sz - L.sz
                 x.o1 = L.ps
                 x.o2 = L.ss
-                L.px = x.px
-                L.sz = x.sz
-                L.ps = x.ps
-                L.ss = x.ss
-                x.ps = NULL
-                x.ss = NULL
+                lv_take(L, x)
         elif x.sz != 0.0:
             if s.nfree:
                 s.nfree -= 1
@@ -340,12 +353,7 @@ cdef double side_apply(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
             s.slot[pos] = sl
             s.n += 1
             L = &s.lv[sl]
-            L.px = x.px
-            L.sz = x.sz
-            L.ps = x.ps
-            L.ss = x.ss
-            x.ps = NULL
-            x.ss = NULL
+            lv_take(L, x)
             if k >= lim:
                 tot += x.sz
     return tot
@@ -392,6 +400,41 @@ cdef int parse_one(PyObject* lvp, Py_ssize_t i, Parsed* x, str side, int64_t sig
     return parse_pair(ps, ss, lvp, i, x, side, sign, scale)
 
 
+cdef inline void lv_take(Lv* L, Parsed* x) noexcept:
+    """Move the parsed level ``x`` into the store's ``L``: numbers, and strings (owned str
+    objects, or the bytes of a short string read from a frame, copied inline)."""
+    L.px = x.px
+    L.sz = x.sz
+    L.ps = x.ps
+    L.ss = x.ss
+    if x.ps == NULL:
+        memcpy(L.pb, x.pc, x.pn)
+        L.pn = <unsigned char>x.pn
+    if x.ss == NULL:
+        memcpy(L.sb, x.sc, x.sn)
+        L.sn = <unsigned char>x.sn
+    x.ps = NULL
+    x.ss = NULL
+
+
+cdef PyObject* lv_ps(Lv* L) except NULL:
+    """The level's price str (borrowed), made from its inline bytes on first use."""
+    if L.ps == NULL:
+        o = ascii_str(L.pb, L.pn)
+        _incref(<PyObject*>o)
+        L.ps = <PyObject*>o
+    return L.ps
+
+
+cdef PyObject* lv_ss(Lv* L) except NULL:
+    """The level's size str (borrowed), made from its inline bytes on first use."""
+    if L.ss == NULL:
+        o = ascii_str(L.sb, L.sn)
+        _incref(<PyObject*>o)
+        L.ss = <PyObject*>o
+    return L.ss
+
+
 cdef inline object level_of(PyObject* lvp, PyObject* ps, PyObject* ss):
     """The input level for an error message: as given, else the pair ``(price, size)``."""
     return <object>lvp if lvp != NULL else str_pair(ps, ss)
@@ -423,10 +466,20 @@ cdef int parse_pair(PyObject* ps, PyObject* ss, PyObject* lvp, Py_ssize_t i, Par
     return 0
 
 
+cdef inline object ascii_str(const char* c, Py_ssize_t n):
+    """A new str of ``n`` bytes known to be printable ASCII (no decoding)."""
+    o = PyUnicode_New(n, 127)
+    memcpy(PyUnicode_DATA(<PyObject*>o), c, n)
+    return o
+
+
 cdef int parse_raw(const char* pc, Py_ssize_t pn, const char* sc, Py_ssize_t sn,
-                   Py_ssize_t i, Parsed* x, str side, int64_t sign, double scale) except -1:
+                   Py_ssize_t i, Parsed* x, str side, int64_t sign, double scale,
+                   bint ascii=False) except -1:
     """Parse input level ``i`` of ``side`` from the UTF-8 bytes of its price and size (the
-    Arrow string layout); ``x`` owns new strings for a level that is kept (size != 0)."""
+    Arrow string layout; ``ascii``: bytes known to be printable ASCII, as
+    :class:`RawLevels` holds them); ``x`` owns new strings for a level that is kept
+    (size != 0)."""
     cdef double p, s, t
     if not ts_parse_decimal(pc, pn, &p):
         o = PyUnicode_DecodeUTF8(pc, pn, NULL)
@@ -445,6 +498,22 @@ cdef int parse_raw(const char* pc, Py_ssize_t pn, const char* sc, Py_ssize_t sn,
     x.px = p
     x.sz = s
     if s != 0.0:  # only a kept level needs its strings (a zero size removes or is absent)
+        if ascii:  # printable ASCII: short strings stay bytes, copied inline into the store
+            if pn <= LV_INLINE:
+                x.pc = pc
+                x.pn = pn
+            else:
+                ps = ascii_str(pc, pn)
+                _incref(<PyObject*>ps)
+                x.ps = <PyObject*>ps
+            if sn <= LV_INLINE:
+                x.sc = sc
+                x.sn = sn
+            else:
+                ss = ascii_str(sc, sn)
+                _incref(<PyObject*>ss)
+                x.ss = <PyObject*>ss
+            return 0
         ps = PyUnicode_DecodeUTF8(pc, pn, NULL)
         ss = PyUnicode_DecodeUTF8(sc, sn, NULL)
         _incref(<PyObject*>ps)
@@ -482,6 +551,26 @@ cdef int parse_levels(object seq, Parsed* out, Py_ssize_t n, Py_ssize_t* filled,
     cdef Py_ssize_t i
     cdef Parsed* x
     cdef object item
+    cdef RawLevels raw
+    cdef const char* b
+    cdef const Py_ssize_t* o
+    if type(seq) is RawLevels:  # straight from the frame's bytes: no str for a removal
+        raw = <RawLevels>seq
+        b = <const char*>raw._buf
+        for i in range(n):
+            o = raw._off + 4 * i
+            x = &out[i]
+            entry_clear(x)
+            filled[0] = i + 1
+            try:
+                parse_raw(b + o[0], o[1] - o[0], b + o[2], o[3] - o[2], i, x, side, sign,
+                          scale, True)
+            except BookInputError:
+                # refused: the error the level as orjson gives it gets, message and all
+                item = raw[i]
+                parse_one(<PyObject*>item, i, x, side, sign, scale)
+                raise
+        return 0
     for i in range(n):
         if is_list and i >= PyList_GET_SIZE(sp):  # the list shrank under us (a finaliser)
             break
@@ -503,6 +592,10 @@ cdef inline void entry_clear(Parsed* x) noexcept nogil:
     x.ss = NULL
     x.o1 = NULL
     x.o2 = NULL
+    x.pc = EMPTY
+    x.sc = EMPTY
+    x.pn = 0
+    x.sn = 0
 
 
 cdef void release_parsed(Parsed* e, Py_ssize_t n) noexcept:
@@ -516,7 +609,7 @@ cdef void release_parsed(Parsed* e, Py_ssize_t n) noexcept:
 
 cdef inline object as_seq(object levels):
     t = type(levels)
-    if t is list or t is tuple:
+    if t is list or t is tuple or t is RawLevels:
         return levels
     return list(levels)
 
@@ -645,12 +738,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     s.free[s.nfree] = s.slot[a]
                     s.nfree += 1
                 else:  # changed
-                    L.px = f.px
-                    L.sz = f.sz
-                    L.ps = f.ps
-                    L.ss = f.ss
-                    f.ps = NULL
-                    f.ss = NULL
+                    lv_take(L, f)
                     nk[w] = k
                     ns[w] = s.slot[a]
                     w += 1
@@ -663,12 +751,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     sl = <int32_t>s.hi
                     s.hi += 1
                 L = &s.lv[sl]
-                L.px = f.px
-                L.sz = f.sz
-                L.ps = f.ps
-                L.ss = f.ss
-                f.ps = NULL
-                f.ss = NULL
+                lv_take(L, f)
                 nk[w] = k
                 ns[w] = sl
                 w += 1
@@ -764,12 +847,7 @@ cdef void snapshot_fill(Side* s, Parsed* e, Py_ssize_t m, Py_ssize_t* order,
             s.keys[j] = x.key
             s.slot[j] = <int32_t>j
             L = &s.lv[j]
-            L.px = x.px
-            L.sz = x.sz
-            L.ps = x.ps
-            L.ss = x.ss
-            x.ps = NULL
-            x.ss = NULL
+            lv_take(L, x)
             j += 1
     else:
         for j in range(n):
@@ -777,12 +855,7 @@ cdef void snapshot_fill(Side* s, Parsed* e, Py_ssize_t m, Py_ssize_t* order,
             s.keys[j] = x.key
             s.slot[j] = <int32_t>j
             L = &s.lv[j]
-            L.px = x.px
-            L.sz = x.sz
-            L.ps = x.ps
-            L.ss = x.ss
-            x.ps = NULL
-            x.ss = NULL
+            lv_take(L, x)
     s.n = n
     s.hi = n
     s.nfree = 0
@@ -1337,10 +1410,10 @@ cdef class OrderBook:
         drop_a = []
         for i in range(self._b.n - d):  # keys run worst first
             L = side_best(&self._b, self._b.n - 1 - i)
-            drop_b.append((<object>L.ps, "0"))
+            drop_b.append((<object>lv_ps(L), "0"))
         for i in range(self._a.n - d):
             L = side_best(&self._a, self._a.n - 1 - i)
-            drop_a.append((<object>L.ps, "0"))
+            drop_a.append((<object>lv_ps(L), "0"))
         if drop_b or drop_a:
             self.apply_delta(drop_b, drop_a)
         return len(drop_b) + len(drop_a)
@@ -1528,7 +1601,7 @@ cdef class OrderBook:
         out = PyList_New(k)
         for i in range(k):
             L = side_best(s, i)
-            t = str_pair(L.ps, L.ss)
+            t = str_pair(lv_ps(L), lv_ss(L))
             _incref(<PyObject*>t)
             PyList_SET_ITEM(out, i, <PyObject*>t)
         return out
@@ -1555,18 +1628,18 @@ cdef class OrderBook:
             raise MemoryError()
         try:
             for i in range(m):
-                parts[k] = side_best(b, i).ps
-                parts[k + 1] = side_best(b, i).ss
-                parts[k + 2] = side_best(a, i).ps
-                parts[k + 3] = side_best(a, i).ss
+                parts[k] = lv_ps(side_best(b, i))
+                parts[k + 1] = lv_ss(side_best(b, i))
+                parts[k + 2] = lv_ps(side_best(a, i))
+                parts[k + 3] = lv_ss(side_best(a, i))
                 k += 4
             for i in range(m, kb):
-                parts[k] = side_best(b, i).ps
-                parts[k + 1] = side_best(b, i).ss
+                parts[k] = lv_ps(side_best(b, i))
+                parts[k + 1] = lv_ss(side_best(b, i))
                 k += 2
             for i in range(m, ka):
-                parts[k] = side_best(a, i).ps
-                parts[k + 1] = side_best(a, i).ss
+                parts[k] = lv_ps(side_best(a, i))
+                parts[k + 1] = lv_ss(side_best(a, i))
                 k += 2
             for i in range(nparts):
                 o = parts[i]
@@ -1869,6 +1942,287 @@ def new_frozen(cls, args):
     return obj
 
 
+# -- levels read straight from a frame's text ---------------------------------------------------
+cdef enum:
+    MAX_KEYS = 4  # at most this many keys a scan
+
+
+cdef inline bint plain_byte(unsigned char c) noexcept nogil:
+    """A byte a plain JSON string may hold here: printable ASCII but ``"`` and ``\\``."""
+    return 0x20 <= c <= 0x7e and c != 34 and c != 92
+
+
+cdef inline Py_ssize_t string_end(const unsigned char* b, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """``b[i]`` is ``"``: the index after the closing quote of a plain string, else -1 (an
+    escape, a control or non-ASCII byte, or no closing quote)."""
+    i += 1
+    while i < n and plain_byte(b[i]):
+        i += 1
+    if i < n and b[i] == 34:
+        return i + 1
+    return -1
+
+
+@cython.final
+cdef class RawLevels:
+    """The levels of one JSON array ``[["price", "size", ...], ...]`` of a frame, read in
+    place: the offsets of each level's price and size strings in the frame's bytes.
+
+    A read-only sequence of the levels as ``orjson`` gives them (lists of strings; with
+    ``pairs``, ``(price, size)`` tuples, as :func:`string_pairs` returns), made on first use.
+    The compiled book applies it straight from the bytes, making strings only for the levels
+    it keeps. Made by :func:`scan_levels`.
+    """
+
+    cdef object _src                 # the frame (str or bytes): owns the bytes
+    cdef const unsigned char* _buf
+    cdef Py_ssize_t* _off            # per level: price start, end, size start, end
+    cdef Py_ssize_t _n
+    cdef Py_ssize_t _cap
+    cdef Py_ssize_t _start           # the array's bytes: [_start, _end)
+    cdef Py_ssize_t _end
+    cdef bint _pairs
+    cdef object _items
+
+    def __dealloc__(self):
+        PyMem_Free(self._off)
+
+    cdef int _push(self, Py_ssize_t ps, Py_ssize_t pe, Py_ssize_t ss, Py_ssize_t se) except -1:
+        cdef Py_ssize_t cap
+        cdef void* q
+        if self._n == self._cap:
+            cap = 64 if self._cap == 0 else 2 * self._cap
+            q = PyMem_Realloc(self._off, 4 * cap * sizeof(Py_ssize_t))
+            if q == NULL:
+                raise MemoryError()
+            self._off = <Py_ssize_t*>q
+            self._cap = cap
+        q = self._off + 4 * self._n
+        (<Py_ssize_t*>q)[0] = ps
+        (<Py_ssize_t*>q)[1] = pe
+        (<Py_ssize_t*>q)[2] = ss
+        (<Py_ssize_t*>q)[3] = se
+        self._n += 1
+        return 0
+
+    cdef list _list(self):
+        if self._items is None:
+            items = orjson.loads(self._src[self._start:self._end])
+            if self._pairs:
+                items = [(lv[0], lv[1]) for lv in items]
+            self._items = items
+        return self._items
+
+    def __len__(self):
+        return self._n
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __eq__(self, other):
+        if type(other) is RawLevels:
+            other = (<RawLevels>other)._list()
+        return self._list() == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"RawLevels({self._list()!r})"
+
+    def __reduce__(self):
+        return (list, (self._list(),))  # unpickled as the plain list of levels
+
+    def index(self, value, *args):
+        return self._list().index(value, *args)
+
+    def count(self, value):
+        return self._list().count(value)
+
+    def __reversed__(self):
+        return reversed(self._list())
+
+    def __contains__(self, value):
+        return value in self._list()
+
+
+cdef Py_ssize_t scan_array(RawLevels r, const unsigned char* b, Py_ssize_t p,
+                           Py_ssize_t n) except -2:
+    """Read the level array starting at ``b[p] == '['`` into ``r``: the index after its
+    ``]``, or -1 when it is not exactly ``[["s","s"(,"s")*](,[...])*]`` in compact JSON."""
+    cdef Py_ssize_t q, ps, pe, ss, se
+    p += 1
+    if p < n and b[p] == 93:  # []
+        return p + 1
+    while True:
+        if p >= n or b[p] != 91:
+            return -1
+        p += 1
+        if p >= n or b[p] != 34:
+            return -1
+        q = string_end(b, p, n)
+        if q < 0:
+            return -1
+        ps = p + 1
+        pe = q - 1
+        p = q
+        if p >= n or b[p] != 44:
+            return -1
+        p += 1
+        if p >= n or b[p] != 34:
+            return -1
+        q = string_end(b, p, n)
+        if q < 0:
+            return -1
+        ss = p + 1
+        se = q - 1
+        p = q
+        while p < n and b[p] == 44:  # more strings of the level (OKX: "0", the order count)
+            p += 1
+            if p >= n or b[p] != 34:
+                return -1
+            q = string_end(b, p, n)
+            if q < 0:
+                return -1
+            p = q
+        if p >= n or b[p] != 93:
+            return -1
+        p += 1
+        r._push(ps, pe, ss, se)
+        if p < n and b[p] == 44:
+            p += 1
+            continue
+        if p < n and b[p] == 93:
+            return p + 1
+        return -1
+
+
+def scan_levels(frame, tuple keys):
+    """Find the level arrays of ``keys`` in a JSON frame and cut them out of its text.
+
+    Returns ``(rest, levels)``: ``rest`` the frame (same type) with the array of ``keys[k]``
+    replaced by the integer ``-(k + 1)``, for ``orjson`` to read the few other fields, and
+    ``levels[k]`` a :class:`RawLevels` over that array (None when the key has no array).
+    Returns None, for the caller to parse the frame the ordinary way, unless the frame is a
+    ``str`` of ASCII or ``bytes`` whose strings are all plain (printable ASCII, no escape),
+    each key's array is exactly ``[["s","s",...],...]`` of such strings in compact JSON, and
+    no key holds two arrays. The caller checks that each ``-(k + 1)`` is where it expects the
+    levels (a key of a nested object is cut too).
+    """
+    cdef const unsigned char* b
+    cdef Py_ssize_t n, i, j, e, m, k, nk = len(keys), total, pos, w
+    cdef Py_ssize_t st[MAX_KEYS]
+    cdef Py_ssize_t en[MAX_KEYS]
+    cdef Py_ssize_t order[MAX_KEYS]
+    cdef const char* kp[MAX_KEYS]
+    cdef Py_ssize_t kn[MAX_KEYS]
+    cdef RawLevels r
+    cdef bint is_str = type(frame) is str
+    cdef char* dst
+    if nk > MAX_KEYS:
+        raise ValueError(f"at most {MAX_KEYS} keys")
+    if is_str:
+        if not PyUnicode_IS_COMPACT_ASCII(<PyObject*>frame):
+            return None
+        b = <const unsigned char*>PyUnicode_DATA(<PyObject*>frame)
+        n = PyUnicode_GET_LENGTH(<PyObject*>frame)
+    elif type(frame) is bytes:
+        b = <const unsigned char*>PyBytes_AS_STRING(frame)
+        n = PyBytes_GET_SIZE(frame)
+    else:
+        return None
+    enc = [key.encode("ascii") for key in keys]
+    for k in range(nk):
+        kp[k] = <const char*>PyBytes_AS_STRING(enc[k])
+        kn[k] = PyBytes_GET_SIZE(enc[k])
+    found = [None] * nk
+    m = 0
+    i = 0
+    while i < n:
+        if b[i] != 34:
+            i += 1
+            continue
+        j = string_end(b, i, n)
+        if j < 0:
+            return None
+        if j + 1 < n and b[j] == 58 and b[j + 1] == 91:  # "key":[
+            for k in range(nk):
+                if kn[k] == j - i - 2 and memcmp(b + i + 1, kp[k], kn[k]) == 0:
+                    if found[k] is not None:
+                        return None
+                    r = RawLevels.__new__(RawLevels)
+                    r._src = frame
+                    r._buf = b
+                    r._start = j + 1
+                    e = scan_array(r, b, j + 1, n)
+                    if e < 0:
+                        return None
+                    r._end = e
+                    found[k] = r
+                    st[m] = j + 1
+                    en[m] = e
+                    order[m] = k
+                    m += 1
+                    j = e
+                    break
+        i = j
+    if m == 0:
+        return None
+    total = n
+    for k in range(m):  # the arrays are in frame order; each becomes -(k + 1)
+        total -= en[k] - st[k]
+        total += 2
+    out = PyUnicode_New(total, 127) if is_str else PyBytes_FromStringAndSize(NULL, total)
+    dst = <char*>(PyUnicode_DATA(<PyObject*>out) if is_str else PyBytes_AS_STRING(out))
+    pos = 0
+    w = 0
+    for k in range(m):
+        memcpy(dst + w, b + pos, st[k] - pos)
+        w += st[k] - pos
+        dst[w] = 45  # -
+        dst[w + 1] = 49 + order[k]  # 1, 2, ...
+        w += 2
+        pos = en[k]
+    memcpy(dst + w, b + pos, n - pos)
+    return out, tuple(found)
+
+
+def _raw_pairs(RawLevels levels, str side):
+    """:func:`string_pairs` of a :class:`RawLevels`: the numbers checked from the bytes."""
+    cdef Py_ssize_t i
+    cdef const Py_ssize_t* o
+    cdef const char* b = <const char*>levels._buf
+    cdef double p, s
+    for i in range(levels._n):
+        o = levels._off + 4 * i
+        if not ts_parse_decimal(b + o[0], o[1] - o[0], &p):
+            ps = ascii_str(b + o[0], o[1] - o[0])
+            p = slow_float(<PyObject*>ps, side, i, levels[i], "price_nan")
+        if not ts_parse_decimal(b + o[2], o[3] - o[2], &s):
+            ss = ascii_str(b + o[2], o[3] - o[2])
+            s = slow_float(<PyObject*>ss, side, i, levels[i], "size_nan")
+        if not (0.0 < p < INF):
+            raise level_error(side, i, levels[i], "price", p)
+        if not (0.0 <= s < INF):
+            raise level_error(side, i, levels[i], "size", s)
+    out = RawLevels.__new__(RawLevels)
+    (<RawLevels>out)._src = levels._src
+    (<RawLevels>out)._buf = levels._buf
+    (<RawLevels>out)._start = levels._start
+    (<RawLevels>out)._end = levels._end
+    (<RawLevels>out)._pairs = True
+    if levels._n:
+        (<RawLevels>out)._off = <Py_ssize_t*>PyMem_Malloc(4 * levels._n * sizeof(Py_ssize_t))
+        if (<RawLevels>out)._off == NULL:
+            raise MemoryError()
+        memcpy((<RawLevels>out)._off, levels._off, 4 * levels._n * sizeof(Py_ssize_t))
+        (<RawLevels>out)._n = levels._n
+        (<RawLevels>out)._cap = levels._n
+    return out
+
+
 def string_pairs(levels, side="bid"):
     """``levels`` as a new list of ``(price_str, size_str)`` pairs, each checked first: a list
     ``[price_str, size_str, ...]`` of two strings, the price a finite number > 0 and the size
@@ -1881,6 +2235,8 @@ def string_pairs(levels, side="bid"):
     cdef PyObject* ss
     cdef Py_ssize_t i, n
     cdef double p, s
+    if type(levels) is RawLevels:
+        return _raw_pairs(<RawLevels>levels, side)
     if type(levels) is not list:
         raise TypeError(f"levels must be a list, not {type(levels).__name__}")
     sp = <PyObject*>levels

@@ -15,13 +15,17 @@ not installed) the pure-Python twin of :mod:`tradesim_nb._book_py` is used inste
 The fast entries for venue parsers are :meth:`OrderBook.apply_delta` and
 :meth:`OrderBook.apply_snapshot` called with the ``[[price_str, size_str, ...], ...]`` lists
 exactly as ``orjson.loads`` returns them: parsing, validation and tick keys happen inside.
+A long frame's level arrays need not become Python lists at all: :func:`scan_levels` cuts them
+out of its text (``orjson`` reads the few other fields) as :class:`RawLevels`, sequences of
+offsets into the frame's bytes that the compiled book applies in place, making strings only
+for the levels it keeps (the twin has no scanner: ``scan_levels`` is None there).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ._book_py import (
     DEFAULT_MAX_LEVELS,
@@ -46,8 +50,10 @@ __all__ = [
     "LevelCapError",
     "OrderBook",
     "OrderSide",
+    "RawLevels",
     "book_from_levels",
     "new_frozen",
+    "scan_levels",
     "string_pairs",
 ]
 
@@ -56,9 +62,13 @@ if TYPE_CHECKING:
 
     #: whether :class:`OrderBook` is the compiled book
     COMPILED: bool
+    #: the compiled book's in-place level arrays and their scanner (None with the twin)
+    RawLevels: type | None
+    scan_levels: Callable[[str | bytes, tuple[str, ...]],
+                          tuple[str | bytes, tuple[Any, ...]] | None] | None
 else:
     try:
-        from ._book_c import OrderBook, new_frozen, string_pairs
+        from ._book_c import OrderBook, RawLevels, new_frozen, scan_levels, string_pairs
     except ImportError as e:  # an uninstalled checkout, or a build without a C compiler
         warnings.warn(
             f"tradesim_nb: the compiled order book is missing ({e}); using the pure-Python "
@@ -68,6 +78,7 @@ else:
         from ._book_py import OrderBook, new_frozen, string_pairs
 
         COMPILED = False
+        RawLevels = scan_levels = None
     else:
         COMPILED = True
 

@@ -67,14 +67,17 @@ from typing import Any, ClassVar, NamedTuple
 
 import orjson
 
-from .book import DEFAULT_MAX_LEVELS, OrderBook
+from .book import DEFAULT_MAX_LEVELS, OrderBook, RawLevels, scan_levels
 from .events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, StatusKind, Ticker, Trade
 from .instruments import Instrument, find_instrument
 
 __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck", "VenueFeed",
-           "int_value", "load_json_object"]
+           "int_value", "is_levels", "load_json_levels", "load_json_object", "put_levels"]
 
 _perf_ns = time.perf_counter_ns
+#: frames at least this long (characters) have their level arrays read in place
+#: (:func:`load_json_levels`); below it orjson alone is as fast: the levels are few
+RAW_MIN_BYTES = 1024
 #: receive times below this (2001-09-09) are counters or placeholders, not clock readings
 _CLOCK_NS = 10**18
 
@@ -89,6 +92,38 @@ def load_json_object(frame: str | bytes) -> dict[str, Any]:
     if type(obj) is not dict:
         raise MalformedFrame("not_an_object", type(obj).__name__)
     return obj
+
+
+def load_json_levels(frame: str | bytes, keys: tuple[str, ...]
+                     ) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
+    """:func:`load_json_object` of a frame whose level arrays are under ``keys``: for a long
+    frame (:data:`RAW_MIN_BYTES`) in compact JSON the arrays are cut out of the text and read
+    in place (:func:`tradesim_nb.book.scan_levels`); then each stands in the object as the
+    integer ``-(k + 1)`` until :func:`put_levels` puts it back. ``(object, None)`` otherwise
+    (a short frame, the pure-Python book, any text the scanner does not take)."""
+    if scan_levels is not None and len(frame) >= RAW_MIN_BYTES:
+        cut = scan_levels(frame, keys)
+        if cut is not None:
+            return load_json_object(cut[0]), cut[1]
+    return load_json_object(frame), None
+
+
+def put_levels(d: dict[str, Any], keys: tuple[str, ...], raw: tuple[Any, ...]) -> None:
+    """Put back into ``d`` (the object that holds them) the level arrays that
+    :func:`load_json_levels` cut out: ``d[keys[k]]`` becomes ``raw[k]`` where it is the
+    stand-in ``-(k + 1)``."""
+    for k, key in enumerate(keys):
+        r = raw[k]
+        if r is not None:
+            v = d.get(key)
+            if type(v) is int and v == -(k + 1):
+                d[key] = r
+
+
+def is_levels(v: Any) -> bool:
+    """A venue's level array: a list as ``orjson`` gives it, or a :class:`RawLevels`."""
+    t = type(v)
+    return t is list or (t is RawLevels and RawLevels is not None)
 
 
 def int_value(x: Any) -> int | None:

@@ -36,11 +36,13 @@ from typing import Any, Final
 
 from ...book import InvalidLevelError, new_frozen, string_pairs
 from ...events import BookSnapshot, Event
-from ...feed import MalformedFrame, VenueFeed, load_json_object
+from ...feed import MalformedFrame, VenueFeed, is_levels, load_json_levels, put_levels
 
 __all__ = ["BASE_URL", "GoQuantFeed", "url"]
 
 BASE_URL: Final = "wss://ws.gomarket-cpp.goquant.io/ws/l2-orderbook/okx/"
+#: the snapshot's level arrays
+_LEVEL_KEYS: Final = ("asks", "bids")
 _SYMBOL_RE = re.compile(r'"symbol":\s*"([^"]+)"')
 
 
@@ -78,7 +80,7 @@ _TS_CACHE: dict[str, int] = {}
 
 def _levels(side: str, levels: Any) -> list[tuple[str, str]]:
     """The ``(price_str, size_str)`` pairs of one side, checked in one compiled call."""
-    if not isinstance(levels, list):
+    if not is_levels(levels):
         raise MalformedFrame("bad_levels", f"{side} is not a list")
     try:
         return string_pairs(levels, side)
@@ -115,7 +117,9 @@ class GoQuantFeed(VenueFeed):
         return None if m is None else (m.group(1), "")
 
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        msg = load_json_object(frame)
+        msg, raw = load_json_levels(frame, _LEVEL_KEYS)
+        if raw is not None:
+            put_levels(msg, _LEVEL_KEYS, raw)  # the levels, read in place
         missing = [k for k in ("timestamp", "symbol", "asks", "bids") if k not in msg]
         if missing:
             sym = msg.get("symbol")

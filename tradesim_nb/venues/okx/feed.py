@@ -50,7 +50,15 @@ import orjson
 
 from ...book import OrderBook, new_frozen
 from ...events import BBO, BookDelta, BookSnapshot, Event, FeedStatus, Ticker, Trade
-from ...feed import MalformedFrame, SymbolState, VenueFeed, int_value, load_json_object
+from ...feed import (
+    MalformedFrame,
+    SymbolState,
+    VenueFeed,
+    int_value,
+    is_levels,
+    load_json_levels,
+    put_levels,
+)
 
 __all__ = [
     "BOOK_CHANNELS",
@@ -81,6 +89,8 @@ TICKER_CHANNEL: Final = "tickers"
 _SPOT_TYPES = frozenset({"SPOT", "MARGIN"})
 _ACK_EVENTS = frozenset({"subscribe", "unsubscribe"})
 _MS = 1_000_000
+#: a book frame's level arrays
+_LEVEL_KEYS: Final = ("bids", "asks")
 _ARG_RE = re.compile(r'"arg":\s*\{"channel":\s*"([^"]+)",\s*"instId":\s*"([^"]+)"')
 _INT32 = 1 << 32
 _INT31 = 1 << 31
@@ -236,9 +246,11 @@ class OkxFeed(VenueFeed):
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         if frame == "pong" or frame == b"pong":
             return []
-        msg = load_json_object(frame)
+        msg, raw = load_json_levels(frame, _LEVEL_KEYS)
         arg = msg.get("arg")
         data = msg.get("data")
+        if raw is not None and type(data) is list and len(data) == 1 and type(data[0]) is dict:
+            put_levels(data[0], _LEVEL_KEYS, raw)  # a book frame's levels, read in place
         if data is None:
             event = msg.get("event")
             if event is None:
@@ -302,7 +314,7 @@ class OkxFeed(VenueFeed):
         try:
             b = d["bids"]
             a = d["asks"]
-            if type(b) is not list or type(a) is not list:
+            if not (is_levels(b) and is_levels(a)):
                 raise MalformedFrame("bad_levels", "bids/asks must be lists")
             # new_frozen: BookDelta(...) with its fields set in C (0.6 µs less a frame)
             return new_frozen(BookDelta, (self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS, recv_ns,
@@ -318,7 +330,7 @@ class OkxFeed(VenueFeed):
         try:
             b = d["bids"]
             a = d["asks"]
-            if type(b) is not list or type(a) is not list:
+            if not (is_levels(b) and is_levels(a)):
                 raise MalformedFrame("bad_levels", "bids/asks must be lists")
             return BookSnapshot(self.venue, inst, b, a, _ts_ms(d["ts"]) * _MS,
                                 recv_ns, _int_or_none(d.get("seqId")),
