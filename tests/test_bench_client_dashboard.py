@@ -22,3 +22,16 @@ def test_spacing() -> None:
     out = client._spacing((0.0, 0.001))
     assert [x["gap_s"] for x in out] == [0.0, 0.001]
     assert all(x["frames"] > 250 and math.isfinite(x["on_frame_p50_us"]) for x in out)
+
+
+def test_machine_check() -> None:
+    assert client._plain_work() == sum((100 + i / 10) * 1.5 for i in range(50))
+    m = client._machine(n=20, gap_s=0.002)
+    assert m["gap_s"] == 0.002
+    for k in ("back_to_back", "after_sleep", "after_spin"):
+        assert 0 < m[f"{k}_p50_us"] < 10_000
+    assert m["spin_slowdown"] == m["after_spin_p50_us"] / m["back_to_back_p50_us"]
+    assert "spinning" in client.format_table({
+        "paced": [], "ceiling": {"frames_per_s": 1.0, "gaps_detected": 0,
+                                 "checksum_failures": 0, "book_valid": True},
+        "dashboard": [], "spacing": [], "machine_check": m, "load_avg_1m": 0.0})

@@ -166,6 +166,44 @@ def _spacing(gaps_s: tuple[float, ...] = (0.0, 0.001, 0.01)) -> list[dict[str, A
     return out
 
 
+_PLAIN_TEXT = "[" + ",".join(f'["{100 + i / 10:.1f}","1.5"]' for i in range(50)) + "]"
+
+
+def _plain_work() -> float:
+    """A fixed piece of plain Python, none of this package's code: parse 50 levels, sum them."""
+    import json
+
+    t = 0.0
+    for p, q in json.loads(_PLAIN_TEXT):
+        t += float(p) * float(q)
+    return t
+
+
+def _machine(n: int = 300, gap_s: float = 0.01) -> dict[str, float]:
+    """What the machine does to any work that comes 10 ms after the last: ``_plain_work``
+    timed back to back, after ``gap_s`` asleep and after ``gap_s`` spinning on the CPU (the
+    thread never gives it up). When spinning is as slow as sleeping, the slowdown is not the
+    core's idle state but the machine's (another tenant or the host taking the core and its
+    caches between ticks): no code of the process can keep it warm."""
+    out: dict[str, float] = {}
+    for mode in ("back_to_back", "after_sleep", "after_spin"):
+        ts = []
+        for _ in range(n):
+            if mode == "after_sleep":
+                time.sleep(gap_s)
+            elif mode == "after_spin":
+                end = time.perf_counter() + gap_s
+                while time.perf_counter() < end:
+                    pass
+            t = time.perf_counter_ns()
+            _plain_work()
+            ts.append(time.perf_counter_ns() - t)
+        out[f"{mode}_p50_us"] = float(np.median(ts)) / 1e3
+    out["gap_s"] = gap_s
+    out["spin_slowdown"] = out["after_spin_p50_us"] / out["back_to_back_p50_us"]
+    return out
+
+
 # -- ceiling ------------------------------------------------------------------------------------
 def _build_frames(n: int, seed: int) -> tuple[str, list[str]]:
     import orjson
@@ -302,6 +340,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["dashboard"] = [asyncio.run(_dashboard(r, args.dashboard_duration, models))
                             for r in (100.0, 1000.0)]
         out["spacing"] = _spacing()
+        out["machine_check"] = _machine()
     out["load_avg_1m"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     out["machine"] = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
     return out
@@ -339,5 +378,12 @@ def format_table(res: dict[str, Any]) -> str:
         sp = ", ".join(f"{x['on_frame_p50_us']:.1f} us after {x['gap_s'] * 1e3:g} ms"
                        for x in res["spacing"])
         lines.append(f"the same OKX frames through a feed, p50 per frame: {sp} asleep before each")
+        mc = res["machine_check"]
+        lines.append(f"this machine, a fixed piece of plain Python (no tradesim code), p50: "
+                     f"{mc['back_to_back_p50_us']:.1f} us back to back, "
+                     f"{mc['after_sleep_p50_us']:.1f} us after {mc['gap_s'] * 1e3:g} ms asleep, "
+                     f"{mc['after_spin_p50_us']:.1f} us after {mc['gap_s'] * 1e3:g} ms spinning "
+                     f"(x{mc['spin_slowdown']:.1f}: the core's caches are gone between ticks "
+                     "even when the thread never sleeps)")
     lines.append(f"load average (1 min) {res['load_avg_1m']:.2f}")
     return "\n".join(lines)
