@@ -145,22 +145,29 @@ cdef extern from *:
 
 # -- the level store -------------------------------------------------------------------------
 cdef enum:
-    LV_INLINE = 22  # a level's string read from a frame's bytes up to this long is kept inline
+    LV_INLINE = 23  # a level's string read from a frame's bytes up to this long is kept inline
 
 ctypedef struct Lv:
     double px
     double sz
-    PyObject* ps   # owned; NULL while the price string is only held inline (pb, pn)
-    PyObject* ss   # owned; NULL while the size string is only held inline (sb, sn)
+    PyObject* ps   # owned; NULL while the price string is only held inline (Side.st)
+    PyObject* ss   # owned; NULL while the size string is only held inline (Side.st)
+
+# the strings of a level read straight from a frame: their bytes, no str objects (beside the
+# slab, one record a slab slot, so that the slab the book walks stays 32 bytes a level)
+ctypedef struct LvStr:
     unsigned char pn
     unsigned char sn
-    char pb[LV_INLINE]  # a short string read straight from a frame: its bytes, no str object
+    char pb[LV_INLINE]
     char sb[LV_INLINE]
 
 ctypedef struct Side:
     int64_t* keys     # ascending: worst first, best last
     int32_t* slot     # slab index of each key
+    int64_t* keys2    # the other buffers of keys and slots: a merge writes them, then swaps
+    int32_t* slot2
     Lv* lv            # the slab
+    LvStr* st         # the slab's inline strings
     int32_t* free     # freed slab indices (a stack)
     Py_ssize_t n      # levels
     Py_ssize_t cap    # capacity of the four arrays
@@ -206,7 +213,10 @@ cdef object _tuple_new = tuple.__new__
 cdef inline void side_zero(Side* s) noexcept nogil:
     s.keys = NULL
     s.slot = NULL
+    s.keys2 = NULL
+    s.slot2 = NULL
     s.lv = NULL
+    s.st = NULL
     s.free = NULL
     s.n = 0
     s.cap = 0
@@ -217,7 +227,10 @@ cdef inline void side_zero(Side* s) noexcept nogil:
 cdef void side_free_arrays(Side* s) noexcept:
     PyMem_Free(s.keys)
     PyMem_Free(s.slot)
+    PyMem_Free(s.keys2)
+    PyMem_Free(s.slot2)
     PyMem_Free(s.lv)
+    PyMem_Free(s.st)
     PyMem_Free(s.free)
     side_zero(s)
 
@@ -257,10 +270,22 @@ cdef int side_reserve(Side* s, Py_ssize_t need) except -1:
     if p == NULL:
         raise MemoryError()
     s.slot = <int32_t*>p
+    p = PyMem_Realloc(s.keys2, cap * sizeof(int64_t))
+    if p == NULL:
+        raise MemoryError()
+    s.keys2 = <int64_t*>p
+    p = PyMem_Realloc(s.slot2, cap * sizeof(int32_t))
+    if p == NULL:
+        raise MemoryError()
+    s.slot2 = <int32_t*>p
     p = PyMem_Realloc(s.lv, cap * sizeof(Lv))
     if p == NULL:
         raise MemoryError()
     s.lv = <Lv*>p
+    p = PyMem_Realloc(s.st, cap * sizeof(LvStr))
+    if p == NULL:
+        raise MemoryError()
+    s.st = <LvStr*>p
     p = PyMem_Realloc(s.free, cap * sizeof(int32_t))
     if p == NULL:
         raise MemoryError()
@@ -339,7 +364,7 @@ cdef double side_apply(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     tot += x.sz - L.sz
                 x.o1 = L.ps
                 x.o2 = L.ss
-                lv_take(L, x)
+                lv_take(s, L, x)
         elif x.sz != 0.0:
             if s.nfree:
                 s.nfree -= 1
@@ -353,7 +378,7 @@ cdef double side_apply(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
             s.slot[pos] = sl
             s.n += 1
             L = &s.lv[sl]
-            lv_take(L, x)
+            lv_take(s, L, x)
             if k >= lim:
                 tot += x.sz
     return tot
@@ -400,36 +425,45 @@ cdef int parse_one(PyObject* lvp, Py_ssize_t i, Parsed* x, str side, int64_t sig
     return parse_pair(ps, ss, lvp, i, x, side, sign, scale)
 
 
-cdef inline void lv_take(Lv* L, Parsed* x) noexcept:
-    """Move the parsed level ``x`` into the store's ``L``: numbers, and strings (owned str
-    objects, or the bytes of a short string read from a frame, copied inline)."""
+cdef inline void lv_take(Side* s, Lv* L, Parsed* x) noexcept:
+    """Move the parsed level ``x`` into ``L``, a level of ``s``'s slab: numbers, and strings
+    (owned str objects, or the bytes of a short string read from a frame, copied inline)."""
+    cdef LvStr* t
     L.px = x.px
     L.sz = x.sz
     L.ps = x.ps
     L.ss = x.ss
-    if x.ps == NULL:
-        memcpy(L.pb, x.pc, x.pn)
-        L.pn = <unsigned char>x.pn
-    if x.ss == NULL:
-        memcpy(L.sb, x.sc, x.sn)
-        L.sn = <unsigned char>x.sn
+    if x.ps == NULL or x.ss == NULL:
+        t = &s.st[L - s.lv]
+        if x.ps == NULL:
+            memcpy(t.pb, x.pc, x.pn)
+            t.pn = <unsigned char>x.pn
+        if x.ss == NULL:
+            memcpy(t.sb, x.sc, x.sn)
+            t.sn = <unsigned char>x.sn
     x.ps = NULL
     x.ss = NULL
 
 
-cdef PyObject* lv_ps(Lv* L) except NULL:
-    """The level's price str (borrowed), made from its inline bytes on first use."""
+cdef PyObject* lv_ps(const Side* s, Lv* L) except NULL:
+    """The price str (borrowed) of ``L``, a level of ``s``, made from its inline bytes on
+    first use."""
+    cdef LvStr* t
     if L.ps == NULL:
-        o = ascii_str(L.pb, L.pn)
+        t = &s.st[L - s.lv]
+        o = ascii_str(t.pb, t.pn)
         _incref(<PyObject*>o)
         L.ps = <PyObject*>o
     return L.ps
 
 
-cdef PyObject* lv_ss(Lv* L) except NULL:
-    """The level's size str (borrowed), made from its inline bytes on first use."""
+cdef PyObject* lv_ss(const Side* s, Lv* L) except NULL:
+    """The size str (borrowed) of ``L``, a level of ``s``, made from its inline bytes on
+    first use."""
+    cdef LvStr* t
     if L.ss == NULL:
-        o = ascii_str(L.sb, L.sn)
+        t = &s.st[L - s.lv]
+        o = ascii_str(t.sb, t.sn)
         _incref(<PyObject*>o)
         L.ss = <PyObject*>o
     return L.ss
@@ -712,10 +746,8 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
             if has[t]:
                 tot += dv[t]
         # 2. the merge: each key's last mention decides
-        nk = <int64_t*>PyMem_Malloc((s.n + groups) * sizeof(int64_t))
-        ns = <int32_t*>PyMem_Malloc((s.n + groups) * sizeof(int32_t))
-        if nk == NULL or ns == NULL:
-            raise MemoryError()
+        nk = s.keys2  # room for s.n + groups levels is reserved by the caller
+        ns = s.slot2
         i = 0
         while i < m:
             k = ki[i].key
@@ -738,7 +770,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     s.free[s.nfree] = s.slot[a]
                     s.nfree += 1
                 else:  # changed
-                    lv_take(L, f)
+                    lv_take(s, L, f)
                     nk[w] = k
                     ns[w] = s.slot[a]
                     w += 1
@@ -751,7 +783,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                     sl = <int32_t>s.hi
                     s.hi += 1
                 L = &s.lv[sl]
-                lv_take(L, f)
+                lv_take(s, L, f)
                 nk[w] = k
                 ns[w] = sl
                 w += 1
@@ -761,15 +793,15 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
             ns[w] = s.slot[a]
             a += 1
             w += 1
-        memcpy(s.keys, nk, w * sizeof(int64_t))
-        memcpy(s.slot, ns, w * sizeof(int32_t))
+        s.keys2 = s.keys
+        s.slot2 = s.slot
+        s.keys = nk
+        s.slot = ns
         s.n = w
     finally:
         PyMem_Free(ki)
         PyMem_Free(dv)
         PyMem_Free(has)
-        PyMem_Free(nk)
-        PyMem_Free(ns)
     return tot
 
 
@@ -847,7 +879,7 @@ cdef void snapshot_fill(Side* s, Parsed* e, Py_ssize_t m, Py_ssize_t* order,
             s.keys[j] = x.key
             s.slot[j] = <int32_t>j
             L = &s.lv[j]
-            lv_take(L, x)
+            lv_take(s, L, x)
             j += 1
     else:
         for j in range(n):
@@ -855,7 +887,7 @@ cdef void snapshot_fill(Side* s, Parsed* e, Py_ssize_t m, Py_ssize_t* order,
             s.keys[j] = x.key
             s.slot[j] = <int32_t>j
             L = &s.lv[j]
-            lv_take(L, x)
+            lv_take(s, L, x)
     s.n = n
     s.hi = n
     s.nfree = 0
@@ -1410,10 +1442,10 @@ cdef class OrderBook:
         drop_a = []
         for i in range(self._b.n - d):  # keys run worst first
             L = side_best(&self._b, self._b.n - 1 - i)
-            drop_b.append((<object>lv_ps(L), "0"))
+            drop_b.append((<object>lv_ps(&self._b, L), "0"))
         for i in range(self._a.n - d):
             L = side_best(&self._a, self._a.n - 1 - i)
-            drop_a.append((<object>lv_ps(L), "0"))
+            drop_a.append((<object>lv_ps(&self._a, L), "0"))
         if drop_b or drop_a:
             self.apply_delta(drop_b, drop_a)
         return len(drop_b) + len(drop_a)
@@ -1601,7 +1633,7 @@ cdef class OrderBook:
         out = PyList_New(k)
         for i in range(k):
             L = side_best(s, i)
-            t = str_pair(lv_ps(L), lv_ss(L))
+            t = str_pair(lv_ps(s, L), lv_ss(s, L))
             _incref(<PyObject*>t)
             PyList_SET_ITEM(out, i, <PyObject*>t)
         return out
@@ -1628,18 +1660,18 @@ cdef class OrderBook:
             raise MemoryError()
         try:
             for i in range(m):
-                parts[k] = lv_ps(side_best(b, i))
-                parts[k + 1] = lv_ss(side_best(b, i))
-                parts[k + 2] = lv_ps(side_best(a, i))
-                parts[k + 3] = lv_ss(side_best(a, i))
+                parts[k] = lv_ps(b, side_best(b, i))
+                parts[k + 1] = lv_ss(b, side_best(b, i))
+                parts[k + 2] = lv_ps(a, side_best(a, i))
+                parts[k + 3] = lv_ss(a, side_best(a, i))
                 k += 4
             for i in range(m, kb):
-                parts[k] = lv_ps(side_best(b, i))
-                parts[k + 1] = lv_ss(side_best(b, i))
+                parts[k] = lv_ps(b, side_best(b, i))
+                parts[k + 1] = lv_ss(b, side_best(b, i))
                 k += 2
             for i in range(m, ka):
-                parts[k] = lv_ps(side_best(a, i))
-                parts[k + 1] = lv_ss(side_best(a, i))
+                parts[k] = lv_ps(a, side_best(a, i))
+                parts[k + 1] = lv_ss(a, side_best(a, i))
                 k += 2
             for i in range(nparts):
                 o = parts[i]
