@@ -699,7 +699,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
     cdef unsigned char* has = NULL
     cdef int64_t* nk = NULL
     cdef int32_t* ns = NULL
-    cdef Py_ssize_t i, j, t, pos, a = 0, w = 0, groups = 0
+    cdef Py_ssize_t i, j, t, a = 0, w = 0
     cdef int64_t k
     cdef int32_t sl
     cdef bint present
@@ -715,20 +715,27 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
         has = <unsigned char*>PyMem_Malloc(m)
         if dv == NULL or has == NULL:
             raise MemoryError()
-        # 1. the in-band terms of each mention, the key's state followed through the delta
+        # one merge of the sorted changes with the side: each key's last mention decides; the
+        # in-band terms of each mention are taken as the merge reaches the key (its state
+        # followed through the delta), then summed in input order
+        nk = s.keys2  # room for s.n + m levels is reserved by the caller
+        ns = s.slot2
         i = 0
         while i < m:
             k = ki[i].key
             j = i
             while j + 1 < m and ki[j + 1].key == k:
                 j += 1
-            groups += 1
+            while a < s.n and s.keys[a] < k:
+                nk[w] = s.keys[a]
+                ns[w] = s.slot[a]
+                a += 1
+                w += 1
             for t in range(i, j + 1):
                 has[ki[t].i] = 0
             if k >= lim:
-                pos = side_lower(s, k)
-                present = pos < s.n and s.keys[pos] == k
-                cur = s.lv[s.slot[pos]].sz if present else 0.0
+                present = a < s.n and s.keys[a] == k
+                cur = s.lv[s.slot[a]].sz if present else 0.0
                 for t in range(i, j + 1):
                     x = &e[ki[t].i]
                     if x.sz == 0.0:
@@ -741,25 +748,7 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
                         has[ki[t].i] = 1
                         present = True
                         cur = x.sz
-            i = j + 1
-        for t in range(m):
-            if has[t]:
-                tot += dv[t]
-        # 2. the merge: each key's last mention decides
-        nk = s.keys2  # room for s.n + groups levels is reserved by the caller
-        ns = s.slot2
-        i = 0
-        while i < m:
-            k = ki[i].key
-            j = i
-            while j + 1 < m and ki[j + 1].key == k:
-                j += 1
             f = &e[ki[j].i]
-            while a < s.n and s.keys[a] < k:
-                nk[w] = s.keys[a]
-                ns[w] = s.slot[a]
-                a += 1
-                w += 1
             if a < s.n and s.keys[a] == k:
                 L = &s.lv[s.slot[a]]
                 f.o1 = L.ps
@@ -797,6 +786,9 @@ cdef double side_merge(Side* s, Parsed* e, Py_ssize_t m, int64_t lim, double tot
         s.slot2 = s.slot
         s.keys = nk
         s.slot = ns
+        for t in range(m):
+            if has[t]:
+                tot += dv[t]
         s.n = w
     finally:
         PyMem_Free(ki)
