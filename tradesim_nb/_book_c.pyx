@@ -469,6 +469,30 @@ cdef PyObject* lv_ss(const Side* s, Lv* L) except NULL:
     return L.ss
 
 
+cdef inline bint lv_text(const Side* s, Lv* L, const char** p, Py_ssize_t* n) noexcept:
+    """The bytes of ``L``'s price and size strings (``p[0], n[0]`` and ``p[1], n[1]``), inline
+    or of their str objects, without making a str; False when a str is not plain ASCII."""
+    cdef const LvStr* t = &s.st[L - s.lv]
+    cdef bint ok = True
+    if L.ps == NULL:
+        p[0] = t.pb
+        n[0] = t.pn
+    elif PyUnicode_CheckExact(L.ps) and PyUnicode_IS_COMPACT_ASCII(L.ps):
+        p[0] = <const char*>PyUnicode_DATA(L.ps)
+        n[0] = PyUnicode_GET_LENGTH(L.ps)
+    else:
+        ok = False
+    if L.ss == NULL:
+        p[1] = t.sb
+        n[1] = t.sn
+    elif PyUnicode_CheckExact(L.ss) and PyUnicode_IS_COMPACT_ASCII(L.ss):
+        p[1] = <const char*>PyUnicode_DATA(L.ss)
+        n[1] = PyUnicode_GET_LENGTH(L.ss)
+    else:
+        ok = False
+    return ok
+
+
 cdef inline object level_of(PyObject* lvp, PyObject* ps, PyObject* ss):
     """The input level for an error message: as given, else the pair ``(price, size)``."""
     return <object>lvp if lvp != NULL else str_pair(ps, ss)
@@ -1639,44 +1663,43 @@ cdef class OrderBook:
         cdef Side* b = &self._b
         cdef Side* a = &self._a
         cdef Py_ssize_t kb = count_arg(n, b.n), ka = count_arg(n, a.n)
-        cdef Py_ssize_t m = kb if kb < ka else ka, total = 0, i, k = 0, ln, nparts
-        cdef PyObject** parts
-        cdef PyObject* o
+        cdef Py_ssize_t m = kb if kb < ka else ka, total = 0, i, k = 0, nparts
+        cdef const char** ptr
+        cdef Py_ssize_t* ln
         cdef bint ascii = True
         cdef char* dst
         nparts = 2 * (kb + ka)
         if nparts == 0:
             return ""
-        parts = <PyObject**>PyMem_Malloc(nparts * sizeof(PyObject*))
-        if parts == NULL:
+        ptr = <const char**>PyMem_Malloc(nparts * sizeof(const char*))
+        ln = <Py_ssize_t*>PyMem_Malloc(nparts * sizeof(Py_ssize_t))
+        if ptr == NULL or ln == NULL:
+            PyMem_Free(ptr)
+            PyMem_Free(ln)
             raise MemoryError()
         try:
             for i in range(m):
-                parts[k] = lv_ps(b, side_best(b, i))
-                parts[k + 1] = lv_ss(b, side_best(b, i))
-                parts[k + 2] = lv_ps(a, side_best(a, i))
-                parts[k + 3] = lv_ss(a, side_best(a, i))
+                ascii &= lv_text(b, side_best(b, i), &ptr[k], &ln[k])
+                ascii &= lv_text(a, side_best(a, i), &ptr[k + 2], &ln[k + 2])
                 k += 4
             for i in range(m, kb):
-                parts[k] = lv_ps(b, side_best(b, i))
-                parts[k + 1] = lv_ss(b, side_best(b, i))
+                ascii &= lv_text(b, side_best(b, i), &ptr[k], &ln[k])
                 k += 2
             for i in range(m, ka):
-                parts[k] = lv_ps(a, side_best(a, i))
-                parts[k + 1] = lv_ss(a, side_best(a, i))
+                ascii &= lv_text(a, side_best(a, i), &ptr[k], &ln[k])
                 k += 2
-            for i in range(nparts):
-                o = parts[i]
-                if not (PyUnicode_CheckExact(o) and PyUnicode_IS_COMPACT_ASCII(o)):
-                    ascii = False
-                    break
-                total += PyUnicode_GET_LENGTH(o)
             if not ascii:  # not all plain ASCII str: Python's own join (and its errors)
-                lst = PyList_New(nparts)
-                for i in range(nparts):
-                    _incref(parts[i])
-                    PyList_SET_ITEM(lst, i, parts[i])
+                lst = []
+                for i in range(m):
+                    lst += [<object>lv_ps(b, side_best(b, i)), <object>lv_ss(b, side_best(b, i)),
+                            <object>lv_ps(a, side_best(a, i)), <object>lv_ss(a, side_best(a, i))]
+                for i in range(m, kb):
+                    lst += [<object>lv_ps(b, side_best(b, i)), <object>lv_ss(b, side_best(b, i))]
+                for i in range(m, ka):
+                    lst += [<object>lv_ps(a, side_best(a, i)), <object>lv_ss(a, side_best(a, i))]
                 return ":".join(lst)
+            for i in range(nparts):
+                total += ln[i]
             total += nparts - 1
             res = PyUnicode_New(total, 127)
             dst = <char*>PyUnicode_DATA(<PyObject*>res)
@@ -1684,13 +1707,12 @@ cdef class OrderBook:
                 if i:
                     dst[0] = c':'
                     dst += 1
-                o = parts[i]
-                ln = PyUnicode_GET_LENGTH(o)
-                memcpy(dst, PyUnicode_DATA(o), ln)
-                dst += ln
+                memcpy(dst, ptr[i], ln[i])
+                dst += ln[i]
             return res
         finally:
-            PyMem_Free(parts)
+            PyMem_Free(ptr)
+            PyMem_Free(ln)
 
     def top(self, n=10):
         """``(bid_px, bid_sz, ask_px, ask_sz)`` of the best ``n`` levels as float64 arrays."""
