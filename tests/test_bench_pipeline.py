@@ -17,7 +17,7 @@ def _args(**kw: object) -> argparse.Namespace:
 
 
 def test_pipeline_on_real_recordings() -> None:
-    res = pipeline.run(_args(limit=3000, passes=1, naive_every=5))
+    res = pipeline.run(_args(limit=3000, passes=1, naive_every=5, min_frames=0))
     assert set(res["venues"]) == {"okx", "binance"}
     okx = res["venues"]["okx"]
     assert okx["instruments"] == ["BTC-USD-220527", "BTC-USDT", "UNI-USD-SWAP"]
@@ -42,9 +42,20 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     from tradesim_nb.cli import main
 
     rc = main(["bench", "pipeline", "--json", "--venues", "okx", "--passes", "1",
-               "--order-type", "market", "--naive-every", "0"])
+               "--min-frames", "0", "--order-type", "market", "--naive-every", "0"])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["order"]["order_type"] == "market"
     assert "naive" not in out["venues"]["okx"]
     assert main(["bench", "pipeline", "--venues", "kraken"]) == 2
+
+
+def test_a_short_recording_is_replayed_until_enough_frames_are_timed() -> None:
+    res = pipeline.run(_args(venues="okx", passes=1, min_frames=500, naive_every=0,
+                             goquant=False))
+    r = res["venues"]["okx"]
+    assert r["passes"] == 2 and len(r["p99_per_pass_us"]) == 2  # 410 frames: twice for 500
+    assert r["timed_frames"] == 2 * r["estimated_frames"]  # pooled: every frame of each pass
+    lo, hi = min(r["p99_per_pass_us"]), max(r["p99_per_pass_us"])
+    assert 0.95 * lo <= r["total"]["p99_us"] <= 1.05 * hi  # a quantile of the mixture
+    assert "p99 of each pass" in pipeline.format_table(res)

@@ -17,7 +17,7 @@ def _args(**kw: object) -> argparse.Namespace:
 
 
 def test_goquant_section() -> None:
-    res = pipeline.run(_args(venues="okx", limit=600, passes=1, naive_every=0))
+    res = pipeline.run(_args(venues="okx", limit=600, passes=1, naive_every=0, min_frames=0))
     gq = res["goquant"]
     frames = goquant_frames()
     assert len(frames) == 300 and gq["frames"] == 300
@@ -34,7 +34,7 @@ def test_goquant_section() -> None:
     text = pipeline.format_table(res)
     assert "goquant: 1 passes of 300 frames" in text and "peer-style path" in text
     assert json.loads(json.dumps(res)) == res
-    assert "goquant" not in pipeline.run(_args(venues="okx", limit=50, passes=1,
+    assert "goquant" not in pipeline.run(_args(venues="okx", limit=50, passes=1, min_frames=0,
                                                naive_every=0, goquant=False))
 
 

@@ -10,9 +10,9 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tradesim_nb._book_c import OrderBook, RawLevels, scan_levels, string_pairs
 
 import tradesim_nb.feed as feed_mod
-from tradesim_nb._book_c import OrderBook, RawLevels, scan_levels, string_pairs
 from tradesim_nb.bench.book import goquant_frames
 from tradesim_nb.bench.pipeline import _frames
 from tradesim_nb.book import InvalidLevelError
@@ -68,8 +68,9 @@ def test_books_are_the_same_with_and_without_it(venue: str,
     not: every book equal after every frame (levels, venue strings, checksum text, counts)."""
     frames = _frames(venue, 0)
     on, off = get_feed(venue), get_feed(venue)
+    limit = feed_mod.RAW_MIN_BYTES
     for recv, f in frames:
-        monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", 1024)
+        monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", limit)
         a = on.on_frame(f, recv)
         monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", 10**12)
         b = off.on_frame(f, recv)
@@ -130,7 +131,7 @@ def test_a_feed_counts_the_same_reasons_either_way(monkeypatch: pytest.MonkeyPat
     bad = [f.replace(f.split('"asks":[["', 1)[1].split('"', 1)[0], "abc", 1)
            for _, f in frames]
     counts = []
-    for limit in (1024, 10**12):
+    for limit in (feed_mod.RAW_MIN_BYTES, 10**12):
         monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", limit)
         fd = get_feed("goquant")
         for i, f in enumerate(bad):

@@ -76,8 +76,8 @@ __all__ = ["FeedStats", "MalformedFrame", "Replayed", "SymbolState", "TopCheck",
 
 _perf_ns = time.perf_counter_ns
 #: frames at least this long (characters) have their level arrays read in place
-#: (:func:`load_json_levels`); below it orjson alone is as fast: the levels are few
-RAW_MIN_BYTES = 1024
+#: (:func:`load_json_levels`); below it orjson alone is as fast (a trade, a ticker)
+RAW_MIN_BYTES = 256
 #: receive times below this (2001-09-09) are counters or placeholders, not clock readings
 _CLOCK_NS = 10**18
 
