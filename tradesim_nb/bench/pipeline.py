@@ -23,7 +23,10 @@ is off while timing (as :mod:`timeit` does) unless ``--gc``. Each recording is r
 ``--min-frames`` frames are timed: the OKX recording's 358 updates 9 times, the GoQuant
 frames 10 times); a section's percentiles are over all its timed frames (a pass's p99 of a
 few hundred frames is its 4th-slowest frame, one preemption from another figure; each
-pass's p99 is printed beside), the peers' figures medians over the passes. The 1-minute
+pass's p99 is printed beside), the peers' figures medians over the passes. Each recording
+is first replayed ``--warmup`` times untimed (default once), as :mod:`timeit` and JMH warm
+up: the first frames of a process pay lazy imports, first-use caches and the interpreter's
+specialization, a start-up cost, not a tick's. The 1-minute
 load average at the start is
 reported: on a machine busy with other processes the tail (p99) is mostly preemption.
 
@@ -91,6 +94,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-frames", type=int, default=3000,
                    help="replay a short recording more often, until at least this many frames "
                         "are timed: the percentiles are over all frames of all passes")
+    p.add_argument("--warmup", type=int, default=1,
+                   help="untimed replays of each recording first (start-up costs apart)")
     p.add_argument("--gc", action="store_true", help="leave the garbage collector on")
 
 
@@ -258,6 +263,9 @@ def _run_venue(venue: str, args: argparse.Namespace, models: Any) -> dict[str, A
     peers' figures medians over the passes."""
     frames = _frames(venue, args.limit)
     passes = max(args.passes, -(-args.min_frames // max(len(frames), 1)))
+    warm = argparse.Namespace(**{**vars(args), "naive_every": 0})  # our path only
+    for _ in range(args.warmup):  # untimed: first-use costs (lazy imports, caches, the
+        _one_pass(venue, frames, warm, models)  # interpreter's specialization) are start-up
     runs = [_one_pass(venue, frames, args, models) for _ in range(passes)]
     us = np.concatenate([r.pop("_us") for r in runs])
     dl = np.concatenate([r.pop("_delta") for r in runs])
@@ -418,6 +426,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--usd={args.usd!r} must be > 0")
     if args.passes < 1:
         raise ValueError(f"--passes={args.passes!r} must be >= 1")
+    if args.warmup < 0 or args.min_frames < 0:
+        raise ValueError(f"--warmup={args.warmup!r} and --min-frames={args.min_frames!r} "
+                         "must be >= 0")
     if args.limit < 0 or args.naive_every < 0:
         raise ValueError(f"--limit={args.limit!r} and --naive-every={args.naive_every!r} "
                          "must be >= 0")
