@@ -2348,3 +2348,146 @@ cdef inline void _take(Side* s, PyObject** dead) noexcept:
     s.free[s.nfree] = s.slot[s.n - 1]
     s.nfree += 1
     s.n -= 1
+
+
+# -- the per-tick scoring of TradeSimulator.estimate -----------------------------------------
+cdef extern from "math.h":
+    double c_log "log"(double) nogil
+    double c_exp "exp"(double) nogil
+
+cdef enum:
+    SC_MAXF = 8   # features a row at most
+    SC_MAXQ = 16  # quantiles at most
+
+
+cdef inline double sc_max1(double v) noexcept nogil:
+    """``max(v, 1.0)`` as Python computes it (a NaN ``v`` stays NaN)."""
+    return 1.0 if 1.0 > v else v
+
+
+cdef inline double sc_dot(double b0, const double* c, const double* x, int p) noexcept nogil:
+    """``b0 + sum(map(mul, c, x))`` with the arithmetic of Python's ``sum``."""
+    cdef ts_sum acc
+    cdef int i
+    ts_sum_init(&acc)
+    for i in range(p):
+        ts_sum_add(&acc, c[i] * x[i])
+    return b0 + ts_sum_get(&acc)
+
+
+@cython.final
+cdef class Scorer:
+    """The scoring step of :meth:`tradesim_nb.simulator.TradeSimulator.estimate` in C, value
+    for value the plain-Python one: both order-feature rows (:func:`~tradesim_nb.features.
+    order_rows`), the linear slippage mean and quantiles (sorted), whether the row is outside
+    the training range, the maker/taker logit, and the passive blend.
+
+    Made once per pair of models (``Scorer(slippage, maker, indices, cap, flow_unit)``,
+    ``indices`` the positions in a market row of ask depth, bid depth, bid touch, ask touch,
+    volatility, imbalance, 1 s and 10 s flow and spread).
+    """
+
+    cdef int p, pm, nq, nr
+    cdef double b0, mb0, cap, unit
+    cdef double c[SC_MAXF]
+    cdef double mc[SC_MAXF]
+    cdef double qb[SC_MAXQ]
+    cdef double qc[SC_MAXQ][SC_MAXF]
+    cdef double lo[SC_MAXF]
+    cdef double hi[SC_MAXF]
+    cdef int ix[9]
+
+    def __init__(self, slippage, maker, indices, double cap, double flow_unit):
+        cdef int i, j
+        coef = [float(v) for v in slippage.coef]
+        mcoef = [float(v) for v in maker.coef]
+        qs = [[float(v) for v in row] for row in slippage.quantile_coef]
+        rng = list(slippage.feature_range)
+        if not (len(coef) == 6 and len(mcoef) == 6 and 1 <= len(qs) <= SC_MAXQ
+                and all(len(r) == 6 for r in qs) and len(rng) in (0, 6) and len(indices) == 9):
+            raise ValueError("Scorer needs 6 slippage and 6 maker features, 1..16 quantiles")
+        self.p = 6
+        self.pm = 6
+        self.nq = len(qs)
+        self.nr = len(rng)
+        self.b0 = float(slippage.intercept)
+        self.mb0 = float(maker.intercept)
+        self.cap = cap
+        self.unit = flow_unit
+        for i in range(6):
+            self.c[i] = coef[i]
+            self.mc[i] = mcoef[i]
+        for j in range(self.nq):
+            self.qb[j] = float(slippage.quantile_intercept[j])
+            for i in range(6):
+                self.qc[j][i] = qs[j][i]
+        for i in range(self.nr):
+            self.lo[i] = float(rng[i][0])
+            self.hi[i] = float(rng[i][1])
+        for i in range(9):
+            self.ix[i] = int(indices[i])
+
+    def score(self, row, double s, double notional, double ln, double walk_bps, bint market):
+        """``(slippage_bps, quantiles, extrapolated, maker_share)`` of one order on a market
+        ``row``: as ``estimate`` computes them in Python (quantiles sorted, then blended with
+        the passive fill when ``market`` is False); None when a quantile is NaN (Python's
+        sort of NaNs decides then)."""
+        cdef double r[9]
+        cdef double xs[SC_MAXF]
+        cdef double xm[SC_MAXF]
+        cdef double q[SC_MAXQ]
+        cdef double own_depth, own, opp, sod, mean, z, e, share = 0.0, passive, t
+        cdef int i, j, k
+        cdef bint ext = False
+        for i in range(9):
+            r[i] = row[self.ix[i]]
+        if s > 0:
+            own_depth, own, opp = r[0], r[2], r[3]
+        else:
+            own_depth, own, opp = r[1], r[3], r[2]
+        sod = notional / own_depth if own_depth > 0 else self.cap
+        xs[0] = walk_bps
+        xs[1] = ln
+        xs[2] = sod if sod < self.cap else self.cap
+        xs[3] = r[4]
+        xs[4] = s * r[6] / self.unit
+        xs[5] = s * r[5]
+        mean = sc_dot(self.b0, self.c, xs, self.p)
+        for j in range(self.nq):
+            q[j] = sc_dot(self.qb[j], self.qc[j], xs, self.p)
+            if q[j] != q[j]:
+                return None
+        for j in range(1, self.nq):  # insertion sort (no NaN: any stable sort agrees)
+            t = q[j]
+            k = j - 1
+            while k >= 0 and t < q[k]:
+                q[k + 1] = q[k]
+                k -= 1
+            q[k + 1] = t
+        for i in range(self.nr):
+            if xs[i] < self.lo[i] or xs[i] > self.hi[i]:
+                ext = True
+                break
+        if not market:
+            xm[0] = ln
+            xm[1] = c_log(sc_max1(own))
+            xm[2] = c_log(sc_max1(opp))
+            xm[3] = r[4]
+            xm[4] = s * r[7] / self.unit
+            xm[5] = xs[5]
+            z = sc_dot(self.mb0, self.mc, xm, self.pm)
+            if z >= 0:
+                share = 1.0 / (1.0 + c_exp(-z))
+            else:
+                e = c_exp(z)
+                share = e / (1.0 + e)
+            passive = -0.5 * r[8]
+            mean = share * passive + (1.0 - share) * mean
+            for j in range(self.nq):
+                q[j] = share * passive + (1.0 - share) * q[j]
+        qt = PyTuple_New(self.nq)
+        for j in range(self.nq):
+            o = PyFloat_FromDouble(q[j])
+            _incref(<PyObject*>o)
+            PyTuple_SET_ITEM(qt, j, <PyObject*>o)
+        return (mean, qt, ext, share)

@@ -373,6 +373,26 @@ def order_rows(row: Sequence[float], s: float, notional_usd: float, log_notional
              s * row[FLOW_10S_USD] / _FLOW_UNIT_USD, imb])
 
 
+def make_scorer(slippage: Any, maker: Any) -> Any | None:
+    """The compiled scoring step of a tick for these models (:func:`order_rows`, the linear
+    slippage mean and quantiles, the range check, the maker/taker logit and the passive blend
+    in one call: ``tradesim_nb._book_c.Scorer``), or None where the compiled book is not in
+    use or the models have another shape; the plain-Python steps are the reference."""
+    from .book import COMPILED
+
+    if not COMPILED:
+        return None
+    from ._book_c import Scorer
+
+    try:
+        return Scorer(slippage, maker, (ASK_DEPTH_USD, BID_DEPTH_USD, BID_TOUCH_USD,
+                                        ASK_TOUCH_USD, VOL_BPS, IMBALANCE_5, FLOW_1S_USD,
+                                        FLOW_10S_USD, SPREAD_BPS),
+                      _SIZE_OVER_DEPTH_CAP, _FLOW_UNIT_USD)
+    except ValueError:
+        return None
+
+
 # -- order features: columnar (training) -----------------------------------------------------
 def _signs(side: np.ndarray) -> np.ndarray:
     sd = np.asarray(side, dtype=np.float64)

@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .costs.slippage import SlippageModel
-from .features import SPREAD_BPS, VOL_BPS, FeatureState, order_rows
+from .features import SPREAD_BPS, VOL_BPS, FeatureState, make_scorer, order_rows
 from .impact.base import SECONDS_PER_DAY, ImpactLaw
 from .impact.laws import LinearImpact, RuleOfThumbImpact
 from .impact.results import ImpactFit
@@ -416,6 +416,8 @@ class TradeSimulator:
         self.skipped = 0
         self._ln_for = math.nan  # the notional whose log is cached in _ln
         self._ln = math.nan
+        #: (slippage model, maker model, compiled scorer or None) of the models in use
+        self._scorer: tuple[Any, Any, Any] = (None, None, None)
         self._walk_book: OrderBook | None = None
         self._walk_updates = (-1, -1)
         self._walk_fill: Any = None
@@ -647,17 +649,26 @@ class TradeSimulator:
         if notional_usd != self._ln_for:
             self._ln_for = notional_usd
             self._ln = math.log(max(notional_usd, 1.0))
-        xs, xm = order_rows(row, 1.0 if self.side == "buy" else -1.0, notional_usd, self._ln,
-                            walk_bps)
-        slippage_bps, qs = sm.predict_row(xs)
-        extrapolated = sm.outside_range(xs)
-        if self.order_type == "market":
-            maker_share = 0.0
+        mm = self.models.maker
+        sc = self._scorer
+        if sc[0] is not sm or sc[1] is not mm:
+            sc = self._scorer = (sm, mm, make_scorer(sm, mm))
+        s = 1.0 if self.side == "buy" else -1.0
+        got = None if sc[2] is None else sc[2].score(row, s, notional_usd, self._ln, walk_bps,
+                                                       self.order_type == "market")
+        if got is not None:  # compiled: the same numbers as the plain-Python steps below
+            slippage_bps, qs, extrapolated, maker_share = got
         else:
-            maker_share = self.models.maker.predict_row(xm)
-            passive = -0.5 * row[SPREAD_BPS]
-            slippage_bps = maker_share * passive + (1.0 - maker_share) * slippage_bps
-            qs = [maker_share * passive + (1.0 - maker_share) * q for q in qs]  # type: ignore[assignment]
+            xs, xm = order_rows(row, s, notional_usd, self._ln, walk_bps)
+            slippage_bps, qs = sm.predict_row(xs)
+            extrapolated = sm.outside_range(xs)
+            if self.order_type == "market":
+                maker_share = 0.0
+            else:
+                maker_share = mm.predict_row(xm)
+                passive = -0.5 * row[SPREAD_BPS]
+                slippage_bps = maker_share * passive + (1.0 - maker_share) * slippage_bps
+                qs = [maker_share * passive + (1.0 - maker_share) * q for q in qs]  # type: ignore[assignment]
         taker_share = 1.0 - maker_share
         i50, i90, i95, _ = self._qidx if self._qidx[3] is sm else self._quantile_index(sm)
         slippage_p50_bps = qs[i50] if i50 >= 0 else math.nan
