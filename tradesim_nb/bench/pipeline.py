@@ -35,8 +35,8 @@ messages (full top-50 snapshots, string prices), each in 50 variants whose sizes
 factor uniform in [0.99, 1.01] (6 decimals, trailing zeros stripped;
 :func:`tradesim_nb.bench.book.goquant_frames`), cycled, stamped and received 100 ms apart; a $100 market
 buy; per message the whole path from the raw string to the :class:`CostEstimate`, every frame
-(all are full snapshots) counted. Beside it, on the same raw string just after ours, the
-*peer-style path*: the per-tick path built the way the public simulators of the GoQuant brief
+(all are full snapshots) counted. Beside it, on the same raw strings, in passes of its own
+after all of ours, the *peer-style path*: the per-tick path built the way the public simulators of the GoQuant brief
 build it (``json.loads``, a :class:`sortedcontainers.SortedDict` book rebuilt per message with
 float keys, features from dict look-ups, the walk in Python, scikit-learn ``predict`` per tick
 with the same fitted coefficients).
@@ -44,8 +44,9 @@ with the same fitted coefficients).
 Peers. *naive (measured here)*: the same features and the same fitted coefficients, but the
 models are scikit-learn estimators called with ``predict`` / ``predict_proba`` on a one-row
 array per tick (what a notebook prototype does); it runs on every ``--naive-every``-th
-tick of a second replay of the same frames on a fresh feed, after ours (called inside our
-loop, it evicted the caches our next frames ran on and raised our tail), and its total is
+tick of a second replay of the same frames on a fresh feed, in passes of its own after all
+of ours (called inside our loop, or between two of our passes, it evicted the caches our
+next frames ran on and raised our tail), and its total is
 that tick's parse, apply and features plus its estimate. *published*: peer trade
 simulators built on the same GoQuant brief report 0.7-1.8 ms per tick; those figures are
 quoted, not measured here, and the ratio is only indicative (other machines, other scope).
@@ -260,17 +261,26 @@ def _run_venue(venue: str, args: argparse.Namespace, models: Any) -> dict[str, A
     """Replay the recording ``passes`` times (more for a short one: ``--min-frames``); the
     stage and total percentiles are over every timed frame of every pass (a recording of a few
     hundred frames gives a p99 of its 4th-slowest frame a pass: pooled, of ~30 in 3,000), the
-    peers' figures medians over the passes."""
+    peers' figures medians over ``--passes`` passes of their own, run after ours."""
     frames = _frames(venue, args.limit)
     passes = max(args.passes, -(-args.min_frames // max(len(frames), 1)))
-    warm = argparse.Namespace(**{**vars(args), "naive_every": 0})  # our path only
     for _ in range(args.warmup):  # untimed: first-use costs (lazy imports, caches, the
-        _one_pass(venue, frames, warm, models)  # interpreter's specialization) are start-up
-    runs = [_one_pass(venue, frames, args, models) for _ in range(passes)]
+        _one_pass(venue, frames, args, models, False)  # interpreter's specialization)
+    runs = [_one_pass(venue, frames, args, models, False) for _ in range(passes)]
+    # the peers in passes of their own after all of ours: run between two of our passes,
+    # their code evicted the caches the next pass's first frames ran on
+    peer_runs = ([_one_pass(venue, frames, args, models) for _ in range(args.passes)]
+                 if args.naive_every or venue == "goquant" else [])
     us = np.concatenate([r.pop("_us") for r in runs])
     dl = np.concatenate([r.pop("_delta") for r in runs])
     per_pass = [r["total"]["p99_us"] for r in runs]
     res = _median_of(runs)
+    for r in peer_runs:
+        r.pop("_us")
+        r.pop("_delta")
+    if peer_runs:
+        pm = _median_of(peer_runs)
+        res.update({k: pm[k] for k in ("naive", "peer_style", "order") if k in pm})
     gq = venue == "goquant"
     total = us.sum(axis=1)
     res["stages"] = {s: _pct(us[:, j]) for j, s in enumerate(STAGES)}
@@ -294,7 +304,7 @@ def _run_venue(venue: str, args: argparse.Namespace, models: Any) -> dict[str, A
 
 
 def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespace,
-              models: Any) -> dict[str, Any]:
+              models: Any, peers: bool = True) -> dict[str, Any]:
     from ..events import BBO, BookDelta, BookSnapshot, Trade
     from ..simulator import TradeSimulator
     from ..venues import get_feed
@@ -302,7 +312,7 @@ def _one_pass(venue: str, frames: list[tuple[int, str]], args: argparse.Namespac
     gq = venue == "goquant"  # every frame a full snapshot, the issue's $100 market buy
     usd = GOQUANT_USD if gq else args.usd
     order_type: Any = "market" if gq else args.order_type
-    naive = _Naive(models) if (args.naive_every or gq) else None
+    naive = _Naive(models) if peers and (args.naive_every or gq) else None
     peer = _PeerTick(naive, usd) if gq and naive is not None else None
     peer_tot: list[float] = []
     n = len(frames)
