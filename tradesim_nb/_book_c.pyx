@@ -2094,49 +2094,41 @@ cdef class RawLevels:
         return value in self._list()
 
 
+cdef inline Py_ssize_t next_string(const unsigned char* b, Py_ssize_t p, Py_ssize_t n) noexcept nogil:
+    """The index after the plain string starting at ``b[p]``, else -1 (no string there)."""
+    if p >= n or b[p] != 34:
+        return -1
+    return string_end(b, p, n)
+
+
 cdef Py_ssize_t scan_array(RawLevels r, const unsigned char* b, Py_ssize_t p,
                            Py_ssize_t n) except -2:
     """Read the level array starting at ``b[p] == '['`` into ``r``: the index after its
     ``]``, or -1 when it is not exactly ``[["s","s"(,"s")*](,[...])*]`` in compact JSON."""
-    cdef Py_ssize_t q, ps, pe, ss, se
+    cdef Py_ssize_t q, ps, ss
     p += 1
     if p < n and b[p] == 93:  # []
         return p + 1
     while True:
         if p >= n or b[p] != 91:
             return -1
-        p += 1
-        if p >= n or b[p] != 34:
-            return -1
-        q = string_end(b, p, n)
-        if q < 0:
-            return -1
         ps = p + 1
-        pe = q - 1
-        p = q
-        if p >= n or b[p] != 44:
-            return -1
-        p += 1
-        if p >= n or b[p] != 34:
-            return -1
-        q = string_end(b, p, n)
-        if q < 0:
+        p = next_string(b, ps, n)  # the price
+        if p < 0 or p >= n or b[p] != 44:
             return -1
         ss = p + 1
-        se = q - 1
+        q = next_string(b, ss, n)  # the size
+        if q < 0:
+            return -1
+        r._push(ps + 1, p - 1, ss + 1, q - 1)
         p = q
         while p < n and b[p] == 44:  # more strings of the level (OKX: "0", the order count)
-            p += 1
-            if p >= n or b[p] != 34:
+            p = next_string(b, p + 1, n)
+            if p < 0:
                 return -1
-            q = string_end(b, p, n)
-            if q < 0:
-                return -1
-            p = q
         if p >= n or b[p] != 93:
             return -1
         p += 1
-        r._push(ps, pe, ss, se)
         if p < n and b[p] == 44:
             p += 1
             continue
