@@ -251,10 +251,17 @@ cdef void side_release(Side* s) noexcept:
         L.ss = NULL
 
 
+cdef void* grown(void* p, size_t size) except NULL:
+    """``p`` reallocated to ``size`` bytes, else MemoryError (``p`` is then kept as it was)."""
+    cdef void* q = PyMem_Realloc(p, size)
+    if q == NULL:
+        raise MemoryError()
+    return q
+
+
 cdef int side_reserve(Side* s, Py_ssize_t need) except -1:
     """Make room for ``need`` levels (the arrays grow, never shrink here)."""
     cdef Py_ssize_t cap
-    cdef void* p
     if need <= s.cap:
         return 0
     cap = s.cap * 2
@@ -262,34 +269,13 @@ cdef int side_reserve(Side* s, Py_ssize_t need) except -1:
         cap = need
     if cap < MIN_CAP:
         cap = MIN_CAP
-    p = PyMem_Realloc(s.keys, cap * sizeof(int64_t))
-    if p == NULL:
-        raise MemoryError()
-    s.keys = <int64_t*>p
-    p = PyMem_Realloc(s.slot, cap * sizeof(int32_t))
-    if p == NULL:
-        raise MemoryError()
-    s.slot = <int32_t*>p
-    p = PyMem_Realloc(s.keys2, cap * sizeof(int64_t))
-    if p == NULL:
-        raise MemoryError()
-    s.keys2 = <int64_t*>p
-    p = PyMem_Realloc(s.slot2, cap * sizeof(int32_t))
-    if p == NULL:
-        raise MemoryError()
-    s.slot2 = <int32_t*>p
-    p = PyMem_Realloc(s.lv, cap * sizeof(Lv))
-    if p == NULL:
-        raise MemoryError()
-    s.lv = <Lv*>p
-    p = PyMem_Realloc(s.st, cap * sizeof(LvStr))
-    if p == NULL:
-        raise MemoryError()
-    s.st = <LvStr*>p
-    p = PyMem_Realloc(s.free, cap * sizeof(int32_t))
-    if p == NULL:
-        raise MemoryError()
-    s.free = <int32_t*>p
+    s.keys = <int64_t*>grown(s.keys, cap * sizeof(int64_t))
+    s.slot = <int32_t*>grown(s.slot, cap * sizeof(int32_t))
+    s.keys2 = <int64_t*>grown(s.keys2, cap * sizeof(int64_t))
+    s.slot2 = <int32_t*>grown(s.slot2, cap * sizeof(int32_t))
+    s.lv = <Lv*>grown(s.lv, cap * sizeof(Lv))
+    s.st = <LvStr*>grown(s.st, cap * sizeof(LvStr))
+    s.free = <int32_t*>grown(s.free, cap * sizeof(int32_t))
     s.cap = cap
     return 0
 
@@ -445,52 +431,45 @@ cdef inline void lv_take(Side* s, Lv* L, Parsed* x) noexcept:
     x.ss = NULL
 
 
-cdef PyObject* lv_ps(const Side* s, Lv* L) except NULL:
-    """The price str (borrowed) of ``L``, a level of ``s``, made from its inline bytes on
-    first use."""
+cdef PyObject* lv_str(const Side* s, Lv* L, bint size) except NULL:
+    """The price (``size`` False) or the size str (borrowed) of ``L``, a level of ``s``, made
+    from its inline bytes on first use."""
     cdef LvStr* t
-    if L.ps == NULL:
+    cdef PyObject** slot = &L.ss if size else &L.ps
+    if slot[0] == NULL:
         t = &s.st[L - s.lv]
-        o = ascii_str(t.pb, t.pn)
+        o = ascii_str(t.sb, t.sn) if size else ascii_str(t.pb, t.pn)
         _incref(<PyObject*>o)
-        L.ps = <PyObject*>o
-    return L.ps
+        slot[0] = <PyObject*>o
+    return slot[0]
 
 
-cdef PyObject* lv_ss(const Side* s, Lv* L) except NULL:
-    """The size str (borrowed) of ``L``, a level of ``s``, made from its inline bytes on
-    first use."""
-    cdef LvStr* t
-    if L.ss == NULL:
-        t = &s.st[L - s.lv]
-        o = ascii_str(t.sb, t.sn)
-        _incref(<PyObject*>o)
-        L.ss = <PyObject*>o
-    return L.ss
+cdef list lv_pair(const Side* s, Lv* L):
+    """``[price_str, size_str]`` of ``L``, a level of ``s``."""
+    return [<object>lv_str(s, L, False), <object>lv_str(s, L, True)]
+
+
+cdef inline bint one_text(PyObject* o, const char* inline, unsigned char ln, const char** p,
+                          Py_ssize_t* n) noexcept:
+    """The bytes of one level string: its inline bytes (``o`` NULL) or its str's; False when
+    the str is not plain ASCII."""
+    if o == NULL:
+        p[0] = inline
+        n[0] = ln
+    elif PyUnicode_CheckExact(o) and PyUnicode_IS_COMPACT_ASCII(o):
+        p[0] = <const char*>PyUnicode_DATA(o)
+        n[0] = PyUnicode_GET_LENGTH(o)
+    else:
+        return False
+    return True
 
 
 cdef inline bint lv_text(const Side* s, Lv* L, const char** p, Py_ssize_t* n) noexcept:
     """The bytes of ``L``'s price and size strings (``p[0], n[0]`` and ``p[1], n[1]``), inline
     or of their str objects, without making a str; False when a str is not plain ASCII."""
     cdef const LvStr* t = &s.st[L - s.lv]
-    cdef bint ok = True
-    if L.ps == NULL:
-        p[0] = t.pb
-        n[0] = t.pn
-    elif PyUnicode_CheckExact(L.ps) and PyUnicode_IS_COMPACT_ASCII(L.ps):
-        p[0] = <const char*>PyUnicode_DATA(L.ps)
-        n[0] = PyUnicode_GET_LENGTH(L.ps)
-    else:
-        ok = False
-    if L.ss == NULL:
-        p[1] = t.sb
-        n[1] = t.sn
-    elif PyUnicode_CheckExact(L.ss) and PyUnicode_IS_COMPACT_ASCII(L.ss):
-        p[1] = <const char*>PyUnicode_DATA(L.ss)
-        n[1] = PyUnicode_GET_LENGTH(L.ss)
-    else:
-        ok = False
-    return ok
+    cdef bint ok = one_text(L.ps, t.pb, t.pn, p, n)
+    return one_text(L.ss, t.sb, t.sn, p + 1, n + 1) and ok
 
 
 cdef inline object level_of(PyObject* lvp, PyObject* ps, PyObject* ss):
@@ -531,6 +510,20 @@ cdef inline object ascii_str(const char* c, Py_ssize_t n):
     return o
 
 
+cdef inline int keep_text(const char* c, Py_ssize_t n, const char** dc, Py_ssize_t* dn,
+                          PyObject** do) except -1:
+    """Keep one level string of printable ASCII: its bytes when short (``dc``, ``dn``: copied
+    inline into the store), else a new str (``do``, owned)."""
+    if n <= LV_INLINE:
+        dc[0] = c
+        dn[0] = n
+    else:
+        o = ascii_str(c, n)
+        _incref(<PyObject*>o)
+        do[0] = <PyObject*>o
+    return 0
+
+
 cdef int parse_raw(const char* pc, Py_ssize_t pn, const char* sc, Py_ssize_t sn,
                    Py_ssize_t i, Parsed* x, str side, int64_t sign, double scale,
                    bint ascii=False) except -1:
@@ -557,20 +550,8 @@ cdef int parse_raw(const char* pc, Py_ssize_t pn, const char* sc, Py_ssize_t sn,
     x.sz = s
     if s != 0.0:  # only a kept level needs its strings (a zero size removes or is absent)
         if ascii:  # printable ASCII: short strings stay bytes, copied inline into the store
-            if pn <= LV_INLINE:
-                x.pc = pc
-                x.pn = pn
-            else:
-                ps = ascii_str(pc, pn)
-                _incref(<PyObject*>ps)
-                x.ps = <PyObject*>ps
-            if sn <= LV_INLINE:
-                x.sc = sc
-                x.sn = sn
-            else:
-                ss = ascii_str(sc, sn)
-                _incref(<PyObject*>ss)
-                x.ss = <PyObject*>ss
+            keep_text(pc, pn, &x.pc, &x.pn, &x.ps)
+            keep_text(sc, sn, &x.sc, &x.sn, &x.ss)
             return 0
         ps = PyUnicode_DecodeUTF8(pc, pn, NULL)
         ss = PyUnicode_DecodeUTF8(sc, sn, NULL)
@@ -1458,10 +1439,10 @@ cdef class OrderBook:
         drop_a = []
         for i in range(self._b.n - d):  # keys run worst first
             L = side_best(&self._b, self._b.n - 1 - i)
-            drop_b.append((<object>lv_ps(&self._b, L), "0"))
+            drop_b.append((<object>lv_str(&self._b, L, False), "0"))
         for i in range(self._a.n - d):
             L = side_best(&self._a, self._a.n - 1 - i)
-            drop_a.append((<object>lv_ps(&self._a, L), "0"))
+            drop_a.append((<object>lv_str(&self._a, L, False), "0"))
         if drop_b or drop_a:
             self.apply_delta(drop_b, drop_a)
         return len(drop_b) + len(drop_a)
@@ -1649,7 +1630,7 @@ cdef class OrderBook:
         out = PyList_New(k)
         for i in range(k):
             L = side_best(s, i)
-            t = str_pair(lv_ps(s, L), lv_ss(s, L))
+            t = str_pair(lv_str(s, L, False), lv_str(s, L, True))
             _incref(<PyObject*>t)
             PyList_SET_ITEM(out, i, <PyObject*>t)
         return out
@@ -1691,12 +1672,12 @@ cdef class OrderBook:
             if not ascii:  # not all plain ASCII str: Python's own join (and its errors)
                 lst = []
                 for i in range(m):
-                    lst += [<object>lv_ps(b, side_best(b, i)), <object>lv_ss(b, side_best(b, i)),
-                            <object>lv_ps(a, side_best(a, i)), <object>lv_ss(a, side_best(a, i))]
+                    lst += lv_pair(b, side_best(b, i))
+                    lst += lv_pair(a, side_best(a, i))
                 for i in range(m, kb):
-                    lst += [<object>lv_ps(b, side_best(b, i)), <object>lv_ss(b, side_best(b, i))]
+                    lst += lv_pair(b, side_best(b, i))
                 for i in range(m, ka):
-                    lst += [<object>lv_ps(a, side_best(a, i)), <object>lv_ss(a, side_best(a, i))]
+                    lst += lv_pair(a, side_best(a, i))
                 return ":".join(lst)
             for i in range(nparts):
                 total += ln[i]
