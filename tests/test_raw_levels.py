@@ -62,17 +62,14 @@ def test_every_long_recorded_frame_reads_the_same(venue: str) -> None:
 
 
 @pytest.mark.parametrize("venue", ["binance", "okx", "goquant"])
-def test_books_are_the_same_with_and_without_it(venue: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_books_are_the_same_with_and_without_it(venue: str) -> None:
     """Every frame of the recording through two feeds, one reading levels in place and one
     not: every book equal after every frame (levels, venue strings, checksum text, counts)."""
     frames = _frames(venue, 0)
     on, off = get_feed(venue), get_feed(venue)
-    limit = feed_mod.RAW_MIN_BYTES
+    off.raw_levels_min = 10**12
     for recv, f in frames:
-        monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", limit)
         a = on.on_frame(f, recv)
-        monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", 10**12)
         b = off.on_frame(f, recv)
         assert [type(e) for e in a] == [type(e) for e in b]
         sym = on.frame_symbol
@@ -124,7 +121,7 @@ def test_anything_but_plain_compact_arrays_goes_the_ordinary_way(frame: str) -> 
     assert scan_levels(frame, ("b", "a")) is None
 
 
-def test_a_feed_counts_the_same_reasons_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_feed_counts_the_same_reasons_either_way() -> None:
     """Bad numbers inside otherwise plain arrays: the feed refuses them with the reasons the
     ordinary path gives (the book's ``InvalidLevelError`` reasons)."""
     frames = goquant_frames()[:3]
@@ -132,8 +129,8 @@ def test_a_feed_counts_the_same_reasons_either_way(monkeypatch: pytest.MonkeyPat
            for _, f in frames]
     counts = []
     for limit in (feed_mod.RAW_MIN_BYTES, 10**12):
-        monkeypatch.setattr(feed_mod, "RAW_MIN_BYTES", limit)
         fd = get_feed("goquant")
+        fd.raw_levels_min = limit
         for i, f in enumerate(bad):
             fd.on_frame(f, 1_747_544_410_000_000_000 + i * 100_000_000)
         counts.append((fd.malformed_frames, dict(fd.malformed)))

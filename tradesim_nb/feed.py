@@ -94,14 +94,14 @@ def load_json_object(frame: str | bytes) -> dict[str, Any]:
     return obj
 
 
-def load_json_levels(frame: str | bytes, keys: tuple[str, ...]
+def load_json_levels(frame: str | bytes, keys: tuple[str, ...], min_len: int = RAW_MIN_BYTES
                      ) -> tuple[dict[str, Any], tuple[Any, ...] | None]:
-    """:func:`load_json_object` of a frame whose level arrays are under ``keys``: for a long
-    frame (:data:`RAW_MIN_BYTES`) in compact JSON the arrays are cut out of the text and read
-    in place (:func:`tradesim_nb.book.scan_levels`); then each stands in the object as the
+    """:func:`load_json_object` of a frame whose level arrays are under ``keys``: for a frame
+    of ``min_len`` characters or more in compact JSON the arrays are cut out of the text and
+    read in place (:func:`tradesim_nb.book.scan_levels`); then each stands in the object as the
     integer ``-(k + 1)`` until :func:`put_levels` puts it back. ``(object, None)`` otherwise
     (a short frame, the pure-Python book, any text the scanner does not take)."""
-    if scan_levels is not None and len(frame) >= RAW_MIN_BYTES:
+    if scan_levels is not None and len(frame) >= min_len:
         cut = scan_levels(frame, keys)
         if cut is not None:
             return load_json_object(cut[0]), cut[1]
@@ -312,6 +312,9 @@ class VenueFeed:
         self.stamp_stages = False
         self.parsed_ns = 0
         self.applied_ns = 0
+        #: frames of this many characters or more have their level arrays read in place
+        #: (:func:`load_json_levels`; a huge number: never, every level an orjson list)
+        self.raw_levels_min = RAW_MIN_BYTES
         #: ns spent inside :meth:`on_frame` by :meth:`replay`
         self.busy_ns = 0
         #: book key -> the instrument symbol it is a book of (keys other than the symbol only)

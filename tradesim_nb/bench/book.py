@@ -105,10 +105,12 @@ def binance_frames(limit: int | None = None) -> Frames:
 Engine = tuple[Callable[[str, int], Any], Callable[[], Top], Callable[[], tuple[int, int]]]
 
 
-def _ours(venue: str, checksum: bool) -> Engine:
+def _ours(venue: str, checksum: bool, in_place: bool = True) -> Engine:
     from ..venues import get_feed
 
     feed = get_feed(venue, verify_checksums=checksum)
+    if not in_place:
+        feed.raw_levels_min = 1 << 62  # every level an orjson list (the ordinary path)
 
     def top() -> Top:
         return {s: (b.levels("bid", _TOP_N), b.levels("ask", _TOP_N))
@@ -247,6 +249,7 @@ def _sorteddict(venue: str, checksum: bool) -> Engine:
 #: (row label, factory(venue, checksum), group, is the reference of its group)
 _ROWS: tuple[tuple[str, Callable[[str, bool], Engine], bool, bool], ...] = (
     ("tradesim", _ours, False, False),
+    ("tradesim, levels as orjson lists", lambda v, ck: _ours(v, ck, False), False, False),
     ("tradesim book", _book_engine, False, False),
     ("tradesim book, Python twin", lambda v, ck: _book_engine(v, ck, True), False, False),
     ("order-book (C, float keys)", _cbook, False, True),

@@ -237,7 +237,7 @@ class BinanceSpotFeed(VenueFeed):
 
     # -- parsing ------------------------------------------------------------------------------
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        obj, raw = load_json_levels(frame, _LEVEL_KEYS)
+        obj, raw = load_json_levels(frame, _LEVEL_KEYS, self.raw_levels_min)
         stream = obj.get("stream")
         data = obj.get("data") if stream is not None else obj
         if not isinstance(data, dict):

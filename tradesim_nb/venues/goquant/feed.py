@@ -117,7 +117,7 @@ class GoQuantFeed(VenueFeed):
         return None if m is None else (m.group(1), "")
 
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
-        msg, raw = load_json_levels(frame, _LEVEL_KEYS)
+        msg, raw = load_json_levels(frame, _LEVEL_KEYS, self.raw_levels_min)
         if raw is not None:
             put_levels(msg, _LEVEL_KEYS, raw)  # the levels, read in place
         missing = [k for k in ("timestamp", "symbol", "asks", "bids") if k not in msg]

@@ -246,7 +246,7 @@ class OkxFeed(VenueFeed):
     def parse(self, frame: str | bytes, recv_ns: int) -> list[Event]:
         if frame == "pong" or frame == b"pong":
             return []
-        msg, raw = load_json_levels(frame, _LEVEL_KEYS)
+        msg, raw = load_json_levels(frame, _LEVEL_KEYS, self.raw_levels_min)
         arg = msg.get("arg")
         data = msg.get("data")
         if raw is not None and type(data) is list and len(data) == 1 and type(data[0]) is dict:
