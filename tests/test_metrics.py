@@ -59,3 +59,14 @@ def test_memory_is_fixed_and_bad_input_is_named() -> None:
         LatencyRing(1)
     with pytest.raises(ValueError, match="stage"):
         ring.latencies_us("nope")
+
+
+def test_the_last_seconds_only() -> None:
+    ring = LatencyRing(8)
+    for i in range(12):  # received 1 s apart; the ring keeps the last 8 (t = 4 ... 11 s)
+        t = i * 1_000_000_000
+        ring.record(t, t + 1000, t + 2000, t + 3000 + i * 1000)
+    assert sorted(ring.latencies_us("estimate", last_s=2.5)) == [12.0, 13.0, 14.0]  # 9-11 s
+    assert len(ring.latencies_us("estimate")) == 8
+    with pytest.raises(ValueError, match="last_s"):
+        ring.latencies_us("estimate", last_s=0)

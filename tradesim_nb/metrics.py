@@ -86,14 +86,20 @@ class LatencyRing:
             return self._stamps[:n].copy()
         return np.roll(self._stamps, -self._i, axis=0)
 
-    def latencies_us(self, stage: str) -> np.ndarray:
-        """Latency receive → ``stage`` in µs of the frames where the stage ran."""
+    def latencies_us(self, stage: str, last_s: float | None = None) -> np.ndarray:
+        """Latency receive → ``stage`` in µs of the frames where the stage ran (in ring
+        order); with ``last_s``, only the frames received in the last ``last_s`` seconds
+        before the newest one."""
         if stage not in STAGES:
             raise ValueError(f"stage={stage!r} is not one of {', '.join(STAGES)}")
+        if last_s is not None and not last_s > 0:
+            raise ValueError(f"last_s={last_s!r} must be None or > 0")
         n = len(self)
         s = self._stamps[:n]
         col = s[:, 1 + STAGES.index(stage)]
         ok = col > 0
+        if last_s is not None and n:
+            ok &= s[:, 0] >= s[:, 0].max() - int(last_s * 1e9)
         return (col[ok] - s[ok, 0]).astype(np.float64) / 1e3
 
     def frames_per_s(self) -> float:

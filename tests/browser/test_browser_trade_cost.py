@@ -15,7 +15,7 @@ from clipping import boxes_overlap, clipped_inputs
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 NB = "01_trade_cost_simulator"
-DEPTH, LAT = "cumulative-depth-live-book", "latency-receive-estimate-s"
+DEPTH, LAT = "cumulative-depth-live-book", "latency-receive-estimate-s-last-10-s"
 MID, COST = "mid-and-expected-execution-price-band-slippage-p50-p95", "cost-breakdown-bps-of-notional"
 FIGS = [DEPTH, LAT, MID, COST]
 COLOURS = {

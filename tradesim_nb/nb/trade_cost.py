@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 #: instruments the live client can follow on each venue (every venue of the registry)
 VENUE_SYMBOLS: dict[str, tuple[str, ...]] = {name: VENUES[name].symbols for name in VENUES}
 SOURCES = ("auto", "live", "local")
+#: seconds of latencies the histogram shows (the readout is over the whole ring)
+HIST_WINDOW_S = 10.0
 #: the models selector's entry for the bundled default models
 _DEFAULT_LABEL = "bundled default"
 #: where the impact came from, as the numbers panel says it
@@ -260,7 +262,7 @@ class TradeCostDashboard:
                         line_width=3 if col == "net" else 1.5, legend_label=col)
         f_cost.legend.location = "top_left"
         f_lat = figure(height=260, sizing_mode="stretch_width",
-                       title="Latency: receive → estimate (µs)",
+                       title="Latency: receive → estimate (µs), last 10 s",
                        tools="pan,wheel_zoom,reset")
         f_lat.quad(left="left", right="right", top="count", bottom=0, source=self.hist.source,
                    fill_color="#17becf", line_color="white")
@@ -509,10 +511,14 @@ class TradeCostDashboard:
         if self.ui_updates % self.slow_every == 0:
             lat = client.latency.latencies_us("estimate")
             lat = lat[np.isfinite(lat) & (lat > 0)]
-            if lat.size >= 2:
-                hi_us = float(np.percentile(lat, 99.5))
-                counts, edges = np.histogram(np.minimum(lat, hi_us), bins=30)
+            # the histogram shows the last 10 s (how the latency is now), the readout the ring
+            recent = client.latency.latencies_us("estimate", last_s=HIST_WINDOW_S)
+            recent = recent[np.isfinite(recent) & (recent > 0)]
+            if recent.size >= 2:
+                hi_us = float(np.percentile(recent, 99.5))
+                counts, edges = np.histogram(np.minimum(recent, hi_us), bins=30)
                 self.hist.set(left=edges[:-1], right=edges[1:], count=counts)
+            if lat.size >= 2:
                 self._lat_p50_p99 = (float(np.percentile(lat, 50)), float(np.percentile(lat, 99)),
                                      int(lat.size))
             self.hist.flush()
