@@ -287,7 +287,7 @@ def wait_drawn(page: Any, notebook: str, state: str, *, expect: Iterable[str],
                colours: Mapping[str, Mapping[str, tuple[str, float]]] | None = None,
                min_colour: int | Mapping[str, Mapping[str, int]] = 300,
                changed_from: Mapping[str, Drawn] | None = None,
-               must_change: Iterable[str] = (), min_changed: int = 300,
+               must_change: Iterable[str] = (), min_changed: int | Mapping[str, int] = 300,
                timeout_s: float = 30.0) -> dict[str, Drawn]:
     """Poll until every figure of ``expect`` (title slugs; exactly these, no other) drew.
 
@@ -327,8 +327,10 @@ def wait_drawn(page: Any, notebook: str, state: str, *, expect: Iterable[str],
                     problems.append(f"{key}: nothing to compare with")
                     continue
                 n = changed_pixels(changed_from[key], drawn[key])
-                if n < min_changed:
-                    problems.append(f"{key}: only {n} < {min_changed} pixels changed")
+                least = (min_changed.get(key, 300) if isinstance(min_changed, Mapping)
+                         else min_changed)
+                if n < least:
+                    problems.append(f"{key}: only {n} < {least} pixels changed")
         if not problems or time.monotonic() > t_end:
             break
         time.sleep(0.5)
