@@ -2152,10 +2152,12 @@ def scan_levels(frame, tuple keys):
         n = PyBytes_GET_SIZE(frame)
     else:
         return None
-    enc = [key.encode("ascii") for key in keys]
-    for k in range(nk):
-        kp[k] = <const char*>PyBytes_AS_STRING(enc[k])
-        kn[k] = PyBytes_GET_SIZE(enc[k])
+    for k in range(nk):  # the keys' own ASCII bytes (no encoding a frame)
+        key = keys[k]
+        if not (type(key) is str and PyUnicode_IS_COMPACT_ASCII(<PyObject*>key)):
+            raise ValueError(f"keys must be ASCII str, not {key!r}")
+        kp[k] = <const char*>PyUnicode_DATA(<PyObject*>key)
+        kn[k] = PyUnicode_GET_LENGTH(<PyObject*>key)
     found = [None] * nk
     m = 0
     i = 0

@@ -123,7 +123,7 @@ def put_levels(d: dict[str, Any], keys: tuple[str, ...], raw: tuple[Any, ...]) -
 def is_levels(v: Any) -> bool:
     """A venue's level array: a list as ``orjson`` gives it, or a :class:`RawLevels`."""
     t = type(v)
-    return t is list or (t is RawLevels and RawLevels is not None)
+    return t is list or t is RawLevels  # RawLevels is None with the twin: never a type
 
 
 def int_value(x: Any) -> int | None:
